@@ -1,0 +1,56 @@
+import type { Server } from 'node:http';
+import { createDataStore } from '@invincible/astra-repo';
+import { Connection } from '@temporalio/client';
+import pino from 'pino';
+import { createApp } from './app';
+import { loadConfig } from './config';
+
+/** The composition root: the only place that reads the environment, connects, listens or exits. */
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const logger = pino({ level: config.logLevel, base: { service: 'api' } });
+
+  // Lazy: the API starts (and reports not-ready) even while Temporal is still coming up.
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const dataStore = createDataStore(config.repository);
+
+  const app = createApp({
+    logger,
+    readiness: {
+      temporal: async () => {
+        await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));
+      },
+      database: () => dataStore.ping(),
+    },
+  });
+
+  const server: Server = app.listen(config.http.port, config.http.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve).once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  logger.info({ url: `http://${config.http.host}:${port}` }, 'api listening');
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearTimeout(force);
+    await Promise.allSettled([connection.close(), dataStore.close()]);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', (s) => void shutdown(s));
+  process.on('SIGINT', (s) => void shutdown(s));
+}
+
+main().catch((error: unknown) => {
+  // A start-up failure (bad config, port taken) is one clear line, not a crash loop of stacks.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+const count = z.coerce.number().int().min(1).max(10_000);
+
+const schema = z.object({
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: count.default(100),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count.default(40),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+});
+
+export interface WorkerConfig {
+  readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  readonly temporal: { readonly address: string; readonly namespace: string };
+  /** A prebuilt workflow bundle (production); absent → bundled from source at start (dev). */
+  readonly workflowBundlePath: string | undefined;
+  readonly tuning: WorkerTuning;
+}
+
+/** Worker options that decide throughput and memory, set explicitly rather than by SDK defaults. */
+export interface WorkerTuning {
+  readonly maxConcurrentActivityTaskExecutions: number;
+  readonly maxConcurrentWorkflowTaskExecutions: number;
+  readonly maxCachedWorkflows: number;
+  readonly shutdownGraceTimeMs: number;
+}
+
+/** Parses the worker's environment once; throws listing every invalid variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): WorkerConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${issues.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    logLevel: e.LOG_LEVEL,
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    tuning: {
+      maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      shutdownGraceTimeMs: e.WORKER_SHUTDOWN_GRACE_MS,
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { LOYALTY_TASK_QUEUE } from '@invincible/workflows';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import type { WorkerTuning } from './config';
+
+/** Where the workflow code comes from: a prebuilt bundle (production) or source (development). */
+export type WorkflowSource = { readonly bundlePath: string } | { readonly workflowsPath: string };
+
+export interface LoyaltyWorkerDeps {
+  readonly connection: NativeConnection;
+  readonly namespace: string;
+  readonly workflows: WorkflowSource;
+  readonly tuning: WorkerTuning;
+}
+
+/** Creates the worker polling the `loyalty` task queue; running and stopping it is the caller's. */
+export function createLoyaltyWorker(deps: LoyaltyWorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: LOYALTY_TASK_QUEUE,
+    ...('bundlePath' in deps.workflows
+      ? { workflowBundle: { codePath: deps.workflows.bundlePath } }
+      : { workflowsPath: deps.workflows.workflowsPath }),
+    maxConcurrentActivityTaskExecutions: deps.tuning.maxConcurrentActivityTaskExecutions,
+    maxConcurrentWorkflowTaskExecutions: deps.tuning.maxConcurrentWorkflowTaskExecutions,
+    maxCachedWorkflows: deps.tuning.maxCachedWorkflows,
+    shutdownGraceTime: deps.tuning.shutdownGraceTimeMs,
+  });
+}

@@ -1,0 +1,146 @@
+// One flat config for the workspace; each project's eslint.config.mjs re-exports it so that
+// @nx/eslint/plugin infers a `lint` target per project.
+import { builtinModules } from 'node:module';
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+/** Imports that must never reach workflow code (Temporal's sandbox is deterministic, no I/O). */
+const notInWorkflows = [
+  ...builtinModules.flatMap((m) => [m, `node:${m}`]),
+  '@temporalio/worker',
+  '@temporalio/client',
+  '@temporalio/activity',
+  '@temporalio/testing',
+  '@datastax/astra-db-ts',
+  'cassandra-driver',
+  'express',
+  '@invincible/astra-repo',
+].map((name) => ({
+  name,
+  message: 'Workflow code runs in the Temporal sandbox: do I/O in an activity.',
+}));
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/dist',
+      '**/out-tsc',
+      '**/coverage',
+      '**/node_modules',
+      '.nx',
+      '.stack',
+      'tmp',
+      '**/*.cjs',
+      '**/eslint.config.mjs',
+    ],
+  },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: false } },
+      ],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          allow: [],
+          depConstraints: [
+            // Layers: apps and tools use libs; libs never use apps or tools.
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            // Workflows: the Temporal sandbox. Activities only as types (no-restricted-imports below).
+            {
+              sourceTag: 'scope:workflows',
+              onlyDependOnLibsWithTags: ['scope:activities'],
+              allowedExternalImports: ['@temporalio/workflow', '@temporalio/common'],
+            },
+            {
+              sourceTag: 'scope:activities',
+              onlyDependOnLibsWithTags: ['scope:repo', 'scope:workflows'],
+            },
+            {
+              sourceTag: 'scope:repo',
+              onlyDependOnLibsWithTags: [],
+              bannedExternalImports: ['@temporalio/*', 'express'],
+            },
+            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:workflows', 'scope:repo'] },
+            {
+              sourceTag: 'scope:billing',
+              onlyDependOnLibsWithTags: ['scope:workflows', 'scope:activities', 'scope:repo'],
+            },
+            {
+              sourceTag: 'scope:loyalty',
+              onlyDependOnLibsWithTags: ['scope:workflows', 'scope:activities', 'scope:repo'],
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['libs/workflows/src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/testing/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...notInWorkflows,
+            {
+              name: '@invincible/activities',
+              message: 'Workflows import activities as types only (proxyActivities).',
+              allowTypeImports: true,
+            },
+          ],
+          patterns: [
+            { group: ['node:*'], message: 'No Node built-ins in workflow code.' },
+            { group: ['@invincible/activities/*'], allowTypeImports: true, message: 'Types only.' },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'Use workflow time: it is replay-safe already.',
+        },
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'Use a business key, or uuid4() from @temporalio/workflow.',
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },
+        { name: 'setInterval', message: 'Use a loop with sleep() from @temporalio/workflow.' },
+        {
+          name: 'process',
+          message: 'Workflows get their settings as input, never from the environment.',
+        },
+      ],
+    },
+  },
+  prettier,
+);

@@ -1,0 +1,1 @@
+export { toActivityFailure } from './to-activity-failure';

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import type { RepositoryConfig } from './config';
+
+const identifier = z
+  .string()
+  .regex(/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, 'letters, digits and underscores, starting with a letter');
+
+const schema = z
+  .object({
+    ASTRA_DB_API_ENDPOINT: z.url().optional(),
+    ASTRA_DB_APPLICATION_TOKEN: z.string().min(1).optional(),
+    ASTRA_DB_KEYSPACE: identifier.default('default_keyspace'),
+    ASTRA_DB_ENVIRONMENT: z.enum(['astra', 'hcd', 'dse', 'cassandra', 'other']).default('astra'),
+    ASTRA_DB_USERNAME: z.string().min(1).optional(),
+    ASTRA_DB_PASSWORD: z.string().min(1).optional(),
+    CASSANDRA_CONTACT_POINTS: z.string().min(1).default('127.0.0.1:9042'),
+    CASSANDRA_LOCAL_DATA_CENTER: z.string().min(1).default('datacenter1'),
+    CASSANDRA_KEYSPACE: identifier.default('invincible'),
+    CASSANDRA_USERNAME: z.string().min(1).optional(),
+    CASSANDRA_PASSWORD: z.string().min(1).optional(),
+    CASSANDRA_SECURE_CONNECT_BUNDLE: z.string().min(1).optional(),
+    CASSANDRA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(9).default(1),
+  })
+  .superRefine((e, ctx) => {
+    if (!e.ASTRA_DB_API_ENDPOINT) return;
+    const astra = e.ASTRA_DB_ENVIRONMENT === 'astra';
+    if (astra && !e.ASTRA_DB_APPLICATION_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ASTRA_DB_APPLICATION_TOKEN'],
+        message: 'required with ASTRA_DB_API_ENDPOINT',
+      });
+    }
+    if (!astra && !e.ASTRA_DB_APPLICATION_TOKEN && !(e.ASTRA_DB_USERNAME && e.ASTRA_DB_PASSWORD)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ASTRA_DB_USERNAME'],
+        message: `a self-managed Data API (${e.ASTRA_DB_ENVIRONMENT}) needs ASTRA_DB_USERNAME and ASTRA_DB_PASSWORD, or a token`,
+      });
+    }
+    if (Boolean(e.CASSANDRA_USERNAME) !== Boolean(e.CASSANDRA_PASSWORD)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CASSANDRA_PASSWORD'],
+        message: 'username and password go together',
+      });
+    }
+  });
+
+/** The zod schema of the repository's environment variables, for apps that compose configs. */
+export const repositoryEnvSchema = schema;
+
+/**
+ * Builds a repository config from environment-shaped input: Astra DB (Data API) when
+ * `ASTRA_DB_API_ENDPOINT` is set, Cassandra over CQL otherwise. Called by the apps' composition
+ * roots with `process.env`; the library itself never reads the environment.
+ *
+ * @returns the config, or the list of problems (`VARIABLE: reason`) to report all at once.
+ */
+export function repositoryConfigFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; config: RepositoryConfig } | { ok: false; issues: string[] } {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+    };
+  }
+  const e = parsed.data;
+  if (e.ASTRA_DB_API_ENDPOINT) {
+    return {
+      ok: true,
+      config: {
+        backend: 'astra',
+        endpoint: e.ASTRA_DB_API_ENDPOINT,
+        keyspace: e.ASTRA_DB_KEYSPACE,
+        environment: e.ASTRA_DB_ENVIRONMENT,
+        auth: e.ASTRA_DB_APPLICATION_TOKEN
+          ? { token: e.ASTRA_DB_APPLICATION_TOKEN }
+          : { username: e.ASTRA_DB_USERNAME ?? '', password: e.ASTRA_DB_PASSWORD ?? '' },
+      },
+    };
+  }
+  return {
+    ok: true,
+    config: {
+      backend: 'cassandra',
+      contactPoints: e.CASSANDRA_CONTACT_POINTS.split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+      localDataCenter: e.CASSANDRA_LOCAL_DATA_CENTER,
+      keyspace: e.CASSANDRA_KEYSPACE,
+      replicationFactor: e.CASSANDRA_REPLICATION_FACTOR,
+      ...(e.CASSANDRA_USERNAME && e.CASSANDRA_PASSWORD
+        ? { credentials: { username: e.CASSANDRA_USERNAME, password: e.CASSANDRA_PASSWORD } }
+        : {}),
+      ...(e.CASSANDRA_SECURE_CONNECT_BUNDLE
+        ? { secureConnectBundle: e.CASSANDRA_SECURE_CONNECT_BUNDLE }
+        : {}),
+    },
+  };
+}

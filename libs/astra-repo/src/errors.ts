@@ -1,0 +1,70 @@
+/**
+ * The repository's typed errors. Callers branch with `instanceof RepositoryError` (or a
+ * subclass); activities map them onto retryable or non-retryable Temporal failures, the API onto
+ * HTTP statuses.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await repo.customers.get(id);
+ * } catch (error) {
+ *   if (error instanceof NotFoundError) return reply.status(404);
+ *   throw error;
+ * }
+ * ```
+ */
+export abstract class RepositoryError extends Error {
+  /** Whether repeating the same call later can succeed. */
+  abstract readonly retryable: boolean;
+}
+
+/** The record does not exist. */
+export class NotFoundError extends RepositoryError {
+  override readonly name = 'NotFoundError';
+  readonly retryable = false;
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+  ) {
+    super(`${entity} ${JSON.stringify(id)} was not found`);
+  }
+}
+
+/** The write contradicts what is stored (same key, different content; a lost race). */
+export class ConflictError extends RepositoryError {
+  override readonly name = 'ConflictError';
+  readonly retryable = false;
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+    readonly reason: string,
+  ) {
+    super(`${entity} ${JSON.stringify(id)}: ${reason}`);
+  }
+}
+
+/** The input is malformed: nothing was written. */
+export class ValidationError extends RepositoryError {
+  override readonly name = 'ValidationError';
+  readonly retryable = false;
+  constructor(
+    message: string,
+    /** Field path → reason, for callers that report per-field errors. */
+    readonly fields: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** The database could not be reached or timed out; a timed-out write may have been applied. */
+export class UnavailableError extends RepositoryError {
+  override readonly name = 'UnavailableError';
+  readonly retryable = true;
+  constructor(
+    readonly backend: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${backend} unavailable: ${message}`, options);
+  }
+}

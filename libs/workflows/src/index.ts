@@ -1,0 +1,12 @@
+/**
+ * What API and workers import: the contracts (task queues, workflow ids, message definitions).
+ * Workflow functions are not exported here; workers load them through their `workflowsPath`.
+ */
+export { BILLING_TASK_QUEUE, subscriptionWorkflowId } from './billing/contract';
+export { LOYALTY_TASK_QUEUE, loyaltyWorkflowId } from './loyalty/contract';
+
+/** Module specifiers of the workflow sources, for `require.resolve` in the workers. */
+export const WORKFLOW_SOURCES = {
+  billing: '@invincible/workflows/billing/workflows',
+  loyalty: '@invincible/workflows/loyalty/workflows',
+} as const;

@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import { BILLING_TASK_QUEUE, LOYALTY_TASK_QUEUE } from '@invincible/workflows';
+import { Connection } from '@temporalio/client';
+import { REPO_ROOT } from './paths';
+import type { ProcessSpec } from './servers/process-spec';
+import type { Endpoints } from './stack';
+
+export type AppName = 'api' | 'billing-worker' | 'loyalty-worker';
+
+/** True once at least one worker polls `taskQueue` for workflow tasks. */
+export async function taskQueueHasPollers(
+  address: string,
+  namespace: string,
+  taskQueue: string,
+): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    });
+    return pollers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+/** True once `url` answers 200. */
+export async function httpOk(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** The environment every app gets from the supervisor: where Temporal and the database are. */
+export function appEnv(endpoints: Endpoints, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    TEMPORAL_ADDRESS: endpoints.temporalAddress,
+    TEMPORAL_NAMESPACE: endpoints.temporalNamespace,
+    ...(endpoints.cassandraContactPoints
+      ? {
+          CASSANDRA_CONTACT_POINTS: endpoints.cassandraContactPoints,
+          CASSANDRA_LOCAL_DATA_CENTER: endpoints.cassandraLocalDataCenter,
+        }
+      : {}),
+  };
+}
+
+/**
+ * An app run from its TypeScript source (development): `node --conditions=@invincible/source
+ * --import tsx apps/<app>/src/main.ts`, so edits need no build step.
+ */
+export function devApp(
+  app: AppName,
+  endpoints: Endpoints,
+  env: NodeJS.ProcessEnv,
+  apiPort: number,
+): ProcessSpec {
+  const base = {
+    name: app,
+    command: process.execPath,
+    args: [
+      '--conditions=@invincible/source',
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'apps', app, 'src', 'main.ts'),
+    ],
+    cwd: REPO_ROOT,
+    stopTimeoutMs: 35_000,
+  };
+  const withEnv = appEnv(endpoints, env);
+  if (app === 'api') {
+    return {
+      ...base,
+      env: { ...withEnv, PORT: String(apiPort), HOST: '127.0.0.1' },
+      ports: [{ port: apiPort, role: 'API (HTTP)', variable: 'API_PORT' }],
+      ready: {
+        description: `GET http://127.0.0.1:${apiPort}/readyz → 200`,
+        check: () => httpOk(`http://127.0.0.1:${apiPort}/readyz`),
+        timeoutMs: 60_000,
+      },
+    };
+  }
+  const taskQueue = app === 'billing-worker' ? BILLING_TASK_QUEUE : LOYALTY_TASK_QUEUE;
+  return {
+    ...base,
+    env: withEnv,
+    ready: {
+      description: `a poller on task queue "${taskQueue}"`,
+      check: () =>
+        taskQueueHasPollers(endpoints.temporalAddress, endpoints.temporalNamespace, taskQueue),
+      timeoutMs: 90_000,
+    },
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * The local stack: `start` (servers + apps, foreground until Ctrl-C), `up` (servers only),
+ * `test` (ephemeral servers around `nx run-many`), `provision` (fill the cache only).
+ * Run through npm scripts: `npm start`, `npm test`, `npm run stack -- <command>`.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pc from 'picocolors';
+import { devApp, type AppName } from './apps';
+import { loadStackConfig, type StackConfig } from './config';
+import { StackError, StartupError } from './errors';
+import { loadExeca } from './execa';
+import { createLogger, formatDuration } from './log';
+import { REPO_ROOT } from './paths';
+import { endpoints, provision, serverSpecs, type Endpoints, type ServerName } from './stack';
+import { Supervisor } from './supervisor';
+
+const log = createLogger();
+const APPS: readonly AppName[] = ['api', 'billing-worker', 'loyalty-worker'];
+
+/** Test servers get their own ports so `npm test` runs beside a running `npm start`. */
+export const TEST_PORTS = { temporal: 17233, cassandra: 19042, cassandraStorage: 17000 } as const;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command = 'help', ...rest] = positionals;
+  switch (command) {
+    case 'start':
+      return start(loadStackConfig(process.env), parseOnly(values.only));
+    case 'up':
+      return start(loadStackConfig(process.env), parseOnly(values.only), { apps: false });
+    case 'test':
+      return test(rest);
+    case 'provision': {
+      const config = loadStackConfig(process.env);
+      await provision(
+        config,
+        { temporal: true, cassandra: true, testServer: true },
+        process.env,
+        log,
+      );
+      return 0;
+    }
+    default:
+      process.stdout.write(
+        [
+          'usage: npm run stack -- <command>',
+          '  start [--only temporal,cassandra]  servers, then api and both workers; Ctrl-C stops all',
+          '  up    [--only temporal,cassandra]  servers only',
+          '  test  [nx run-many args…]          ephemeral servers around lint, typecheck, build, test',
+          '  provision                          build/resolve Temporal CLI, Cassandra, test server',
+          '',
+        ].join('\n'),
+      );
+      return command === 'help' || values.help ? 0 : 2;
+  }
+}
+
+function parseOnly(only: string | undefined): ReadonlySet<ServerName> {
+  const all: ServerName[] = ['temporal', 'cassandra'];
+  if (!only) return new Set(all);
+  const names = only.split(',').map((s) => s.trim());
+  const bad = names.filter((n) => !all.includes(n as ServerName));
+  if (bad.length > 0)
+    throw new StackErrorUsage(`--only takes ${all.join(', ')}; not ${bad.join(', ')}`);
+  return new Set(names as ServerName[]);
+}
+
+class StackErrorUsage extends StackError {
+  override readonly name = 'UsageError';
+}
+
+async function start(
+  config: StackConfig,
+  only: ReadonlySet<ServerName>,
+  options = { apps: true },
+): Promise<number> {
+  const t0 = Date.now();
+  const wanted = {
+    temporal: only.has('temporal'),
+    cassandra: only.has('cassandra'),
+    testServer: false,
+  };
+  const provisioned = await provision(config, wanted, process.env, log);
+  mkdirSync(config.dataDir, { recursive: true });
+  const specs = serverSpecs(config, provisioned, {
+    ephemeral: false,
+    dataDir: config.dataDir,
+  }).filter((s) => only.has(s.name as ServerName));
+  const where = endpoints(config);
+  const supervisor = new Supervisor(log);
+  return runSupervised(supervisor, async () => {
+    for (const spec of specs) await supervisor.start(spec);
+    if (options.apps) {
+      for (const app of APPS)
+        await supervisor.start(devApp(app, where, process.env, config.apiPort));
+    }
+    printBanner(where, options.apps ? config.apiPort : undefined, Date.now() - t0);
+    await supervisor.watch();
+  });
+}
+
+function printBanner(where: Endpoints, apiPort: number | undefined, elapsedMs: number): void {
+  const lines = [
+    '',
+    pc.bold(`Invincible is up (${formatDuration(elapsedMs)}). Ctrl-C stops everything.`),
+    ...(apiPort ? [`  API            http://127.0.0.1:${apiPort}   (GET /healthz, /readyz)`] : []),
+    ...(where.temporalUiUrl ? [`  Temporal UI    ${where.temporalUiUrl}`] : []),
+    `  Temporal       ${where.temporalAddress}  namespace ${where.temporalNamespace}`,
+    `  Cassandra      ${where.cassandraContactPoints ?? 'not used (Astra DB Data API)'}`,
+    '',
+  ];
+  process.stderr.write(lines.join('\n') + '\n');
+}
+
+/**
+ * Runs `body` under the supervisor: SIGINT/SIGTERM, a process dying, or an error all end in
+ * stopping every started process (last started first) before the CLI exits.
+ */
+async function runSupervised(
+  supervisor: Supervisor,
+  body: () => Promise<void>,
+  onStop?: () => void,
+): Promise<number> {
+  let signalled: NodeJS.Signals | undefined;
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = signal;
+    log.info(`${signal}: stopping`);
+    void supervisor.stopAll().then(() => {
+      onStop?.();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  };
+  process.on('SIGINT', stopOnSignal);
+  process.on('SIGTERM', stopOnSignal);
+  try {
+    await body();
+    return 0;
+  } catch (error) {
+    if (signalled) return new Promise<number>(() => undefined); // the signal handler exits
+    reportError(error);
+    await supervisor.stopAll();
+    onStop?.();
+    return 1;
+  }
+}
+
+async function test(nxArgs: readonly string[]): Promise<number> {
+  const t0 = Date.now();
+  const config = loadStackConfig({
+    ...process.env,
+    TEMPORAL_PORT: process.env['TEMPORAL_TEST_PORT'] ?? String(TEST_PORTS.temporal),
+    CASSANDRA_PORT: process.env['CASSANDRA_TEST_PORT'] ?? String(TEST_PORTS.cassandra),
+    CASSANDRA_STORAGE_PORT: String(TEST_PORTS.cassandraStorage),
+    // Tests own their servers: an address in the environment is for `npm start`, not for tests.
+    TEMPORAL_ADDRESS: process.env['TEST_TEMPORAL_ADDRESS'] ?? '',
+    CASSANDRA_CONTACT_POINTS: process.env['TEST_CASSANDRA_CONTACT_POINTS'] ?? '',
+    ASTRA_DB_API_ENDPOINT: '',
+  });
+  const provisioned = await provision(
+    config,
+    { temporal: true, cassandra: true, testServer: true },
+    process.env,
+    log,
+  );
+  log.info(`provisioned in ${formatDuration(Date.now() - t0)}`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'invincible-test-'));
+  const cleanUp = () => rmSync(dataDir, { recursive: true, force: true });
+  const supervisor = new Supervisor(log);
+  let exitCode = 1;
+  const code = await runSupervised(
+    supervisor,
+    async () => {
+      // Both at once: Cassandra's 13 s start-up dominates; Temporal is ready in under a second.
+      await Promise.all(
+        serverSpecs(config, provisioned, { ephemeral: true, dataDir }).map((s) =>
+          supervisor.start(s),
+        ),
+      );
+      const where = endpoints(config);
+      log.info(`servers ready in ${formatDuration(Date.now() - t0)}; running nx`);
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        INVINCIBLE_TEST_TEMPORAL_ADDRESS: where.temporalAddress,
+        INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS: where.cassandraContactPoints,
+        INVINCIBLE_TEST_CASSANDRA_LOCAL_DATA_CENTER: where.cassandraLocalDataCenter,
+        ...(provisioned.testServer ? { TEMPORAL_TEST_SERVER_PATH: provisioned.testServer } : {}),
+        ...(provisioned.temporalCli ? { TEMPORAL_CLI_PATH: provisioned.temporalCli } : {}),
+        FORCE_COLOR: process.env['FORCE_COLOR'] ?? (process.stdout.isTTY ? '1' : '0'),
+      };
+      const args = nxArgs.length > 0 ? nxArgs : ['-t', 'lint', 'typecheck', 'build', 'test'];
+      const { execa } = await loadExeca();
+      const nx = await execa(join(REPO_ROOT, 'node_modules', '.bin', 'nx'), ['run-many', ...args], {
+        cwd: REPO_ROOT,
+        env,
+        stdio: 'inherit',
+        reject: false,
+      });
+      exitCode = nx.exitCode ?? 1;
+      await supervisor.stopAll();
+      cleanUp();
+      log.info(
+        `tests ${exitCode === 0 ? 'passed' : 'FAILED'} in ${formatDuration(Date.now() - t0)}`,
+      );
+    },
+    cleanUp,
+  );
+  return code === 0 ? exitCode : code;
+}
+
+function reportError(error: unknown): void {
+  if (error instanceof StartupError && error.lastLines.length > 0) {
+    log.error(`last lines of ${error.process}:`);
+    for (const line of error.lastLines.slice(-15)) log.error(`  ${line}`);
+  }
+  if (error instanceof StackError || (error instanceof Error && error.name === 'ConfigError')) {
+    log.error(error.message);
+  } else {
+    log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    reportError(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,45 @@
+/** Base of the stack's own errors: each one is printed as a single actionable line. */
+export abstract class StackError extends Error {}
+
+/** A port the stack needs is taken by another process. */
+export class PortInUseError extends StackError {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly port: number,
+    readonly role: string,
+    readonly variable: string | undefined,
+  ) {
+    super(
+      `port ${port} (${role}) is already in use on 127.0.0.1` +
+        (variable ? `: stop what holds it, or choose another port with ${variable}=<port>` : ''),
+    );
+  }
+}
+
+/** A toolchain needed to provision a server is not installed. */
+export class MissingToolError extends StackError {
+  override readonly name = 'MissingToolError';
+  constructor(
+    readonly tool: string,
+    readonly hint: string,
+  ) {
+    super(`${tool} was not found. ${hint}`);
+  }
+}
+
+/** A provisioning step (go install, mvn) failed. */
+export class ProvisionError extends StackError {
+  override readonly name = 'ProvisionError';
+}
+
+/** A process exited before it became ready, or never became ready in time. */
+export class StartupError extends StackError {
+  override readonly name = 'StartupError';
+  constructor(
+    readonly process: string,
+    message: string,
+    readonly lastLines: readonly string[] = [],
+  ) {
+    super(`${process}: ${message}`);
+  }
+}

@@ -1,0 +1,71 @@
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { MissingToolError, ProvisionError } from '../errors';
+import type { Logger } from '../log';
+import { runStep } from './run-step';
+import { TEMPORAL_CLI_MODULE, TEMPORAL_CLI_VERSION } from './versions';
+import { isExecutable, which } from './which';
+
+export interface TemporalCliOptions {
+  readonly cacheDir: string;
+  /** TEMPORAL_CLI_PATH: an existing binary to use as is. */
+  readonly cliPath: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
+  readonly log: Logger;
+}
+
+/** Where the CLI built from its Go module is cached. */
+export function cachedTemporalCliPath(cacheDir: string): string {
+  return join(cacheDir, `temporal-cli-${TEMPORAL_CLI_VERSION}`, 'bin', 'temporal');
+}
+
+/**
+ * Finds the Temporal CLI (TEMPORAL_CLI_PATH, then PATH, then the cache) or builds it from its Go
+ * module into the cache. The build goes to a fresh directory that is renamed into place, so an
+ * interrupted build never leaves a half-written binary behind.
+ */
+export async function ensureTemporalCli(options: TemporalCliOptions): Promise<string> {
+  const { cliPath, env, log } = options;
+  if (cliPath) {
+    if (!isExecutable(cliPath)) {
+      throw new ProvisionError(`TEMPORAL_CLI_PATH=${cliPath} is not an executable file`);
+    }
+    return cliPath;
+  }
+  const onPath = which('temporal', env['PATH']);
+  if (onPath) return onPath;
+  const cached = cachedTemporalCliPath(options.cacheDir);
+  if (isExecutable(cached)) return cached;
+
+  const go = which('go', env['PATH']);
+  if (!go) {
+    throw new MissingToolError(
+      'Go (1.23 or newer, to build the Temporal CLI)',
+      'Install Go, or put a `temporal` binary on PATH or in TEMPORAL_CLI_PATH, ' +
+        'or point TEMPORAL_ADDRESS at an existing Temporal server.',
+    );
+  }
+  const versionDir = join(cached, '..', '..');
+  mkdirSync(versionDir, { recursive: true });
+  const staging = mkdtempSync(join(versionDir, '.build-'));
+  try {
+    await runStep({
+      name: 'go install',
+      what: `building the Temporal CLI ${TEMPORAL_CLI_VERSION} from its Go module (first run only, a few minutes)`,
+      command: go,
+      args: ['install', '-trimpath', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
+      env: {
+        ...env,
+        GOBIN: staging,
+        GOFLAGS: env['GOFLAGS'] ?? '',
+        CGO_ENABLED: env['CGO_ENABLED'] ?? '0',
+      },
+      log,
+    });
+    mkdirSync(join(cached, '..'), { recursive: true });
+    renameSync(join(staging, 'temporal'), cached);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return cached;
+}

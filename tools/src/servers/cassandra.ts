@@ -1,0 +1,194 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'cassandra-driver';
+import { stringify } from 'yaml';
+import type { ProcessSpec } from './process-spec';
+
+export interface LocalCassandraOptions {
+  readonly java: string;
+  readonly classpath: string;
+  /** Holds data, commit log, caches, hints, the generated config and the logs. */
+  readonly dataDir: string;
+  readonly port: number;
+  readonly storagePort: number;
+  readonly heap: string;
+  readonly clusterName?: string;
+}
+
+/** The smallest cassandra.yaml a single local node needs, everything bound to 127.0.0.1. */
+export function cassandraYaml(options: LocalCassandraOptions): string {
+  const dir = (name: string) => join(options.dataDir, name);
+  return stringify({
+    cluster_name: options.clusterName ?? 'invincible-local',
+    num_tokens: 16,
+    partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner',
+    endpoint_snitch: 'SimpleSnitch',
+    commitlog_sync: 'periodic',
+    commitlog_sync_period: '10000ms',
+    seed_provider: [
+      {
+        class_name: 'org.apache.cassandra.locator.SimpleSeedProvider',
+        parameters: [{ seeds: `127.0.0.1:${options.storagePort}` }],
+      },
+    ],
+    listen_address: '127.0.0.1',
+    rpc_address: '127.0.0.1',
+    native_transport_port: options.port,
+    storage_port: options.storagePort,
+    start_native_transport: true,
+    data_file_directories: [dir('data')],
+    commitlog_directory: dir('commitlog'),
+    saved_caches_directory: dir('saved_caches'),
+    hints_directory: dir('hints'),
+    cdc_raw_directory: dir('cdc_raw'),
+    storage_compatibility_mode: 'NONE',
+    crypto_provider: [
+      {
+        class_name: 'org.apache.cassandra.security.DefaultCryptoProvider',
+        parameters: [{ fail_on_missing_provider: 'false' }],
+      },
+    ],
+    // Lightweight transactions are how the repository makes retried writes idempotent.
+    cas_contention_timeout: '1000ms',
+  });
+}
+
+/** Console at WARN (the supervisor's terminal stays readable), everything at INFO in a file. */
+export function logbackXml(logDir: string): string {
+  return `<configuration scan="false">
+  <appender name="FILE" class="ch.qos.logback.core.rolling.RollingFileAppender">
+    <file>${logDir}/system.log</file>
+    <rollingPolicy class="ch.qos.logback.core.rolling.FixedWindowRollingPolicy">
+      <fileNamePattern>${logDir}/system.log.%i.zip</fileNamePattern>
+      <minIndex>1</minIndex><maxIndex>3</maxIndex>
+    </rollingPolicy>
+    <triggeringPolicy class="ch.qos.logback.core.rolling.SizeBasedTriggeringPolicy">
+      <maxFileSize>20MB</maxFileSize>
+    </triggeringPolicy>
+    <encoder><pattern>%-5level [%thread] %date{ISO8601} %F:%L - %msg%n</pattern></encoder>
+  </appender>
+  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
+    <filter class="ch.qos.logback.classic.filter.ThresholdFilter"><level>WARN</level></filter>
+    <encoder><pattern>%-5level %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="FILE"/><appender-ref ref="STDOUT"/></root>
+</configuration>
+`;
+}
+
+/**
+ * JVM flags: Cassandra's own conf/jvm17-server.options module exports/opens (the jar does not
+ * ship them), plus java.nio to silence a reflection warning, and the single-node start-up
+ * shortcuts.
+ */
+export function cassandraJvmArgs(
+  options: LocalCassandraOptions,
+  configFile: string,
+  logbackFile: string,
+): string[] {
+  const exports = [
+    'java.base/jdk.internal.misc',
+    'java.base/jdk.internal.ref',
+    'java.base/sun.nio.ch',
+    'java.management.rmi/com.sun.jmx.remote.internal.rmi',
+    'java.rmi/sun.rmi.registry',
+    'java.rmi/sun.rmi.server',
+    'java.sql/java.sql',
+    'java.base/jdk.internal.math',
+    'java.base/jdk.internal.module',
+    'java.base/jdk.internal.util.jar',
+    'jdk.management/com.sun.management.internal',
+  ];
+  const opens = [
+    'java.base/sun.nio.ch',
+    'java.base/java.io',
+    'java.base/java.nio',
+    'java.base/java.util.concurrent',
+    'java.base/java.util',
+    'java.base/java.util.concurrent.atomic',
+    'java.base/java.lang',
+    'java.base/java.math',
+    'java.base/java.lang.reflect',
+    'java.base/java.net',
+    'java.base/jdk.internal.loader',
+    'java.base/jdk.internal.ref',
+    'java.base/jdk.internal.reflect',
+    'java.base/jdk.internal.math',
+    'java.base/jdk.internal.module',
+    'java.base/jdk.internal.util.jar',
+    'jdk.management/com.sun.management.internal',
+  ];
+  return [
+    `-Xms${options.heap}`,
+    `-Xmx${options.heap}`,
+    '-XX:+UseG1GC',
+    '-XX:+HeapDumpOnOutOfMemoryError',
+    `-XX:HeapDumpPath=${options.dataDir}`,
+    '-Djdk.attach.allowAttachSelf=true',
+    ...exports.map((e) => `--add-exports=${e}=ALL-UNNAMED`),
+    ...opens.map((o) => `--add-opens=${o}=ALL-UNNAMED`),
+    '-Dio.netty.tryReflectionSetAccessible=true',
+    `-Dcassandra.config=file://${configFile}`,
+    `-Dlogback.configurationFile=${logbackFile}`,
+    `-Dcassandra.logdir=${join(options.dataDir, 'logs')}`,
+    `-Dcassandra.storagedir=${options.dataDir}`,
+    '-Dcassandra-foreground=true',
+    '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+    '-Dcassandra.load_ring_state=false',
+    '-cp',
+    options.classpath,
+    'org.apache.cassandra.service.CassandraDaemon',
+  ];
+}
+
+/** True once a CQL query succeeds: the readiness definition of the local Cassandra. */
+export async function cqlAnswers(
+  contactPoint: string,
+  localDataCenter = 'datacenter1',
+): Promise<boolean> {
+  const client = new Client({
+    contactPoints: [contactPoint],
+    localDataCenter,
+    socketOptions: { connectTimeout: 2_000, readTimeout: 5_000 },
+  });
+  try {
+    await client.connect();
+    await client.execute('SELECT release_version FROM system.local');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.shutdown().catch(() => undefined);
+  }
+}
+
+/** Writes the generated config into the data directory and describes the JVM process. */
+export function localCassandra(options: LocalCassandraOptions): ProcessSpec {
+  const confDir = join(options.dataDir, 'conf');
+  const logDir = join(options.dataDir, 'logs');
+  mkdirSync(confDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true });
+  const configFile = join(confDir, 'cassandra.yaml');
+  const logbackFile = join(confDir, 'logback.xml');
+  writeFileSync(configFile, cassandraYaml(options));
+  writeFileSync(logbackFile, logbackXml(logDir));
+  return {
+    name: 'cassandra',
+    command: options.java,
+    args: cassandraJvmArgs(options, configFile, logbackFile),
+    ports: [
+      { port: options.port, role: 'Cassandra CQL', variable: 'CASSANDRA_PORT' },
+      { port: options.storagePort, role: 'Cassandra storage', variable: 'CASSANDRA_STORAGE_PORT' },
+    ],
+    ready: {
+      description: `CQL on 127.0.0.1:${options.port}`,
+      check: () => cqlAnswers(`127.0.0.1:${options.port}`),
+      timeoutMs: 180_000,
+      intervalMs: 1_000,
+    },
+    // Let it flush memtables and close the commit log cleanly.
+    stopTimeoutMs: 30_000,
+    // Known, harmless start-up warnings (no libsigar; reflection on java.nio before opens apply).
+    quiet: /sigar|Unable to lock JVM memory|jemalloc/i,
+  };
+}

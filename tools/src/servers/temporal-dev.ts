@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { grpc } from '@temporalio/proto';
+import type { ProcessSpec } from './process-spec';
+
+export interface TemporalDevOptions {
+  readonly cliPath: string;
+  readonly port: number;
+  /** The Web UI's port; undefined runs headless (tests). */
+  readonly uiPort: number | undefined;
+  /** A SQLite file so a restart keeps running workflows; undefined keeps state in memory. */
+  readonly dataDir: string | undefined;
+  readonly namespace: string;
+}
+
+/** Arguments of `temporal server start-dev`, bound to 127.0.0.1. */
+export function temporalDevArgs(options: TemporalDevOptions): string[] {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port)];
+  if (options.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort));
+  if (options.dataDir) args.push('--db-filename', join(options.dataDir, 'temporal.db'));
+  if (options.namespace !== 'default') args.push('--namespace', options.namespace);
+  args.push('--log-level', 'error', '--log-format', 'pretty');
+  return args;
+}
+
+/** True once the frontend answers gRPC health checks as SERVING. */
+export async function temporalServing(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    const { status } = await connection.healthService.check({});
+    return status === grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => undefined);
+  }
+}
+
+/** Describes the Temporal CLI dev server process. */
+export function localTemporal(options: TemporalDevOptions): ProcessSpec {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const ports = [
+    { port: options.port, role: 'Temporal frontend (gRPC)', variable: 'TEMPORAL_PORT' },
+  ];
+  if (options.uiPort !== undefined) {
+    ports.push({ port: options.uiPort, role: 'Temporal Web UI', variable: 'TEMPORAL_UI_PORT' });
+  }
+  return {
+    name: 'temporal',
+    command: options.cliPath,
+    args: temporalDevArgs(options),
+    ports,
+    ready: {
+      description: `gRPC health on 127.0.0.1:${options.port}`,
+      check: () => temporalServing(`127.0.0.1:${options.port}`),
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    },
+    stopTimeoutMs: 10_000,
+  };
+}
