@@ -21,6 +21,51 @@ const notInWorkflows = [
   message: 'Workflow code runs in the Temporal sandbox: do I/O in an activity.',
 }));
 
+const TEST_FILES = ['**/*.test.ts', '**/testing/**/*.ts'];
+
+/** Module boundaries; `sandboxed` limits workflow code to the packages the sandbox allows. */
+function boundaries(sandboxed) {
+  return [
+    'error',
+    {
+      enforceBuildableLibDependency: true,
+      allow: [],
+      depConstraints: [
+        // Layers: apps and tools use libs; libs never use apps or tools.
+        { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+        { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
+        { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+        // Workflows: the Temporal sandbox. Activities only as types (no-restricted-imports below).
+        {
+          sourceTag: 'scope:workflows',
+          onlyDependOnLibsWithTags: ['scope:activities'],
+          ...(sandboxed
+            ? { allowedExternalImports: ['@temporalio/workflow', '@temporalio/common'] }
+            : {}),
+        },
+        {
+          sourceTag: 'scope:activities',
+          onlyDependOnLibsWithTags: ['scope:repo', 'scope:workflows'],
+        },
+        {
+          sourceTag: 'scope:repo',
+          onlyDependOnLibsWithTags: [],
+          bannedExternalImports: ['@temporalio/*', 'express'],
+        },
+        { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:workflows', 'scope:repo'] },
+        {
+          sourceTag: 'scope:billing',
+          onlyDependOnLibsWithTags: ['scope:workflows', 'scope:activities', 'scope:repo'],
+        },
+        {
+          sourceTag: 'scope:loyalty',
+          onlyDependOnLibsWithTags: ['scope:workflows', 'scope:activities', 'scope:repo'],
+        },
+      ],
+    },
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -55,48 +100,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // Production code: the sandbox allowlist applies. Tests of the workflows lib may also use the
+  // worker, client and testing packages to run workflows against a real test server.
   {
     files: ['**/*.ts'],
-    rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: true,
-          allow: [],
-          depConstraints: [
-            // Layers: apps and tools use libs; libs never use apps or tools.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            // Workflows: the Temporal sandbox. Activities only as types (no-restricted-imports below).
-            {
-              sourceTag: 'scope:workflows',
-              onlyDependOnLibsWithTags: ['scope:activities'],
-              allowedExternalImports: ['@temporalio/workflow', '@temporalio/common'],
-            },
-            {
-              sourceTag: 'scope:activities',
-              onlyDependOnLibsWithTags: ['scope:repo', 'scope:workflows'],
-            },
-            {
-              sourceTag: 'scope:repo',
-              onlyDependOnLibsWithTags: [],
-              bannedExternalImports: ['@temporalio/*', 'express'],
-            },
-            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:workflows', 'scope:repo'] },
-            {
-              sourceTag: 'scope:billing',
-              onlyDependOnLibsWithTags: ['scope:workflows', 'scope:activities', 'scope:repo'],
-            },
-            {
-              sourceTag: 'scope:loyalty',
-              onlyDependOnLibsWithTags: ['scope:workflows', 'scope:activities', 'scope:repo'],
-            },
-          ],
-        },
-      ],
-    },
+    ignores: TEST_FILES,
+    rules: { '@nx/enforce-module-boundaries': boundaries(true) },
   },
+  { files: TEST_FILES, rules: { '@nx/enforce-module-boundaries': boundaries(false) } },
   {
     files: ['libs/workflows/src/**/*.ts'],
     ignores: ['**/*.test.ts', '**/testing/**'],

@@ -24,23 +24,22 @@ const APPS: readonly AppName[] = ['api', 'billing-worker', 'loyalty-worker'];
 export const TEST_PORTS = { temporal: 17233, cassandra: 19042, cassandraStorage: 17000 } as const;
 
 async function main(argv: readonly string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
+  const [command = 'help', ...rest] = argv;
+  // `test` hands everything after it to `nx run-many` untouched.
+  if (command === 'test') return test(rest);
+  const { values } = parseArgs({
+    args: rest,
     strict: true,
     options: {
       only: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const [command = 'help', ...rest] = positionals;
   switch (command) {
     case 'start':
       return start(loadStackConfig(process.env), parseOnly(values.only));
     case 'up':
       return start(loadStackConfig(process.env), parseOnly(values.only), { apps: false });
-    case 'test':
-      return test(rest);
     case 'provision': {
       const config = loadStackConfig(process.env);
       await provision(

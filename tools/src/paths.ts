@@ -13,7 +13,8 @@ export const TOOLS_ROOT = resolve(__dirname, '..');
  */
 export function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   const xdg = env['XDG_CACHE_HOME'];
-  return join(xdg && xdg.length > 0 ? xdg : join(homedir(), '.cache'), 'invincible');
+  const home = env['HOME'] || homedir();
+  return join(xdg && xdg.length > 0 ? xdg : join(home, '.cache'), 'invincible');
 }
 
 /** Local state of `npm start` (Temporal's SQLite file, Cassandra's data): per checkout. */

@@ -5,47 +5,49 @@ const identifier = z
   .string()
   .regex(/^[a-zA-Z][a-zA-Z0-9_]{0,47}$/, 'letters, digits and underscores, starting with a letter');
 
-const schema = z
-  .object({
-    ASTRA_DB_API_ENDPOINT: z.url().optional(),
-    ASTRA_DB_APPLICATION_TOKEN: z.string().min(1).optional(),
-    ASTRA_DB_KEYSPACE: identifier.default('default_keyspace'),
-    ASTRA_DB_ENVIRONMENT: z.enum(['astra', 'hcd', 'dse', 'cassandra', 'other']).default('astra'),
-    ASTRA_DB_USERNAME: z.string().min(1).optional(),
-    ASTRA_DB_PASSWORD: z.string().min(1).optional(),
-    CASSANDRA_CONTACT_POINTS: z.string().min(1).default('127.0.0.1:9042'),
-    CASSANDRA_LOCAL_DATA_CENTER: z.string().min(1).default('datacenter1'),
-    CASSANDRA_KEYSPACE: identifier.default('invincible'),
-    CASSANDRA_USERNAME: z.string().min(1).optional(),
-    CASSANDRA_PASSWORD: z.string().min(1).optional(),
-    CASSANDRA_SECURE_CONNECT_BUNDLE: z.string().min(1).optional(),
-    CASSANDRA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(9).default(1),
-  })
-  .superRefine((e, ctx) => {
-    if (!e.ASTRA_DB_API_ENDPOINT) return;
-    const astra = e.ASTRA_DB_ENVIRONMENT === 'astra';
-    if (astra && !e.ASTRA_DB_APPLICATION_TOKEN) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ASTRA_DB_APPLICATION_TOKEN'],
-        message: 'required with ASTRA_DB_API_ENDPOINT',
-      });
+const schema = z.object({
+  ASTRA_DB_API_ENDPOINT: z.url().optional(),
+  ASTRA_DB_APPLICATION_TOKEN: z.string().min(1).optional(),
+  ASTRA_DB_KEYSPACE: identifier.default('default_keyspace'),
+  ASTRA_DB_ENVIRONMENT: z.enum(['astra', 'hcd', 'dse', 'cassandra', 'other']).default('astra'),
+  ASTRA_DB_USERNAME: z.string().min(1).optional(),
+  ASTRA_DB_PASSWORD: z.string().min(1).optional(),
+  CASSANDRA_CONTACT_POINTS: z.string().min(1).default('127.0.0.1:9042'),
+  CASSANDRA_LOCAL_DATA_CENTER: z.string().min(1).default('datacenter1'),
+  CASSANDRA_KEYSPACE: identifier.default('invincible'),
+  CASSANDRA_USERNAME: z.string().min(1).optional(),
+  CASSANDRA_PASSWORD: z.string().min(1).optional(),
+  CASSANDRA_SECURE_CONNECT_BUNDLE: z.string().min(1).optional(),
+  CASSANDRA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(9).default(1),
+});
+
+/**
+ * Rules between variables, checked on the raw input so they are reported together with the
+ * per-variable problems (zod skips object refinements once a field has failed).
+ */
+function crossFieldIssues(env: Readonly<Record<string, string | undefined>>): string[] {
+  const set = (name: string) => (env[name] ?? '').trim().length > 0;
+  const issues: string[] = [];
+  if (set('ASTRA_DB_API_ENDPOINT')) {
+    const environment = env['ASTRA_DB_ENVIRONMENT'] ?? 'astra';
+    if (environment === 'astra' && !set('ASTRA_DB_APPLICATION_TOKEN')) {
+      issues.push('ASTRA_DB_APPLICATION_TOKEN: required with ASTRA_DB_API_ENDPOINT');
     }
-    if (!astra && !e.ASTRA_DB_APPLICATION_TOKEN && !(e.ASTRA_DB_USERNAME && e.ASTRA_DB_PASSWORD)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ASTRA_DB_USERNAME'],
-        message: `a self-managed Data API (${e.ASTRA_DB_ENVIRONMENT}) needs ASTRA_DB_USERNAME and ASTRA_DB_PASSWORD, or a token`,
-      });
+    if (
+      environment !== 'astra' &&
+      !set('ASTRA_DB_APPLICATION_TOKEN') &&
+      !(set('ASTRA_DB_USERNAME') && set('ASTRA_DB_PASSWORD'))
+    ) {
+      issues.push(
+        `ASTRA_DB_USERNAME: a self-managed Data API (${environment}) needs ASTRA_DB_USERNAME and ASTRA_DB_PASSWORD, or a token`,
+      );
     }
-    if (Boolean(e.CASSANDRA_USERNAME) !== Boolean(e.CASSANDRA_PASSWORD)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['CASSANDRA_PASSWORD'],
-        message: 'username and password go together',
-      });
-    }
-  });
+  }
+  if (set('CASSANDRA_USERNAME') !== set('CASSANDRA_PASSWORD')) {
+    issues.push('CASSANDRA_PASSWORD: username and password go together');
+  }
+  return issues;
+}
 
 /** The zod schema of the repository's environment variables, for apps that compose configs. */
 export const repositoryEnvSchema = schema;
@@ -61,12 +63,11 @@ export function repositoryConfigFromEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): { ok: true; config: RepositoryConfig } | { ok: false; issues: string[] } {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-    };
-  }
+  const issues = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+    ...crossFieldIssues(env),
+  ];
+  if (!parsed.success || issues.length > 0) return { ok: false, issues };
   const e = parsed.data;
   if (e.ASTRA_DB_API_ENDPOINT) {
     return {

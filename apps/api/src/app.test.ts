@@ -1,0 +1,106 @@
+import { createInMemoryDataStore, type InMemoryDataStore } from '@invincible/astra-repo/testing';
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from './app';
+
+describe('createApp: health and errors', () => {
+  let store: InMemoryDataStore;
+  let temporalUp: boolean;
+  const app = () =>
+    createApp({
+      logger: pino({ level: 'silent' }),
+      readiness: {
+        temporal: () =>
+          temporalUp ? Promise.resolve() : Promise.reject(new Error('connection refused')),
+        database: () => store.ping(),
+      },
+      readinessTimeoutMs: 200,
+    });
+
+  beforeEach(() => {
+    store = createInMemoryDataStore();
+    temporalUp = true;
+  });
+
+  it('GET /healthz answers without consulting any dependency', async () => {
+    store.setAvailable(false);
+    temporalUp = false;
+    await request(app()).get('/healthz').expect(200, { status: 'ok' });
+  });
+
+  it('GET /readyz is 200 when Temporal and the database answer', async () => {
+    await request(app())
+      .get('/readyz')
+      .expect(200, { status: 'ready', checks: { temporal: 'up', database: 'up' } });
+  });
+
+  it('GET /readyz is a 503 problem naming what is down, with Retry-After', async () => {
+    store.setAvailable(false);
+    const res = await request(app()).get('/readyz').expect(503);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toEqual({
+      type: 'about:blank',
+      title: 'Service Unavailable',
+      status: 503,
+      detail: 'Not ready: database is unreachable',
+      checks: { temporal: 'up', database: 'down' },
+    });
+  });
+
+  it('treats a hanging dependency as down instead of hanging the probe', async () => {
+    const hanging = createApp({
+      logger: pino({ level: 'silent' }),
+      readiness: {
+        temporal: () => new Promise(() => undefined),
+        database: () => Promise.resolve(),
+      },
+      readinessTimeoutMs: 100,
+    });
+    const res = await request(hanging).get('/readyz').expect(503);
+    expect((res.body as { detail: string }).detail).toBe('Not ready: temporal is unreachable');
+  });
+
+  it('answers unknown routes with a 404 problem', async () => {
+    const res = await request(app()).get('/v1/nothing-here').expect(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 404, title: 'Not Found' });
+  });
+
+  it('answers malformed JSON and oversized bodies with 4xx problems that leak nothing', async () => {
+    const bad = await request(app())
+      .post('/v1/anything')
+      .set('content-type', 'application/json')
+      .send('{"a":')
+      .expect(400);
+    expect(bad.body).toEqual({
+      type: 'about:blank',
+      title: 'Bad Request',
+      status: 400,
+      detail: 'The request body is not valid JSON',
+    });
+    const huge = await request(app())
+      .post('/v1/anything')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ blob: 'x'.repeat(70_000) }))
+      .expect(413);
+    expect((huge.body as { detail: string }).detail).toBe('The request body is too large');
+    expect(JSON.stringify(huge.body)).not.toMatch(/at |node_modules/);
+  });
+
+  it("echoes a caller's well-formed request id and replaces a malformed one", async () => {
+    const kept = await request(app()).get('/healthz').set('x-request-id', 'req-123').expect(200);
+    expect(kept.headers['x-request-id']).toBe('req-123');
+    const replaced = await request(app())
+      .get('/healthz')
+      .set('x-request-id', 'bad id\twith spaces')
+      .expect(200);
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sets security headers and hides the framework', async () => {
+    const res = await request(app()).get('/healthz');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+});

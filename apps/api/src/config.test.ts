@@ -1,0 +1,40 @@
+import { loadConfig } from './config';
+
+describe('loadConfig (api)', () => {
+  it('defaults to a local stack', () => {
+    expect(loadConfig({})).toEqual({
+      http: { port: 3000, host: '127.0.0.1', shutdownTimeoutMs: 10_000 },
+      logLevel: 'info',
+      temporal: { address: 'localhost:7233', namespace: 'default' },
+      repository: {
+        backend: 'cassandra',
+        contactPoints: ['127.0.0.1:9042'],
+        localDataCenter: 'datacenter1',
+        keyspace: 'invincible',
+        replicationFactor: 1,
+      },
+    });
+  });
+
+  it('switches to Astra DB when its endpoint and token are set', () => {
+    const config = loadConfig({
+      ASTRA_DB_API_ENDPOINT: 'https://x-y.apps.astra.example',
+      ASTRA_DB_APPLICATION_TOKEN: 'AstraCS:t',
+    });
+    expect(config.repository).toEqual({
+      backend: 'astra',
+      endpoint: 'https://x-y.apps.astra.example',
+      keyspace: 'default_keyspace',
+      environment: 'astra',
+      auth: { token: 'AstraCS:t' },
+    });
+  });
+
+  it('lists every invalid variable in one error', () => {
+    expect(() =>
+      loadConfig({ PORT: 'http', LOG_LEVEL: 'loud', ASTRA_DB_API_ENDPOINT: 'https://x.example' }),
+    ).toThrow(
+      /PORT[\s\S]*LOG_LEVEL[\s\S]*ASTRA_DB_APPLICATION_TOKEN: required with ASTRA_DB_API_ENDPOINT/,
+    );
+  });
+});

@@ -1,0 +1,23 @@
+import { loadConfig } from './config';
+
+describe('loadConfig (loyalty-worker)', () => {
+  it('sets explicit tuning defaults and bundles from source unless a bundle path is given', () => {
+    expect(loadConfig({})).toEqual({
+      logLevel: 'info',
+      temporal: { address: 'localhost:7233', namespace: 'default' },
+      workflowBundlePath: undefined,
+      tuning: {
+        maxConcurrentActivityTaskExecutions: 100,
+        maxConcurrentWorkflowTaskExecutions: 40,
+        maxCachedWorkflows: 1_000,
+        shutdownGraceTimeMs: 30_000,
+      },
+    });
+  });
+
+  it('lists every invalid variable in one error', () => {
+    expect(() =>
+      loadConfig({ WORKER_MAX_CONCURRENT_ACTIVITIES: '0', WORKER_SHUTDOWN_GRACE_MS: 'soon' }),
+    ).toThrow(/WORKER_MAX_CONCURRENT_ACTIVITIES[\s\S]*WORKER_SHUTDOWN_GRACE_MS/);
+  });
+});

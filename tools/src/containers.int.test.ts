@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BILLING_TASK_QUEUE, LOYALTY_TASK_QUEUE } from '@invincible/workflows';
+import { taskQueueHasPollers } from './apps';
+import { REPO_ROOT } from './paths';
+import { freePort, spawnCollecting, waitFor } from './testing/processes';
+import { testEnv } from './testing/test-env';
+
+/**
+ * What each app's Dockerfile does, without Docker: take `dist/apps/<app>` (pruned package.json
+ * and lockfile, workspace libs copied in), `npm ci --omit=dev` it in an empty directory, and
+ * start `node main.js` from there against the shared test servers.
+ */
+describe.each([
+  ['api', undefined],
+  ['billing-worker', BILLING_TASK_QUEUE],
+  ['loyalty-worker', LOYALTY_TASK_QUEUE],
+] as const)('the built %s, installed as its container installs it', (app, taskQueue) => {
+  jest.setTimeout(240_000);
+  let dir: string;
+
+  beforeAll(() => {
+    const dist = join(REPO_ROOT, 'dist', 'apps', app);
+    if (!existsSync(join(dist, 'package-lock.json')))
+      throw new Error(`${dist} is not built: run \`nx build ${app}\``);
+    dir = mkdtempSync(join(tmpdir(), `invincible-${app}-`));
+    cpSync(dist, dir, { recursive: true });
+    const install = spawnSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 200_000,
+    });
+    if (install.status !== 0)
+      throw new Error(`npm ci failed in ${dir}:\n${install.stdout}\n${install.stderr}`);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('holds production dependencies only', () => {
+    for (const devOnly of ['nx', 'jest', 'typescript', 'eslint', 'tsx']) {
+      expect(existsSync(join(dir, 'node_modules', devOnly))).toBe(false);
+    }
+    expect(
+      existsSync(join(dir, 'node_modules', '@invincible', 'workflows', 'dist', 'index.js')),
+    ).toBe(true);
+  });
+
+  it('starts from there, becomes ready, and stops cleanly on SIGTERM', async () => {
+    const temporalAddress = testEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
+    const port = await freePort();
+    const proc = spawnCollecting(process.execPath, ['main.js'], {
+      cwd: dir,
+      env: {
+        PATH: process.env['PATH'],
+        NODE_ENV: 'production',
+        TEMPORAL_ADDRESS: temporalAddress,
+        CASSANDRA_CONTACT_POINTS: testEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
+        PORT: String(port),
+      },
+    });
+    try {
+      if (taskQueue === undefined) {
+        await waitFor(
+          'GET /readyz → 200',
+          async () =>
+            (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
+          60_000,
+        );
+        expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      } else {
+        await waitFor(
+          `a poller on ${taskQueue}`,
+          () => taskQueueHasPollers(temporalAddress, 'default', taskQueue),
+          60_000,
+        );
+        // Production mode loads the prebuilt bundle instead of running webpack at start-up.
+        expect(proc.output()).toContain('"bundlePath"');
+        expect(proc.output()).not.toContain('webpack');
+      }
+    } catch (error) {
+      proc.child.kill('SIGKILL');
+      throw new Error(`${String(error)}\n${proc.output()}`);
+    }
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+    expect(proc.output()).toContain('stopped');
+  });
+});

@@ -1,0 +1,149 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from './paths';
+import { freePort, isAlive, spawnCollecting, waitFor } from './testing/processes';
+import { testEnv } from './testing/test-env';
+
+const CLI = [
+  '--conditions=@invincible/source',
+  '--import',
+  'tsx',
+  join(REPO_ROOT, 'tools', 'src', 'cli.ts'),
+];
+
+/** The environment of a developer's shell, minus anything that would point at other servers. */
+function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^(TEMPORAL_|CASSANDRA_|ASTRA_|INVINCIBLE_|API_PORT)/.test(key)) delete env[key];
+  }
+  return { ...env, FORCE_COLOR: '0', ...extra };
+}
+
+describe('the supervisor behind `npm start`', () => {
+  jest.setTimeout(180_000);
+  let dataDir: string;
+
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'invincible-supervisor-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('brings the stack up, and Ctrl-C (SIGINT to the process group) leaves no process behind', async () => {
+    const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const npm = spawnCollecting('npm', ['start'], {
+      cwd: REPO_ROOT,
+      detached: true, // its own process group, like a terminal's foreground job
+      env: cleanEnv({
+        TEMPORAL_CLI_PATH: testEnv('TEMPORAL_CLI_PATH'),
+        TEMPORAL_PORT: String(temporalPort),
+        TEMPORAL_UI_PORT: String(uiPort),
+        API_PORT: String(apiPort),
+        // The shared test Cassandra: given by address, so none is started for this stack.
+        CASSANDRA_CONTACT_POINTS: testEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
+        INVINCIBLE_DATA_DIR: dataDir,
+      }),
+    });
+    const group = npm.child.pid;
+    if (group === undefined) throw new Error('npm start did not spawn');
+    try {
+      await waitFor(
+        'the "Invincible is up" banner',
+        () => npm.output().includes('Invincible is up'),
+        150_000,
+      );
+    } catch (error) {
+      process.kill(-group, 'SIGKILL');
+      throw new Error(`${String(error)}\n${npm.output()}`);
+    }
+
+    const ready = await fetch(`http://127.0.0.1:${apiPort}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { temporal: 'up', database: 'up' },
+    });
+    expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+    expect(npm.output()).not.toMatch(/started cassandra/);
+
+    const pids = [...npm.output().matchAll(/started ([\w-]+) \(pid (\d+)\)/g)].map((m) => ({
+      name: m[1],
+      pid: Number(m[2]),
+    }));
+    expect(pids.map((p) => p.name)).toEqual([
+      'temporal',
+      'api',
+      'billing-worker',
+      'loyalty-worker',
+    ]);
+    expect(pids.every((p) => isAlive(p.pid))).toBe(true);
+
+    process.kill(-group, 'SIGINT');
+    await npm.exited;
+    await waitFor(
+      'every supervised process to exit',
+      () => pids.every((p) => !isAlive(p.pid)),
+      10_000,
+    );
+    // Apps stop before the server they use.
+    const order = [...npm.output().matchAll(/stopping ([\w-]+) \(pid/g)].map((m) => m[1]);
+    expect(order).toEqual(['loyalty-worker', 'billing-worker', 'api', 'temporal']);
+  });
+
+  it('refuses a port that is already taken, naming the port and its role', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const cli = spawnCollecting(process.execPath, [...CLI, 'up', '--only', 'temporal'], {
+        cwd: REPO_ROOT,
+        env: cleanEnv({
+          TEMPORAL_CLI_PATH: testEnv('TEMPORAL_CLI_PATH'),
+          TEMPORAL_PORT: String(port),
+          INVINCIBLE_DATA_DIR: dataDir,
+        }),
+      });
+      expect(await cli.exited).toBe(1);
+      expect(cli.output()).toContain(
+        `port ${port} (Temporal frontend (gRPC)) is already in use on 127.0.0.1: stop what holds it, or choose another port with TEMPORAL_PORT=<port>`,
+      );
+      expect(cli.output()).not.toMatch(/started temporal/);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
+  it.each([
+    [
+      'temporal',
+      /Go \(1\.23 or newer, to build the Temporal CLI\) was not found\. .*TEMPORAL_ADDRESS/,
+    ],
+    ['cassandra', /Java \(JDK or JRE 17\) was not found\. .*CASSANDRA_CONTACT_POINTS/],
+  ])(
+    'says what to install, or which variable to set, when %s cannot be provisioned',
+    async (server, message) => {
+      const emptyCache = mkdtempSync(join(tmpdir(), 'invincible-empty-cache-'));
+      // A PATH with node and nothing else: no go, no java, no mvn, no temporal.
+      const bin = join(emptyCache, 'bin');
+      mkdirSync(bin);
+      symlinkSync(process.execPath, join(bin, 'node'));
+      try {
+        const cli = spawnCollecting(process.execPath, [...CLI, 'up', '--only', server], {
+          cwd: REPO_ROOT,
+          env: {
+            ...cleanEnv({ INVINCIBLE_CACHE_DIR: emptyCache, INVINCIBLE_DATA_DIR: dataDir }),
+            PATH: bin,
+            JAVA_HOME: '',
+          },
+        });
+        expect(await cli.exited).toBe(1);
+        expect(cli.output()).toMatch(message);
+        expect(cli.output()).not.toMatch(/\n\s+at /); // one line, no stack trace
+      } finally {
+        rmSync(emptyCache, { recursive: true, force: true });
+      }
+    },
+  );
+});
