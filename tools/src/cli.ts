@@ -198,7 +198,10 @@ async function test(nxArgs: readonly string[]): Promise<number> {
         ...(provisioned.temporalCli ? { TEMPORAL_CLI_PATH: provisioned.temporalCli } : {}),
         FORCE_COLOR: process.env['FORCE_COLOR'] ?? (process.stdout.isTTY ? '1' : '0'),
       };
-      const args = nxArgs.length > 0 ? nxArgs : ['-t', 'lint', 'typecheck', 'build', 'test'];
+      const args = nxArgs.length > 0 ? [...nxArgs] : ['-t', 'lint', 'typecheck', 'build', 'test'];
+      // Nx keeps its cache per workspace in the home directory, shared by every clone: CI must
+      // really lint, build and test the commit in front of it.
+      if (process.env['CI'] && !args.includes('--skip-nx-cache')) args.push('--skip-nx-cache');
       const { execa } = await loadExeca();
       const nx = await execa(join(REPO_ROOT, 'node_modules', '.bin', 'nx'), ['run-many', ...args], {
         cwd: REPO_ROOT,
