@@ -1,10 +1,10 @@
-import { createInMemoryDataStore, type InMemoryDataStore } from '@invincible/astra-repo/testing';
+import { createInMemoryRepository, type InMemoryRepository } from '@invincible/astra-repo/testing';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from './app';
 
 describe('createApp: health and errors', () => {
-  let store: InMemoryDataStore;
+  let store: InMemoryRepository;
   let temporalUp: boolean;
   const app = () =>
     createApp({
@@ -18,7 +18,7 @@ describe('createApp: health and errors', () => {
     });
 
   beforeEach(() => {
-    store = createInMemoryDataStore();
+    store = createInMemoryRepository();
     temporalUp = true;
   });
 

@@ -13,6 +13,7 @@ describe('loadConfig (api)', () => {
         keyspace: 'invincible',
         replicationFactor: 1,
       },
+      migrateOnStart: true,
     });
   });
 

@@ -8,6 +8,7 @@ const schema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
 });
 
 export interface ApiConfig {
@@ -19,6 +20,8 @@ export interface ApiConfig {
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly temporal: { readonly address: string; readonly namespace: string };
   readonly repository: RepositoryConfig;
+  /** Create or upgrade the schema at start-up (REPOSITORY_MIGRATE=false leaves it to a deploy step). */
+  readonly migrateOnStart: boolean;
 }
 
 /** Parses the API's environment once; throws listing every invalid variable. */
@@ -38,5 +41,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     logLevel: e.LOG_LEVEL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
     repository: repository.config,
+    migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
   };
 }

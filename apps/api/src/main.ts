@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { createDataStore } from '@invincible/astra-repo';
+import { createRepository } from '@invincible/astra-repo';
 import { Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from './app';
@@ -12,7 +12,24 @@ async function main(): Promise<void> {
 
   // Lazy: the API starts (and reports not-ready) even while Temporal is still coming up.
   const connection = Connection.lazy({ address: config.temporal.address });
-  const dataStore = createDataStore(config.repository);
+  const repository = createRepository(config.repository);
+  // The schema is migrated in the background, retried until the database answers: the API
+  // listens at once and reports `database` not ready until then, instead of crash-looping.
+  let schemaReady = !config.migrateOnStart;
+  let stopping = false;
+  const migrate = async () => {
+    while (!schemaReady && !stopping) {
+      try {
+        const { applied } = await repository.migrate();
+        schemaReady = true;
+        logger.info({ backend: repository.backend, applied }, 'schema up to date');
+      } catch (error) {
+        logger.warn({ err: error }, 'schema migration failed; retrying in 5 s');
+        await new Promise((resolve) => setTimeout(resolve, 5_000));
+      }
+    }
+  };
+  void migrate();
 
   const app = createApp({
     logger,
@@ -20,7 +37,10 @@ async function main(): Promise<void> {
       temporal: async () => {
         await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));
       },
-      database: () => dataStore.ping(),
+      database: async () => {
+        await repository.ping();
+        if (!schemaReady) throw new Error('schema not migrated yet');
+      },
     },
   });
 
@@ -32,7 +52,6 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   logger.info({ url: `http://${config.http.host}:${port}` }, 'api listening');
 
-  let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
@@ -41,7 +60,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
-    await Promise.allSettled([connection.close(), dataStore.close()]);
+    await Promise.allSettled([connection.close(), repository.close()]);
     logger.info('stopped');
     process.exit(0);
   };

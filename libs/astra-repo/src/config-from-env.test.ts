@@ -78,4 +78,9 @@ describe('repositoryConfigFromEnv', () => {
       issues: ['ASTRA_DB_APPLICATION_TOKEN: required with ASTRA_DB_API_ENDPOINT'],
     });
   });
+
+  it('treats empty variables as unset', () => {
+    const parsed = repositoryConfigFromEnv({ ASTRA_DB_API_ENDPOINT: '', CASSANDRA_USERNAME: ' ' });
+    expect(parsed.ok && parsed.config.backend).toBe('cassandra');
+  });
 });

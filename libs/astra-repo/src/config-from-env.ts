@@ -62,10 +62,14 @@ export const repositoryEnvSchema = schema;
 export function repositoryConfigFromEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): { ok: true; config: RepositoryConfig } | { ok: false; issues: string[] } {
-  const parsed = schema.safeParse(env);
+  // An empty variable (`ASTRA_DB_API_ENDPOINT=`) means unset, as it does to a shell user.
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
+  const parsed = schema.safeParse(set);
   const issues = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
-    ...crossFieldIssues(env),
+    ...crossFieldIssues(set),
   ];
   if (!parsed.success || issues.length > 0) return { ok: false, issues };
   const e = parsed.data;

@@ -1,7 +1,35 @@
 export type { AstraRepositoryConfig, CassandraRepositoryConfig, RepositoryConfig } from './config';
-export type { DataStore } from './data-store';
+export type {
+  ChargeEntry,
+  ChargeOutcome,
+  Coupon,
+  CouponStatus,
+  Customer,
+  EmailStatus,
+  IntervalUnit,
+  LoyaltyAccount,
+  OutboxEmail,
+  PaymentRecord,
+  ProcessedPurchase,
+  SubscriptionProjection,
+  SubscriptionStatus,
+} from './model/entities';
+export type { Money } from './model/money';
+export type { Page, PageRequest, Stored } from './ports/paging';
+export type {
+  ChargesPort,
+  CouponsPort,
+  CustomersPort,
+  LoyaltyAccountsPort,
+  OutboxPort,
+  PaymentsPort,
+  PurchasesPort,
+  Repository,
+  SubscriptionsPort,
+} from './ports/repository';
+export type { MigratableRepository } from './create-repository';
+export { createRepository } from './create-repository';
 export { repositoryConfigFromEnv, repositoryEnvSchema } from './config-from-env';
-export { createDataStore } from './create-data-store';
 export {
   ConflictError,
   NotFoundError,
@@ -9,3 +37,5 @@ export {
   UnavailableError,
   ValidationError,
 } from './errors';
+export { chargeKey } from './model/rules';
+export { currencySchema, idSchema, keySchema, moneySchema } from './model/validation';

@@ -1,11 +1,9 @@
 import { DataAPIClient, UsernamePasswordTokenProvider, type Db } from '@datastax/astra-db-ts';
 import type { AstraRepositoryConfig } from '../config';
-import type { DataStore } from '../data-store';
-import { UnavailableError } from '../errors';
 
 /**
  * Opens the Data API database for `config`. astra-db-ts 2.x retries nothing itself, so every
- * request carries an explicit timeout and the adapters decide what to retry.
+ * request carries an explicit timeout and the adapter decides what to retry.
  */
 export function openAstraDb(config: AstraRepositoryConfig): { client: DataAPIClient; db: Db } {
   const token =
@@ -20,26 +18,4 @@ export function openAstraDb(config: AstraRepositoryConfig): { client: DataAPICli
     timeoutDefaults: { requestTimeoutMs: 10_000, generalMethodTimeoutMs: 15_000 },
   });
   return { client, db: client.db(config.endpoint, { keyspace: config.keyspace }) };
-}
-
-/** A `DataStore` over the Data API. */
-export function createAstraDataStore(config: AstraRepositoryConfig): DataStore {
-  const { client, db } = openAstraDb(config);
-  return {
-    backend: 'astra',
-    async ping() {
-      try {
-        await db.listCollections({ nameOnly: true, timeout: 5_000 });
-      } catch (error) {
-        throw new UnavailableError(
-          'astra',
-          error instanceof Error ? error.message : String(error),
-          { cause: error },
-        );
-      }
-    },
-    async close() {
-      await client.close();
-    },
-  };
 }

@@ -1,0 +1,420 @@
+import {
+  DataAPIHttpError,
+  DataAPIResponseError,
+  DataAPITimeoutError,
+  type Collection,
+  type CollectionIndexingOptions,
+  type SomeDoc,
+} from '@datastax/astra-db-ts';
+import { z } from 'zod';
+import type { AstraRepositoryConfig } from '../config';
+import {
+  ConflictError,
+  NotFoundError,
+  RepositoryError,
+  UnavailableError,
+  ValidationError,
+} from '../errors';
+import type {
+  ChargeEntry,
+  Coupon,
+  Customer,
+  LoyaltyAccount,
+  OutboxEmail,
+  PaymentRecord,
+  ProcessedPurchase,
+  SubscriptionProjection,
+} from '../model/entities';
+import { chargeKey, samePayment } from '../model/rules';
+import { validate } from '../model/validation';
+import { decodeCursor, encodeCursor } from '../ports/cursor';
+import type { Page, Stored } from '../ports/paging';
+import type { Repository } from '../ports/repository';
+import { openAstraDb } from './db';
+
+/**
+ * The Data API collections and the only fields each one indexes: the fields filtered or sorted
+ * on (`_id` is always indexed). Everything else is stored, not indexed.
+ */
+export const COLLECTIONS = {
+  customers: { deny: ['*'] },
+  subscriptions: { allow: ['id', 'customerId', 'version'] },
+  charges: { allow: ['subscriptionId', 'period', 'attempt'] },
+  payments: { deny: ['*'] },
+  loyalty_accounts: { allow: ['balance', 'version'] },
+  processed_purchases: { deny: ['*'] },
+  coupons: { allow: ['id', 'customerId', 'status'] },
+  outbox: { allow: ['id', 'customerId', 'createdAt', 'status'] },
+} as const satisfies Record<string, CollectionIndexingOptions<SomeDoc>>;
+
+type CollectionName = keyof typeof COLLECTIONS;
+
+/** Bounded retries of FAILED_CONCURRENT_OPERATIONS (the Data API's own optimistic-lock miss). */
+const CONCURRENCY_RETRIES = 8;
+
+const errorCodes = (error: DataAPIResponseError) => error.errorDescriptors.map((d) => d.errorCode);
+const isCode = (error: unknown, code: string) =>
+  error instanceof DataAPIResponseError && errorCodes(error).includes(code);
+
+function translate(error: unknown): Error {
+  if (error instanceof RepositoryError) return error;
+  if (error instanceof DataAPITimeoutError) {
+    // The write may have been applied: the caller's retry meets DOCUMENT_ALREADY_EXISTS or a
+    // failed version filter and returns what was stored, so nothing is duplicated.
+    return new UnavailableError('astra', `timed out: ${error.message}`, { cause: error });
+  }
+  if (error instanceof DataAPIHttpError && (error.status === 429 || error.status >= 500)) {
+    return new UnavailableError('astra', `HTTP ${error.status}`, { cause: error });
+  }
+  if (isCode(error, 'FAILED_CONCURRENT_OPERATIONS')) {
+    return new UnavailableError('astra', 'too much contention', { cause: error });
+  }
+  if (
+    error instanceof TypeError &&
+    /fetch failed|ECONNREFUSED|ENOTFOUND|socket/i.test(`${error.message} ${String(error.cause)}`)
+  ) {
+    return new UnavailableError('astra', error.message, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs one Data API command, retrying the optimistic-concurrency miss a bounded number of times. */
+async function call<T>(command: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await command();
+    } catch (error) {
+      if (isCode(error, 'FAILED_CONCURRENT_OPERATIONS') && attempt < CONCURRENCY_RETRIES) {
+        await sleep(Math.random() * 10 * 2 ** attempt);
+        continue;
+      }
+      throw translate(error);
+    }
+  }
+}
+
+/** Removes `_id` from a stored document: entities carry their own keys. */
+function strip<T>(doc: SomeDoc): T {
+  const { _id, ...rest } = doc;
+  void _id;
+  return rest as T;
+}
+
+const idCursor = z.strictObject({ i: z.string().max(200) });
+const chargeCursor = z.strictObject({ p: z.number().int(), a: z.number().int() });
+const emailCursor = z.strictObject({ c: z.number(), i: z.string().max(200) });
+
+/**
+ * The repository on Data API collections through astra-db-ts. Deterministic `_id`s make every
+ * retried insert idempotent: `DOCUMENT_ALREADY_EXISTS` is the normal "already done" path, which
+ * reads back and returns the stored document. Updates are single-document and atomic
+ * (`findOneAndUpdate` pinned on `_id`, `$inc`, `$setOnInsert`).
+ */
+export function createAstraRepository(
+  config: AstraRepositoryConfig,
+): Repository & { migrate(): Promise<{ applied: boolean }> } {
+  const { client, db } = openAstraDb(config);
+  const coll = (name: CollectionName): Collection => db.collection(name);
+
+  async function findById<T>(name: CollectionName, id: string, entity: string): Promise<T> {
+    const doc = await call(() => coll(name).findOne({ _id: id }));
+    if (!doc) throw new NotFoundError(entity, id);
+    return strip<T>(doc);
+  }
+
+  async function insertOnce<T extends object>(
+    name: CollectionName,
+    id: string,
+    value: T,
+    entity: string,
+  ): Promise<Stored<T>> {
+    try {
+      await call(() => coll(name).insertOne({ _id: id, ...value }));
+      return { record: value, created: true };
+    } catch (error) {
+      if (!isDuplicate(error)) throw error;
+      return { record: await findById<T>(name, id, entity), created: false };
+    }
+  }
+
+  /** Upsert guarded by version: an equal or newer stored version turns the upsert into a duplicate insert. */
+  async function saveVersioned<T extends { version: number }>(
+    name: CollectionName,
+    id: string,
+    value: T,
+    entity: string,
+  ): Promise<T> {
+    try {
+      await call(() =>
+        coll(name).updateOne(
+          { _id: id, version: { $lt: value.version } },
+          { $set: { ...value } },
+          { upsert: true },
+        ),
+      );
+      return value;
+    } catch (error) {
+      if (!isDuplicate(error)) throw error;
+      return findById<T>(name, id, entity);
+    }
+  }
+
+  async function list<T>(
+    name: CollectionName,
+    filter: SomeDoc,
+    sort: Record<string, 1 | -1>,
+    limit: number,
+    cursorOf: (item: T) => unknown,
+  ): Promise<Page<T>> {
+    // One more than asked tells whether another page exists without a second round trip.
+    const docs = await call(() =>
+      coll(name)
+        .find(filter, { sort, limit: limit + 1 })
+        .toArray(),
+    );
+    const items = docs.slice(0, limit).map((d) => strip<T>(d));
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor: docs.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null,
+    };
+  }
+
+  return {
+    backend: 'astra',
+
+    async migrate() {
+      const environment = config.environment;
+      if (environment !== 'astra') {
+        // A self-managed Data API can create its keyspace; on Astra it is made in the console.
+        const admin = db.admin({ environment });
+        await call(() => admin.createKeyspace(config.keyspace));
+      }
+      const existing = new Set(await call(() => db.listCollections({ nameOnly: true })));
+      let applied = false;
+      for (const [name, indexing] of Object.entries(COLLECTIONS)) {
+        if (existing.has(name)) continue;
+        // createCollection is idempotent for identical settings, so concurrent starts are safe.
+        await call(() =>
+          db.createCollection(name, { indexing: indexing as CollectionIndexingOptions<SomeDoc> }),
+        );
+        applied = true;
+      }
+      return { applied };
+    },
+    async ping() {
+      await call(() => db.listCollections({ nameOnly: true, timeout: 5_000 }));
+    },
+    close: async () => client.close(),
+
+    customers: {
+      create: async (c) => insertOnce('customers', validate.customer(c).id, c, 'customer'),
+      get: async (id) => findById<Customer>('customers', validate.id(id), 'customer'),
+    },
+
+    subscriptions: {
+      save: async (s) =>
+        saveVersioned('subscriptions', validate.subscription(s).id, s, 'subscription'),
+      get: async (id) =>
+        findById<SubscriptionProjection>('subscriptions', validate.id(id), 'subscription'),
+      async listByCustomer(customerId, request) {
+        validate.id(customerId, 'customerId');
+        const after = decodeCursor(request?.cursor, idCursor);
+        return list<SubscriptionProjection>(
+          'subscriptions',
+          { customerId, ...(after ? { id: { $gt: after.i } } : {}) },
+          { id: 1 },
+          validate.pageLimit(request?.limit),
+          (s) => ({ i: s.id }),
+        );
+      },
+    },
+
+    charges: {
+      record: async (e) => insertOnce('charges', chargeKey(validate.charge(e)), e, 'charge'),
+      async get(subscriptionId, period, attempt) {
+        const key = chargeKey({
+          subscriptionId: validate.id(subscriptionId),
+          period: validate.positive(period, 'period'),
+          attempt: validate.positive(attempt, 'attempt'),
+        });
+        return findById<ChargeEntry>('charges', key, 'charge');
+      },
+      async listBySubscription(subscriptionId, request) {
+        validate.id(subscriptionId, 'subscriptionId');
+        const after = decodeCursor(request?.cursor, chargeCursor);
+        return list<ChargeEntry>(
+          'charges',
+          after
+            ? {
+                subscriptionId,
+                $or: [{ period: { $gt: after.p } }, { period: after.p, attempt: { $gt: after.a } }],
+              }
+            : { subscriptionId },
+          { period: 1, attempt: 1 },
+          validate.pageLimit(request?.limit),
+          (c) => ({ p: c.period, a: c.attempt }),
+        );
+      },
+    },
+
+    payments: {
+      async claim(p) {
+        const stored = await insertOnce(
+          'payments',
+          validate.payment(p).idempotencyKey,
+          p,
+          'payment',
+        );
+        if (!stored.created && !samePayment(stored.record, p)) {
+          throw new ConflictError(
+            'payment',
+            p.idempotencyKey,
+            'idempotency key reused with a different request',
+          );
+        }
+        return stored;
+      },
+      get: async (key) => findById<PaymentRecord>('payments', validate.key(key), 'payment'),
+    },
+
+    loyalty: {
+      save: async (a) =>
+        saveVersioned(
+          'loyalty_accounts',
+          validate.loyaltyAccount(a).customerId,
+          a,
+          'loyalty account',
+        ),
+      get: async (customerId) =>
+        findById<LoyaltyAccount>('loyalty_accounts', validate.id(customerId), 'loyalty account'),
+      async addPoints(customerId, points, at) {
+        validate.id(customerId, 'customerId');
+        validate.points(points);
+        validate.date(at, 'at');
+        const inc = { balance: points, lifetimePoints: Math.max(points, 0), version: 1 };
+        if (points >= 0) {
+          const doc = await call(() =>
+            coll('loyalty_accounts').findOneAndUpdate(
+              { _id: customerId },
+              {
+                $inc: inc,
+                $set: { updatedAt: at },
+                $setOnInsert: { customerId, couponsIssued: 0, couponsRedeemed: 0 },
+              },
+              { upsert: true, returnDocument: 'after' },
+            ),
+          );
+          if (!doc) throw new UnavailableError('astra', 'upsert returned no document');
+          return strip<LoyaltyAccount>(doc);
+        }
+        // A deduction applies only while the balance covers it, atomically.
+        const doc = await call(() =>
+          coll('loyalty_accounts').findOneAndUpdate(
+            { _id: customerId, balance: { $gte: -points } },
+            { $inc: inc, $set: { updatedAt: at } },
+            { returnDocument: 'after' },
+          ),
+        );
+        if (doc) return strip<LoyaltyAccount>(doc);
+        const current = await findById<LoyaltyAccount>(
+          'loyalty_accounts',
+          customerId,
+          'loyalty account',
+        );
+        throw new ValidationError(
+          `cannot deduct ${-points} points from a balance of ${current.balance}`,
+          {
+            points: 'more than the balance',
+          },
+        );
+      },
+    },
+
+    purchases: {
+      record: async (p) =>
+        insertOnce('processed_purchases', validate.purchase(p).purchaseId, p, 'purchase'),
+      get: async (purchaseId) =>
+        findById<ProcessedPurchase>('processed_purchases', validate.key(purchaseId), 'purchase'),
+    },
+
+    coupons: {
+      issue: async (c) => insertOnce('coupons', validate.coupon(c).id, c, 'coupon'),
+      get: async (id) => findById<Coupon>('coupons', validate.key(id), 'coupon'),
+      async listByCustomer(customerId, request) {
+        validate.id(customerId, 'customerId');
+        const after = decodeCursor(request?.cursor, idCursor);
+        return list<Coupon>(
+          'coupons',
+          { customerId, ...(after ? { id: { $gt: after.i } } : {}) },
+          { id: 1 },
+          validate.pageLimit(request?.limit),
+          (c) => ({ i: c.id }),
+        );
+      },
+      async redeem(id, customerId, at) {
+        validate.key(id);
+        validate.id(customerId, 'customerId');
+        validate.date(at, 'at');
+        const doc = await call(() =>
+          coll('coupons').findOneAndUpdate(
+            { _id: id, customerId, status: 'issued' },
+            { $set: { status: 'redeemed', redeemedAt: at } },
+            { returnDocument: 'after' },
+          ),
+        );
+        if (doc) return strip<Coupon>(doc);
+        const current = await call(() => coll('coupons').findOne({ _id: id }));
+        // Another customer's coupon is reported as missing: existence is not disclosed.
+        if (!current || current['customerId'] !== customerId) throw new NotFoundError('coupon', id);
+        throw new ConflictError('coupon', id, 'already redeemed');
+      },
+    },
+
+    outbox: {
+      enqueue: async (e) => insertOnce('outbox', validate.email(e).id, e, 'email'),
+      get: async (id) => findById<OutboxEmail>('outbox', validate.key(id), 'email'),
+      async markSent(id, at) {
+        validate.key(id);
+        validate.date(at, 'at');
+        await call(() =>
+          coll('outbox').updateOne(
+            { _id: id, status: 'pending' },
+            { $set: { status: 'sent', sentAt: at } },
+          ),
+        );
+        return findById<OutboxEmail>('outbox', id, 'email');
+      },
+      async listByCustomer(customerId, request) {
+        validate.id(customerId, 'customerId');
+        const after = decodeCursor(request?.cursor, emailCursor);
+        return list<OutboxEmail>(
+          'outbox',
+          after
+            ? {
+                customerId,
+                $or: [
+                  { createdAt: { $lt: new Date(after.c) } },
+                  { createdAt: new Date(after.c), id: { $gt: after.i } },
+                ],
+              }
+            : { customerId },
+          { createdAt: -1, id: 1 },
+          validate.pageLimit(request?.limit),
+          (e) => ({ c: e.createdAt.getTime(), i: e.id }),
+        );
+      },
+    },
+  };
+}
+
+/** An insert (or upsert's insert) on an `_id` that exists: the idempotent "already done" path. */
+function isDuplicate(error: unknown): boolean {
+  const cause = error instanceof UnavailableError ? undefined : error;
+  return (
+    isCode(cause, 'DOCUMENT_ALREADY_EXISTS') ||
+    (cause instanceof Error && /DOCUMENT_ALREADY_EXISTS/.test(cause.message))
+  );
+}

@@ -1,0 +1,491 @@
+import type { Fetcher, FetcherRequestInfo, FetcherResponseInfo } from '@datastax/astra-db-ts';
+import { ConflictError, UnavailableError, ValidationError } from '../errors';
+import type { Customer } from '../model/entities';
+import { COLLECTIONS, createAstraRepository } from './astra-repository';
+
+/**
+ * The Astra adapter at the wire, through astra-db-ts's custom fetcher: the exact Data API
+ * commands each port method sends, and how it handles what the Data API answers.
+ */
+type Reply =
+  Partial<FetcherResponseInfo> | ((req: FetcherRequestInfo) => Promise<FetcherResponseInfo>);
+
+interface Sent {
+  readonly path: string;
+  readonly command: string;
+  readonly payload: Record<string, unknown>;
+}
+
+function dataApi(...replies: Reply[]): Fetcher & { sent: Sent[] } {
+  const sent: Sent[] = [];
+  return {
+    sent,
+    fetch(req) {
+      const body = JSON.parse(req.body ?? '{}') as Record<string, Record<string, unknown>>;
+      const [command = '', payload = {}] = Object.entries(body)[0] ?? [];
+      sent.push({ path: new URL(req.url).pathname, command, payload });
+      const reply = replies.shift();
+      if (reply === undefined) throw new Error(`unexpected ${command} (no reply scripted)`);
+      if (typeof reply === 'function') return reply(req);
+      return Promise.resolve({
+        status: 200,
+        statusText: 'OK',
+        headers: {},
+        httpVersion: 1,
+        url: req.url,
+        ...reply,
+      });
+    },
+  };
+}
+
+const json = (body: unknown): Partial<FetcherResponseInfo> => ({ body: JSON.stringify(body) });
+const apiError = (errorCode: string) =>
+  json({
+    errors: [
+      {
+        errorCode,
+        message: `${errorCode} happened`,
+        family: 'REQUEST',
+        scope: 'DOCUMENT',
+        title: errorCode,
+        id: 'e1',
+      },
+    ],
+  });
+const endpoint = 'https://01234567-89ab-cdef-0123-456789abcdef-us-east1.apps.astra.datastax.com';
+
+function repoWith(fetcher: Fetcher) {
+  return createAstraRepository({
+    backend: 'astra',
+    endpoint,
+    keyspace: 'invincible',
+    environment: 'astra',
+    auth: { token: 'AstraCS:test' },
+    fetcher,
+  });
+}
+
+const ada: Customer = {
+  id: 'cus_1',
+  email: 'ada@example.com',
+  name: 'Ada',
+  createdAt: new Date('2026-01-31T10:00:00Z'),
+};
+const adaDoc = {
+  _id: 'cus_1',
+  id: 'cus_1',
+  email: 'ada@example.com',
+  name: 'Ada',
+  createdAt: { $date: ada.createdAt.getTime() },
+};
+
+describe('astra adapter: commands on the wire', () => {
+  it('inserts with a deterministic _id, dates as $date', async () => {
+    const api = dataApi(json({ status: { insertedIds: ['cus_1'] } }));
+    await expect(repoWith(api).customers.create(ada)).resolves.toEqual({
+      record: ada,
+      created: true,
+    });
+    expect(api.sent).toEqual([
+      {
+        path: '/api/json/v1/invincible/customers',
+        command: 'insertOne',
+        payload: { document: adaDoc },
+      },
+    ]);
+  });
+
+  it('treats DOCUMENT_ALREADY_EXISTS as "already done": reads back and returns the stored document', async () => {
+    const stored = { ...adaDoc, name: 'Ada (first)' };
+    const api = dataApi(apiError('DOCUMENT_ALREADY_EXISTS'), json({ data: { document: stored } }));
+    await expect(repoWith(api).customers.create(ada)).resolves.toEqual({
+      record: { ...ada, name: 'Ada (first)' },
+      created: false,
+    });
+    expect(api.sent.map((s) => s.command)).toEqual(['insertOne', 'findOne']);
+    expect(api.sent[1]?.payload).toEqual({ filter: { _id: 'cus_1' }, options: {} });
+  });
+
+  it('saves a projection with an upsert guarded by its version', async () => {
+    const api = dataApi(json({ status: { matchedCount: 1, modifiedCount: 1 } }));
+    const account = {
+      customerId: 'cus_1',
+      balance: 5,
+      lifetimePoints: 5,
+      couponsIssued: 0,
+      couponsRedeemed: 0,
+      version: 7,
+      updatedAt: new Date(0),
+    };
+    await repoWith(api).loyalty.save(account);
+    expect(api.sent[0]).toMatchObject({
+      path: '/api/json/v1/invincible/loyalty_accounts',
+      command: 'updateOne',
+      payload: {
+        filter: { _id: 'cus_1', version: { $lt: 7 } },
+        update: { $set: { ...account, updatedAt: { $date: 0 } } },
+        options: { upsert: true },
+      },
+    });
+  });
+
+  it('adds points with one atomic $inc upsert', async () => {
+    const after = {
+      _id: 'cus_1',
+      customerId: 'cus_1',
+      balance: 10,
+      lifetimePoints: 10,
+      couponsIssued: 0,
+      couponsRedeemed: 0,
+      version: 1,
+      updatedAt: { $date: 0 },
+    };
+    const api = dataApi(
+      json({
+        data: { document: after },
+        status: { matchedCount: 0, modifiedCount: 0, upsertedId: 'cus_1' },
+      }),
+    );
+    await expect(repoWith(api).loyalty.addPoints('cus_1', 10, new Date(0))).resolves.toMatchObject({
+      balance: 10,
+      version: 1,
+    });
+    expect(api.sent[0]).toMatchObject({
+      command: 'findOneAndUpdate',
+      payload: {
+        filter: { _id: 'cus_1' },
+        update: {
+          $inc: { balance: 10, lifetimePoints: 10, version: 1 },
+          $set: { updatedAt: { $date: 0 } },
+          $setOnInsert: { customerId: 'cus_1', couponsIssued: 0, couponsRedeemed: 0 },
+        },
+        options: { upsert: true, returnDocument: 'after' },
+      },
+    });
+  });
+
+  it('redeems with a filter pinned on _id, owner and status, then tells "taken" from "missing"', async () => {
+    const redeemed = {
+      _id: 'cus_1:1',
+      id: 'cus_1:1',
+      customerId: 'cus_1',
+      value: { amountMinor: 500, currency: 'USD' },
+      status: 'redeemed',
+      issuedAt: { $date: 0 },
+      redeemedAt: { $date: 5 },
+    };
+    const api = dataApi(
+      json({ data: { document: null }, status: { matchedCount: 0, modifiedCount: 0 } }),
+      json({ data: { document: redeemed } }),
+    );
+    await expect(
+      repoWith(api).coupons.redeem('cus_1:1', 'cus_1', new Date(9)),
+    ).rejects.toBeInstanceOf(ConflictError);
+    expect(api.sent[0]).toMatchObject({
+      command: 'findOneAndUpdate',
+      payload: {
+        filter: { _id: 'cus_1:1', customerId: 'cus_1', status: 'issued' },
+        update: { $set: { status: 'redeemed', redeemedAt: { $date: 9 } } },
+      },
+    });
+  });
+
+  it('pages charges in (period, attempt) order, asking one more than the page to know if there is a next', async () => {
+    const doc = (period: number) => ({
+      _id: `s:${period}:1`,
+      subscriptionId: 's',
+      period,
+      attempt: 1,
+      customerId: 'c',
+      amount: { amountMinor: 1, currency: 'USD' },
+      outcome: 'succeeded',
+      providerRef: null,
+      failureCode: null,
+      occurredAt: { $date: 0 },
+    });
+    const api = dataApi(
+      json({ data: { documents: [doc(1), doc(2), doc(3)], nextPageState: null } }),
+      json({ data: { documents: [doc(3)], nextPageState: null } }),
+    );
+    const repo = repoWith(api);
+    const first = await repo.charges.listBySubscription('s', { limit: 2 });
+    expect(first.items.map((c) => c.period)).toEqual([1, 2]);
+    const second = await repo.charges.listBySubscription('s', {
+      limit: 2,
+      cursor: first.nextCursor,
+    });
+    expect(second).toMatchObject({ items: [{ period: 3 }], nextCursor: null });
+    expect(api.sent[0]?.payload).toMatchObject({
+      filter: { subscriptionId: 's' },
+      sort: { period: 1, attempt: 1 },
+      options: { limit: 3 },
+    });
+    expect(api.sent[1]?.payload).toMatchObject({
+      filter: {
+        subscriptionId: 's',
+        $or: [{ period: { $gt: 2 } }, { period: 2, attempt: { $gt: 1 } }],
+      },
+    });
+  });
+
+  it('migrates by creating each missing collection with indexing limited to the filtered fields', async () => {
+    const api = dataApi(
+      json({ status: { collections: ['customers'] } }),
+      ...Object.keys(COLLECTIONS)
+        .slice(1)
+        .map(() => json({ status: { ok: 1 } })),
+    );
+    await expect(repoWith(api).migrate()).resolves.toEqual({ applied: true });
+    expect(api.sent[0]).toMatchObject({
+      path: '/api/json/v1/invincible',
+      command: 'findCollections',
+    });
+    const created = api.sent
+      .slice(1)
+      .map((s) => [s.payload['name'], (s.payload['options'] as { indexing: unknown }).indexing]);
+    expect(Object.fromEntries(created)).toEqual(
+      Object.fromEntries(Object.entries(COLLECTIONS).slice(1)),
+    );
+    expect(COLLECTIONS.charges).toEqual({ allow: ['subscriptionId', 'period', 'attempt'] });
+  });
+
+  it('sends nothing at all for hostile input', async () => {
+    const api = dataApi();
+    const repo = repoWith(api);
+    await expect(
+      repo.customers.create({ ...ada, $set: { name: 'x' } } as unknown as Customer),
+    ).rejects.toBeInstanceOf(ValidationError);
+    await expect(repo.customers.get({ $ne: '' } as unknown as string)).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    expect(api.sent).toEqual([]);
+  });
+});
+
+describe('astra adapter: failures', () => {
+  it('retries FAILED_CONCURRENT_OPERATIONS a bounded number of times', async () => {
+    const api = dataApi(
+      apiError('FAILED_CONCURRENT_OPERATIONS'),
+      apiError('FAILED_CONCURRENT_OPERATIONS'),
+      json({ status: { insertedIds: ['cus_1'] } }),
+    );
+    await expect(repoWith(api).customers.create(ada)).resolves.toMatchObject({ created: true });
+    expect(api.sent).toHaveLength(3);
+
+    const hopeless = dataApi(
+      ...Array.from({ length: 20 }, () => apiError('FAILED_CONCURRENT_OPERATIONS')),
+    );
+    await expect(repoWith(hopeless).customers.create(ada)).rejects.toBeInstanceOf(UnavailableError);
+    expect(hopeless.sent).toHaveLength(9);
+  });
+
+  it.each([
+    [429, 'Too Many Requests'],
+    [502, 'Bad Gateway'],
+    [503, 'Service Unavailable'],
+  ])('reports HTTP %i as UnavailableError (retryable)', async (status, statusText) => {
+    const api = dataApi({ status, statusText, body: 'try later' });
+    const error = await repoWith(api)
+      .customers.get('cus_1')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as UnavailableError).retryable).toBe(true);
+  });
+
+  it('a write that timed out but was applied is not duplicated by the retry', async () => {
+    // The first insert reaches the database, but the answer never comes back in time.
+    const api = dataApi(
+      (req) => Promise.reject(req.mkTimeoutError()),
+      apiError('DOCUMENT_ALREADY_EXISTS'),
+      json({ data: { document: adaDoc } }),
+    );
+    const repo = repoWith(api);
+    await expect(repo.customers.create(ada)).rejects.toBeInstanceOf(UnavailableError);
+    // Temporal retries the activity: the same deterministic _id meets the stored document.
+    await expect(repo.customers.create(ada)).resolves.toEqual({ record: ada, created: false });
+    expect(api.sent.map((s) => s.command)).toEqual(['insertOne', 'insertOne', 'findOne']);
+    expect(api.sent[0]?.payload).toEqual(api.sent[1]?.payload);
+  });
+
+  it('an unreachable endpoint is UnavailableError', async () => {
+    const api = dataApi(() =>
+      Promise.reject(
+        new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:443') }),
+      ),
+    );
+    await expect(repoWith(api).ping()).rejects.toBeInstanceOf(UnavailableError);
+  });
+});
+
+describe('astra adapter: every port method, one command each on its own collection', () => {
+  const at = new Date(0);
+  const doc = { _id: 'x' };
+  const cases: [
+    string,
+    (r: ReturnType<typeof repoWith>) => Promise<unknown>,
+    string,
+    string,
+    Record<string, unknown>,
+  ][] = [
+    [
+      'customers.get',
+      (r) => r.customers.get('cus_1'),
+      'customers',
+      'findOne',
+      { filter: { _id: 'cus_1' } },
+    ],
+    [
+      'subscriptions.get',
+      (r) => r.subscriptions.get('sub_1'),
+      'subscriptions',
+      'findOne',
+      { filter: { _id: 'sub_1' } },
+    ],
+    [
+      'subscriptions.listByCustomer',
+      (r) => r.subscriptions.listByCustomer('cus_1'),
+      'subscriptions',
+      'find',
+      { filter: { customerId: 'cus_1' }, sort: { id: 1 } },
+    ],
+    [
+      'charges.get',
+      (r) => r.charges.get('sub_1', 2, 1),
+      'charges',
+      'findOne',
+      { filter: { _id: 'sub_1:2:1' } },
+    ],
+    [
+      'payments.get',
+      (r) => r.payments.get('sub_1:2:1'),
+      'payments',
+      'findOne',
+      { filter: { _id: 'sub_1:2:1' } },
+    ],
+    [
+      'loyalty.get',
+      (r) => r.loyalty.get('cus_1'),
+      'loyalty_accounts',
+      'findOne',
+      { filter: { _id: 'cus_1' } },
+    ],
+    [
+      'purchases.get',
+      (r) => r.purchases.get('order-7'),
+      'processed_purchases',
+      'findOne',
+      { filter: { _id: 'order-7' } },
+    ],
+    [
+      'coupons.get',
+      (r) => r.coupons.get('cus_1:1'),
+      'coupons',
+      'findOne',
+      { filter: { _id: 'cus_1:1' } },
+    ],
+    [
+      'coupons.listByCustomer',
+      (r) => r.coupons.listByCustomer('cus_1'),
+      'coupons',
+      'find',
+      { filter: { customerId: 'cus_1' }, sort: { id: 1 } },
+    ],
+    [
+      'outbox.get',
+      (r) => r.outbox.get('mail-1'),
+      'outbox',
+      'findOne',
+      { filter: { _id: 'mail-1' } },
+    ],
+    [
+      'outbox.markSent',
+      (r) => r.outbox.markSent('mail-1', at),
+      'outbox',
+      'updateOne',
+      {
+        filter: { _id: 'mail-1', status: 'pending' },
+        update: { $set: { status: 'sent', sentAt: { $date: 0 } } },
+      },
+    ],
+    [
+      'outbox.listByCustomer',
+      (r) => r.outbox.listByCustomer('cus_1'),
+      'outbox',
+      'find',
+      { filter: { customerId: 'cus_1' }, sort: { createdAt: -1, id: 1 } },
+    ],
+    [
+      'purchases.record',
+      (r) =>
+        r.purchases.record({
+          purchaseId: 'order-7',
+          customerId: 'cus_1',
+          total: { amountMinor: 100, currency: 'USD' },
+          points: 100,
+          processedAt: at,
+        }),
+      'processed_purchases',
+      'insertOne',
+      { document: { _id: 'order-7' } },
+    ],
+    [
+      'coupons.issue',
+      (r) =>
+        r.coupons.issue({
+          id: 'cus_1:1',
+          customerId: 'cus_1',
+          value: { amountMinor: 500, currency: 'USD' },
+          status: 'issued',
+          issuedAt: at,
+          redeemedAt: null,
+        }),
+      'coupons',
+      'insertOne',
+      { document: { _id: 'cus_1:1', status: 'issued' } },
+    ],
+    [
+      'charges.record',
+      (r) =>
+        r.charges.record({
+          subscriptionId: 'sub_1',
+          period: 2,
+          attempt: 1,
+          customerId: 'cus_1',
+          amount: { amountMinor: 1999, currency: 'USD' },
+          outcome: 'succeeded',
+          providerRef: 'ch_1',
+          failureCode: null,
+          occurredAt: at,
+        }),
+      'charges',
+      'insertOne',
+      { document: { _id: 'sub_1:2:1', amount: { amountMinor: 1999, currency: 'USD' } } },
+    ],
+    ['ping', (r) => r.ping(), '', 'findCollections', {}],
+  ];
+
+  it.each(cases)('%s', async (_name, call, collection, command, payload) => {
+    const api = dataApi(
+      (req) =>
+        Promise.resolve({
+          status: 200,
+          statusText: 'OK',
+          headers: {},
+          httpVersion: 1,
+          url: req.url,
+          body: JSON.stringify({
+            data: { document: doc, documents: [] },
+            status: { insertedIds: ['x'], matchedCount: 1, modifiedCount: 1, collections: [] },
+          }),
+        }),
+      json({ data: { document: doc } }),
+    );
+    await call(repoWith(api)).catch(() => undefined);
+    expect(api.sent[0]).toMatchObject({
+      path: `/api/json/v1/invincible${collection ? `/${collection}` : ''}`,
+      command,
+      payload,
+    });
+  });
+});

@@ -1,0 +1,648 @@
+import { errors as driverErrors, types, type Client } from 'cassandra-driver';
+import { z } from 'zod';
+import type { CassandraRepositoryConfig } from '../config';
+import { ConflictError, NotFoundError, RepositoryError, UnavailableError } from '../errors';
+import type {
+  ChargeEntry,
+  ChargeOutcome,
+  Coupon,
+  CouponStatus,
+  Customer,
+  EmailStatus,
+  IntervalUnit,
+  LoyaltyAccount,
+  OutboxEmail,
+  PaymentRecord,
+  ProcessedPurchase,
+  SubscriptionProjection,
+  SubscriptionStatus,
+} from '../model/entities';
+import { applyPoints, chargeKey, emptyAccount, samePayment } from '../model/rules';
+import { validate } from '../model/validation';
+import { decodeCursor, encodeCursor } from '../ports/cursor';
+import type { Page, PageRequest, Stored } from '../ports/paging';
+import type { Repository } from '../ports/repository';
+import { createCassandraClient } from './client';
+import { migrateCassandra } from './schema';
+
+type Row = types.Row;
+const { consistencies, responseErrorCodes: codes } = types;
+
+/** Driver failures that retrying can fix: timeouts, unavailable replicas, overload. */
+const TRANSIENT = new Set<number>([
+  codes.unavailableException,
+  codes.overloaded,
+  codes.isBootstrapping,
+  codes.writeTimeout,
+  codes.readTimeout,
+  codes.writeFailure,
+  codes.readFailure,
+]);
+
+function translate(error: unknown): Error {
+  if (error instanceof RepositoryError) return error;
+  if (
+    error instanceof driverErrors.NoHostAvailableError ||
+    error instanceof driverErrors.OperationTimedOutError ||
+    error instanceof driverErrors.BusyConnectionError ||
+    (error instanceof driverErrors.ResponseError && TRANSIENT.has(error.code))
+  ) {
+    // A timed-out lightweight transaction may have been applied: callers retry, and the
+    // retry's IF NOT EXISTS / IF condition sees the first write instead of duplicating it.
+    return new UnavailableError('cassandra', error.message, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+const long = (n: number) => types.Long.fromNumber(n);
+function num(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  return value instanceof types.Long ? value.toNumber() : Number(value);
+}
+const str = (value: unknown): string => value as string;
+const strOrNull = (value: unknown): string | null =>
+  value === null || value === undefined ? null : (value as string);
+const date = (value: unknown): Date => value as Date;
+const dateOrNull = (value: unknown): Date | null =>
+  value === null || value === undefined ? null : (value as Date);
+
+const toCustomer = (r: Row): Customer => ({
+  id: str(r['id']),
+  email: str(r['email']),
+  name: str(r['name']),
+  createdAt: date(r['created_at']),
+});
+
+const toSubscription = (r: Row): SubscriptionProjection => ({
+  id: str(r['id']),
+  customerId: str(r['customer_id']),
+  status: str(r['status']) as SubscriptionStatus,
+  price: { amountMinor: num(r['price_minor']), currency: str(r['currency']) },
+  interval: { unit: str(r['interval_unit']) as IntervalUnit, count: num(r['interval_count']) },
+  anchorAt: date(r['anchor_at']),
+  timeZone: str(r['time_zone']),
+  nextChargeAt: dateOrNull(r['next_charge_at']),
+  periodsBilled: num(r['periods_billed']),
+  canceledAt: dateOrNull(r['canceled_at']),
+  cancelEffectiveAt: dateOrNull(r['cancel_effective_at']),
+  cancelReason: strOrNull(r['cancel_reason']),
+  pausedAt: dateOrNull(r['paused_at']),
+  version: num(r['version']),
+  updatedAt: date(r['updated_at']),
+});
+
+const toCharge = (r: Row): ChargeEntry => ({
+  subscriptionId: str(r['subscription_id']),
+  period: num(r['period']),
+  attempt: num(r['attempt']),
+  customerId: str(r['customer_id']),
+  amount: { amountMinor: num(r['amount_minor']), currency: str(r['currency']) },
+  outcome: str(r['outcome']) as ChargeOutcome,
+  providerRef: strOrNull(r['provider_ref']),
+  failureCode: strOrNull(r['failure_code']),
+  occurredAt: date(r['occurred_at']),
+});
+
+const toPayment = (r: Row): PaymentRecord => ({
+  idempotencyKey: str(r['idempotency_key']),
+  customerId: str(r['customer_id']),
+  amount: { amountMinor: num(r['amount_minor']), currency: str(r['currency']) },
+  paymentMethod: str(r['payment_method']),
+  status: str(r['status']) as PaymentRecord['status'],
+  providerRef: str(r['provider_ref']),
+  declineCode: strOrNull(r['decline_code']),
+  createdAt: date(r['created_at']),
+});
+
+const toAccount = (r: Row): LoyaltyAccount => ({
+  customerId: str(r['customer_id']),
+  balance: num(r['balance']),
+  lifetimePoints: num(r['lifetime_points']),
+  couponsIssued: num(r['coupons_issued']),
+  couponsRedeemed: num(r['coupons_redeemed']),
+  version: num(r['version']),
+  updatedAt: date(r['updated_at']),
+});
+
+const toPurchase = (r: Row): ProcessedPurchase => ({
+  purchaseId: str(r['purchase_id']),
+  customerId: str(r['customer_id']),
+  total: { amountMinor: num(r['total_minor']), currency: str(r['currency']) },
+  points: num(r['points']),
+  processedAt: date(r['processed_at']),
+});
+
+const toCoupon = (r: Row): Coupon => ({
+  id: str(r['id']),
+  customerId: str(r['customer_id']),
+  value: { amountMinor: num(r['value_minor']), currency: str(r['currency']) },
+  status: str(r['status']) as CouponStatus,
+  issuedAt: date(r['issued_at']),
+  redeemedAt: dateOrNull(r['redeemed_at']),
+});
+
+const toEmail = (r: Row): OutboxEmail => ({
+  id: str(r['id']),
+  customerId: str(r['customer_id']),
+  to: str(r['recipient']),
+  template: str(r['template']),
+  subject: str(r['subject']),
+  body: str(r['body']),
+  status: str(r['status']) as EmailStatus,
+  createdAt: date(r['created_at']),
+  sentAt: dateOrNull(r['sent_at']),
+});
+
+const pageStateCursor = z.strictObject({ s: z.string().regex(/^[0-9a-f]{1,2000}$/) });
+
+/** Bounded optimistic retries of a compare-and-set loop under contention. */
+const CAS_ATTEMPTS = 64;
+
+/**
+ * The repository over CQL: prepared statements, LOCAL_QUORUM, and lightweight transactions
+ * (LOCAL_SERIAL) wherever idempotency or an exact count depends on it. A failed `IF NOT EXISTS`
+ * returns the stored row, so the idempotent path costs no extra read.
+ */
+export function createCassandraRepository(
+  config: CassandraRepositoryConfig,
+  client: Client = createCassandraClient(config),
+): Repository & {
+  migrate(): Promise<{ applied: boolean }>;
+} {
+  const ks = config.keyspace;
+  const q = (cql: string) => cql.replaceAll('{ks}', ks);
+
+  async function exec(
+    cql: string,
+    params: unknown[] = [],
+    options: { serialRead?: boolean; fetchSize?: number; pageState?: string } = {},
+  ) {
+    try {
+      return await client.execute(q(cql), params, {
+        prepare: true,
+        ...(options.serialRead ? { consistency: consistencies.localSerial } : {}),
+        ...(options.fetchSize ? { fetchSize: options.fetchSize } : {}),
+        ...(options.pageState ? { pageState: options.pageState } : {}),
+      });
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  async function one<T>(
+    cql: string,
+    params: unknown[],
+    map: (r: Row) => T,
+    entity: string,
+    id: string,
+    serial = false,
+  ): Promise<T> {
+    const row = (await exec(cql, params, { serialRead: serial })).first();
+    if (!row) throw new NotFoundError(entity, id);
+    return map(row);
+  }
+
+  /** INSERT … IF NOT EXISTS; on a conflict the LWT result row *is* the stored record. */
+  async function insertOnce<T>(
+    cql: string,
+    params: unknown[],
+    value: T,
+    map: (r: Row) => T,
+  ): Promise<Stored<T>> {
+    const result = await exec(cql, params);
+    if (result.wasApplied()) return { record: value, created: true };
+    const existing = result.first();
+    return { record: map(existing), created: false };
+  }
+
+  async function page<T>(
+    cql: string,
+    params: unknown[],
+    request: PageRequest | undefined,
+    map: (r: Row) => T | Promise<T>,
+  ): Promise<Page<T>> {
+    const limit = validate.pageLimit(request?.limit);
+    const state = decodeCursor(request?.cursor, pageStateCursor)?.s;
+    const result = await exec(cql, params, {
+      fetchSize: limit,
+      ...(state ? { pageState: state } : {}),
+    });
+    const items = await Promise.all(result.rows.map(map));
+    return { items, nextCursor: result.pageState ? encodeCursor({ s: result.pageState }) : null };
+  }
+
+  /** Versioned upsert: insert if absent, else update only if the stored version is older. */
+  async function saveVersioned<T extends { version: number }>(
+    insert: string,
+    update: string,
+    select: string,
+    key: string,
+    value: T,
+    insertParams: unknown[],
+    updateParams: unknown[],
+    map: (r: Row) => T,
+    entity: string,
+  ): Promise<T> {
+    if ((await exec(insert, insertParams)).wasApplied()) return value;
+    if ((await exec(update, updateParams)).wasApplied()) return value;
+    return one(select, [key], map, entity, key, true);
+  }
+
+  const subscriptionColumns = (s: SubscriptionProjection) => [
+    s.customerId,
+    s.status,
+    long(s.price.amountMinor),
+    s.price.currency,
+    s.interval.unit,
+    s.interval.count,
+    s.anchorAt,
+    s.timeZone,
+    s.nextChargeAt,
+    s.periodsBilled,
+    s.canceledAt,
+    s.cancelEffectiveAt,
+    s.cancelReason,
+    s.pausedAt,
+    long(s.version),
+    s.updatedAt,
+  ];
+  const accountColumns = (a: LoyaltyAccount) => [
+    long(a.balance),
+    long(a.lifetimePoints),
+    long(a.couponsIssued),
+    long(a.couponsRedeemed),
+    long(a.version),
+    a.updatedAt,
+  ];
+
+  return {
+    backend: 'cassandra',
+    async migrate() {
+      try {
+        return await migrateCassandra(client, config);
+      } catch (error) {
+        throw translate(error);
+      }
+    },
+    async ping() {
+      await exec('SELECT release_version FROM system.local');
+    },
+    close: async () => client.shutdown(),
+
+    customers: {
+      create: async (c) => {
+        validate.customer(c);
+        return insertOnce(
+          'INSERT INTO {ks}.customers (id, email, name, created_at) VALUES (?, ?, ?, ?) IF NOT EXISTS',
+          [c.id, c.email, c.name, c.createdAt],
+          c,
+          toCustomer,
+        );
+      },
+      get: async (id) =>
+        one(
+          'SELECT * FROM {ks}.customers WHERE id = ?',
+          [validate.id(id)],
+          toCustomer,
+          'customer',
+          id,
+        ),
+    },
+
+    subscriptions: {
+      async save(s) {
+        validate.subscription(s);
+        await exec(
+          'INSERT INTO {ks}.subscriptions_by_customer (customer_id, subscription_id) VALUES (?, ?)',
+          [s.customerId, s.id],
+        );
+        return saveVersioned(
+          `INSERT INTO {ks}.subscriptions (customer_id, status, price_minor, currency, interval_unit, interval_count, anchor_at,
+             time_zone, next_charge_at, periods_billed, canceled_at, cancel_effective_at, cancel_reason, paused_at, version,
+             updated_at, id) VALUES (${'?, '.repeat(16)}?) IF NOT EXISTS`,
+          `UPDATE {ks}.subscriptions SET customer_id = ?, status = ?, price_minor = ?, currency = ?, interval_unit = ?,
+             interval_count = ?, anchor_at = ?, time_zone = ?, next_charge_at = ?, periods_billed = ?, canceled_at = ?,
+             cancel_effective_at = ?, cancel_reason = ?, paused_at = ?, version = ?, updated_at = ? WHERE id = ? IF version < ?`,
+          'SELECT * FROM {ks}.subscriptions WHERE id = ?',
+          s.id,
+          s,
+          [...subscriptionColumns(s), s.id],
+          [...subscriptionColumns(s), s.id, long(s.version)],
+          toSubscription,
+          'subscription',
+        );
+      },
+      get: async (id) =>
+        one(
+          'SELECT * FROM {ks}.subscriptions WHERE id = ?',
+          [validate.id(id)],
+          toSubscription,
+          'subscription',
+          id,
+        ),
+      async listByCustomer(customerId, request) {
+        validate.id(customerId, 'customerId');
+        return page(
+          'SELECT subscription_id FROM {ks}.subscriptions_by_customer WHERE customer_id = ?',
+          [customerId],
+          request,
+          (r) =>
+            one(
+              'SELECT * FROM {ks}.subscriptions WHERE id = ?',
+              [r['subscription_id']],
+              toSubscription,
+              'subscription',
+              str(r['subscription_id']),
+            ),
+        );
+      },
+    },
+
+    charges: {
+      async record(e) {
+        validate.charge(e);
+        return insertOnce(
+          `INSERT INTO {ks}.charges (subscription_id, period, attempt, customer_id, amount_minor, currency, outcome, provider_ref,
+             failure_code, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          [
+            e.subscriptionId,
+            e.period,
+            e.attempt,
+            e.customerId,
+            long(e.amount.amountMinor),
+            e.amount.currency,
+            e.outcome,
+            e.providerRef,
+            e.failureCode,
+            e.occurredAt,
+          ],
+          e,
+          toCharge,
+        );
+      },
+      async get(subscriptionId, period, attempt) {
+        const key = {
+          subscriptionId: validate.id(subscriptionId),
+          period: validate.positive(period, 'period'),
+          attempt: validate.positive(attempt, 'attempt'),
+        };
+        return one(
+          'SELECT * FROM {ks}.charges WHERE subscription_id = ? AND period = ? AND attempt = ?',
+          [key.subscriptionId, key.period, key.attempt],
+          toCharge,
+          'charge',
+          chargeKey(key),
+        );
+      },
+      async listBySubscription(subscriptionId, request) {
+        return page(
+          'SELECT * FROM {ks}.charges WHERE subscription_id = ?',
+          [validate.id(subscriptionId, 'subscriptionId')],
+          request,
+          toCharge,
+        );
+      },
+    },
+
+    payments: {
+      async claim(p) {
+        validate.payment(p);
+        const stored = await insertOnce(
+          `INSERT INTO {ks}.payments (idempotency_key, customer_id, amount_minor, currency, payment_method, status, provider_ref,
+             decline_code, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          [
+            p.idempotencyKey,
+            p.customerId,
+            long(p.amount.amountMinor),
+            p.amount.currency,
+            p.paymentMethod,
+            p.status,
+            p.providerRef,
+            p.declineCode,
+            p.createdAt,
+          ],
+          p,
+          toPayment,
+        );
+        if (!stored.created && !samePayment(stored.record, p)) {
+          throw new ConflictError(
+            'payment',
+            p.idempotencyKey,
+            'idempotency key reused with a different request',
+          );
+        }
+        return stored;
+      },
+      get: async (key) =>
+        one(
+          'SELECT * FROM {ks}.payments WHERE idempotency_key = ?',
+          [validate.key(key)],
+          toPayment,
+          'payment',
+          key,
+        ),
+    },
+
+    loyalty: {
+      async save(a) {
+        validate.loyaltyAccount(a);
+        return saveVersioned(
+          `INSERT INTO {ks}.loyalty_accounts (balance, lifetime_points, coupons_issued, coupons_redeemed, version, updated_at,
+             customer_id) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          `UPDATE {ks}.loyalty_accounts SET balance = ?, lifetime_points = ?, coupons_issued = ?, coupons_redeemed = ?,
+             version = ?, updated_at = ? WHERE customer_id = ? IF version < ?`,
+          'SELECT * FROM {ks}.loyalty_accounts WHERE customer_id = ?',
+          a.customerId,
+          a,
+          [...accountColumns(a), a.customerId],
+          [...accountColumns(a), a.customerId, long(a.version)],
+          toAccount,
+          'loyalty account',
+        );
+      },
+      get: async (customerId) =>
+        one(
+          'SELECT * FROM {ks}.loyalty_accounts WHERE customer_id = ?',
+          [validate.id(customerId)],
+          toAccount,
+          'loyalty account',
+          customerId,
+        ),
+      async addPoints(customerId, points, at) {
+        validate.id(customerId, 'customerId');
+        validate.points(points);
+        validate.date(at, 'at');
+        // Compare-and-set on the version: read serially, write IF version = what was read.
+        for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+          const row = (
+            await exec('SELECT * FROM {ks}.loyalty_accounts WHERE customer_id = ?', [customerId], {
+              serialRead: true,
+            })
+          ).first();
+          const current = row ? toAccount(row) : emptyAccount(customerId, at);
+          const next = applyPoints(current, points, at);
+          const write = row
+            ? await exec(
+                `UPDATE {ks}.loyalty_accounts SET balance = ?, lifetime_points = ?, coupons_issued = ?, coupons_redeemed = ?,
+                   version = ?, updated_at = ? WHERE customer_id = ? IF version = ?`,
+                [...accountColumns(next), customerId, long(current.version)],
+              )
+            : await exec(
+                `INSERT INTO {ks}.loyalty_accounts (balance, lifetime_points, coupons_issued, coupons_redeemed, version,
+                   updated_at, customer_id) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+                [...accountColumns(next), customerId],
+              );
+          if (write.wasApplied()) return next;
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** Math.min(attempt, 5))),
+          );
+        }
+        throw new UnavailableError(
+          'cassandra',
+          `too much contention on the loyalty account of ${customerId}`,
+        );
+      },
+    },
+
+    purchases: {
+      async record(p) {
+        validate.purchase(p);
+        return insertOnce(
+          `INSERT INTO {ks}.processed_purchases (purchase_id, customer_id, total_minor, currency, points, processed_at)
+             VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          [
+            p.purchaseId,
+            p.customerId,
+            long(p.total.amountMinor),
+            p.total.currency,
+            long(p.points),
+            p.processedAt,
+          ],
+          p,
+          toPurchase,
+        );
+      },
+      get: async (purchaseId) =>
+        one(
+          'SELECT * FROM {ks}.processed_purchases WHERE purchase_id = ?',
+          [validate.key(purchaseId)],
+          toPurchase,
+          'purchase',
+          purchaseId,
+        ),
+    },
+
+    coupons: {
+      async issue(c) {
+        validate.coupon(c);
+        await exec('INSERT INTO {ks}.coupons_by_customer (customer_id, coupon_id) VALUES (?, ?)', [
+          c.customerId,
+          c.id,
+        ]);
+        return insertOnce(
+          `INSERT INTO {ks}.coupons (id, customer_id, value_minor, currency, status, issued_at, redeemed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          [
+            c.id,
+            c.customerId,
+            long(c.value.amountMinor),
+            c.value.currency,
+            c.status,
+            c.issuedAt,
+            c.redeemedAt,
+          ],
+          c,
+          toCoupon,
+        );
+      },
+      get: async (id) =>
+        one('SELECT * FROM {ks}.coupons WHERE id = ?', [validate.key(id)], toCoupon, 'coupon', id),
+      async listByCustomer(customerId, request) {
+        validate.id(customerId, 'customerId');
+        return page(
+          'SELECT coupon_id FROM {ks}.coupons_by_customer WHERE customer_id = ?',
+          [customerId],
+          request,
+          (r) =>
+            one(
+              'SELECT * FROM {ks}.coupons WHERE id = ?',
+              [r['coupon_id']],
+              toCoupon,
+              'coupon',
+              str(r['coupon_id']),
+            ),
+        );
+      },
+      async redeem(id, customerId, at) {
+        validate.key(id);
+        validate.id(customerId, 'customerId');
+        validate.date(at, 'at');
+        const result = await exec(
+          "UPDATE {ks}.coupons SET status = 'redeemed', redeemed_at = ? WHERE id = ? IF status = 'issued' AND customer_id = ?",
+          [at, id, customerId],
+        );
+        if (result.wasApplied())
+          return one('SELECT * FROM {ks}.coupons WHERE id = ?', [id], toCoupon, 'coupon', id, true);
+        const current = result.first();
+        // No row, or another customer's coupon: not found (existence is not disclosed).
+        if (!current || current['status'] === null || current['customer_id'] !== customerId)
+          throw new NotFoundError('coupon', id);
+        throw new ConflictError('coupon', id, 'already redeemed');
+      },
+    },
+
+    outbox: {
+      async enqueue(e) {
+        validate.email(e);
+        await exec(
+          'INSERT INTO {ks}.outbox_by_customer (customer_id, created_at, id) VALUES (?, ?, ?)',
+          [e.customerId, e.createdAt, e.id],
+        );
+        return insertOnce(
+          `INSERT INTO {ks}.outbox (id, customer_id, recipient, template, subject, body, status, created_at, sent_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          [
+            e.id,
+            e.customerId,
+            e.to,
+            e.template,
+            e.subject,
+            e.body,
+            e.status,
+            e.createdAt,
+            e.sentAt,
+          ],
+          e,
+          toEmail,
+        );
+      },
+      get: async (id) =>
+        one('SELECT * FROM {ks}.outbox WHERE id = ?', [validate.key(id)], toEmail, 'email', id),
+      async markSent(id, at) {
+        validate.key(id);
+        validate.date(at, 'at');
+        await exec(
+          "UPDATE {ks}.outbox SET status = 'sent', sent_at = ? WHERE id = ? IF status = 'pending'",
+          [at, id],
+        );
+        return one('SELECT * FROM {ks}.outbox WHERE id = ?', [id], toEmail, 'email', id, true);
+      },
+      async listByCustomer(customerId, request) {
+        validate.id(customerId, 'customerId');
+        return page(
+          'SELECT id FROM {ks}.outbox_by_customer WHERE customer_id = ?',
+          [customerId],
+          request,
+          (r) =>
+            one(
+              'SELECT * FROM {ks}.outbox WHERE id = ?',
+              [r['id']],
+              toEmail,
+              'email',
+              str(r['id']),
+            ),
+        );
+      },
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import type { Client } from 'cassandra-driver';
+import type { CassandraRepositoryConfig } from '../config';
+import { UnavailableError } from '../errors';
+
+/** Bump when the tables below change; a migration applies each version once. */
+export const SCHEMA_VERSION = 'v1';
+
+/** The business tables. Every statement is idempotent (`IF NOT EXISTS`). */
+export const TABLES: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS customers (
+     id text PRIMARY KEY, email text, name text, created_at timestamp)`,
+  `CREATE TABLE IF NOT EXISTS subscriptions (
+     id text PRIMARY KEY, customer_id text, status text, price_minor bigint, currency text,
+     interval_unit text, interval_count int, anchor_at timestamp, time_zone text,
+     next_charge_at timestamp, periods_billed int, canceled_at timestamp,
+     cancel_effective_at timestamp, cancel_reason text, paused_at timestamp,
+     version bigint, updated_at timestamp)`,
+  `CREATE TABLE IF NOT EXISTS subscriptions_by_customer (
+     customer_id text, subscription_id text, PRIMARY KEY ((customer_id), subscription_id))`,
+  `CREATE TABLE IF NOT EXISTS charges (
+     subscription_id text, period int, attempt int, customer_id text, amount_minor bigint,
+     currency text, outcome text, provider_ref text, failure_code text, occurred_at timestamp,
+     PRIMARY KEY ((subscription_id), period, attempt))`,
+  `CREATE TABLE IF NOT EXISTS payments (
+     idempotency_key text PRIMARY KEY, customer_id text, amount_minor bigint, currency text,
+     payment_method text, status text, provider_ref text, decline_code text, created_at timestamp)`,
+  `CREATE TABLE IF NOT EXISTS loyalty_accounts (
+     customer_id text PRIMARY KEY, balance bigint, lifetime_points bigint, coupons_issued bigint,
+     coupons_redeemed bigint, version bigint, updated_at timestamp)`,
+  `CREATE TABLE IF NOT EXISTS processed_purchases (
+     purchase_id text PRIMARY KEY, customer_id text, total_minor bigint, currency text,
+     points bigint, processed_at timestamp)`,
+  `CREATE TABLE IF NOT EXISTS coupons (
+     id text PRIMARY KEY, customer_id text, value_minor bigint, currency text, status text,
+     issued_at timestamp, redeemed_at timestamp)`,
+  `CREATE TABLE IF NOT EXISTS coupons_by_customer (
+     customer_id text, coupon_id text, PRIMARY KEY ((customer_id), coupon_id))`,
+  `CREATE TABLE IF NOT EXISTS outbox (
+     id text PRIMARY KEY, customer_id text, recipient text, template text, subject text,
+     body text, status text, created_at timestamp, sent_at timestamp)`,
+  `CREATE TABLE IF NOT EXISTS outbox_by_customer (
+     customer_id text, created_at timestamp, id text,
+     PRIMARY KEY ((customer_id), created_at, id)) WITH CLUSTERING ORDER BY (created_at DESC, id ASC)`,
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Creates the keyspace (not on Astra, whose keyspaces are made in its console) and the tables.
+ * Safe when several processes start at once: one takes a lease with a lightweight transaction
+ * and applies the DDL (concurrent schema changes can disagree in Cassandra), the others wait for
+ * the version marker it writes.
+ */
+export async function migrateCassandra(
+  client: Client,
+  config: CassandraRepositoryConfig,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<{ applied: boolean }> {
+  const ks = config.keyspace; // validated as an identifier by the config parser
+  if (!config.secureConnectBundle) {
+    await client.execute(
+      `CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${config.localDataCenter}': ${config.replicationFactor}}`,
+    );
+  }
+  await client.execute(
+    `CREATE TABLE IF NOT EXISTS ${ks}.schema_migrations (id text PRIMARY KEY, owner text, applied_at timestamp)`,
+  );
+  const done = async () =>
+    (await client.execute(`SELECT id FROM ${ks}.schema_migrations WHERE id = ?`, [SCHEMA_VERSION]))
+      .rowLength > 0;
+  if (await done()) return { applied: false };
+
+  const owner = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+  for (;;) {
+    const lease = await client.execute(
+      `INSERT INTO ${ks}.schema_migrations (id, owner) VALUES ('lock', ?) IF NOT EXISTS USING TTL 60`,
+      [owner],
+    );
+    if (lease.wasApplied()) break;
+    if (await done()) return { applied: false };
+    if (Date.now() > deadline)
+      throw new UnavailableError(
+        'cassandra',
+        'timed out waiting for another process to migrate the schema',
+      );
+    await sleep(500);
+  }
+  try {
+    if (await done()) return { applied: false };
+    for (const ddl of TABLES) {
+      await client.execute(
+        ddl.replace(/^CREATE TABLE IF NOT EXISTS /, `CREATE TABLE IF NOT EXISTS ${ks}.`),
+      );
+    }
+    await client.execute(
+      `INSERT INTO ${ks}.schema_migrations (id, owner, applied_at) VALUES (?, ?, ?)`,
+      [SCHEMA_VERSION, owner, new Date()],
+    );
+    return { applied: true };
+  } finally {
+    await client.execute(`DELETE FROM ${ks}.schema_migrations WHERE id = 'lock' IF owner = ?`, [
+      owner,
+    ]);
+  }
+}

@@ -1,0 +1,220 @@
+import { z } from 'zod';
+import { ConflictError, NotFoundError, UnavailableError } from '../errors';
+import type {
+  ChargeEntry,
+  Coupon,
+  Customer,
+  LoyaltyAccount,
+  OutboxEmail,
+  PaymentRecord,
+  ProcessedPurchase,
+  SubscriptionProjection,
+} from '../model/entities';
+import { applyPoints, chargeKey, emptyAccount, samePayment } from '../model/rules';
+import { validate } from '../model/validation';
+import { decodeCursor, encodeCursor } from '../ports/cursor';
+import type { Page, PageRequest, Stored } from '../ports/paging';
+import type { Repository } from '../ports/repository';
+
+/**
+ * The repository in memory: the reference semantics of every port, for fast unit tests of
+ * activities and the API. A test double only — nothing survives the process.
+ */
+export interface InMemoryRepository extends Repository {
+  /** Makes every call fail with `UnavailableError` (or succeed again), as a down database would. */
+  setAvailable(available: boolean): void;
+}
+
+const offsetCursor = z.strictObject({ o: z.number().int().min(0) });
+
+function paginate<T>(sorted: readonly T[], page: PageRequest | undefined): Page<T> {
+  const limit = validate.pageLimit(page?.limit);
+  const offset = decodeCursor(page?.cursor, offsetCursor)?.o ?? 0;
+  const items = sorted.slice(offset, offset + limit);
+  const next = offset + limit;
+  return { items, nextCursor: next < sorted.length ? encodeCursor({ o: next }) : null };
+}
+
+function insertOnce<T>(map: Map<string, T>, key: string, value: T): Stored<T> {
+  const existing = map.get(key);
+  if (existing !== undefined) return { record: existing, created: false };
+  map.set(key, value);
+  return { record: value, created: true };
+}
+
+function found<T>(value: T | undefined, entity: string, id: string): T {
+  if (value === undefined) throw new NotFoundError(entity, id);
+  return value;
+}
+
+export function createInMemoryRepository(): InMemoryRepository {
+  const customers = new Map<string, Customer>();
+  const subscriptions = new Map<string, SubscriptionProjection>();
+  const charges = new Map<string, ChargeEntry>();
+  const payments = new Map<string, PaymentRecord>();
+  const accounts = new Map<string, LoyaltyAccount>();
+  const purchases = new Map<string, ProcessedPurchase>();
+  const coupons = new Map<string, Coupon>();
+  const emails = new Map<string, OutboxEmail>();
+  let available = true;
+  let closed = false;
+
+  // Every method goes through `run`: availability first, then validation, then the work, all
+  // synchronous inside, so each call is atomic like a lightweight transaction.
+  const run = <T>(work: () => T): Promise<T> => {
+    try {
+      if (closed || !available) {
+        return Promise.reject(
+          new UnavailableError('in-memory', closed ? 'closed' : 'switched off by the test'),
+        );
+      }
+      return Promise.resolve(work());
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  const saveVersioned = <T extends { version: number }>(
+    map: Map<string, T>,
+    key: string,
+    value: T,
+  ): T => {
+    const stored = map.get(key);
+    if (stored && stored.version >= value.version) return stored;
+    map.set(key, value);
+    return value;
+  };
+
+  return {
+    backend: 'in-memory',
+    setAvailable(value) {
+      available = value;
+    },
+    ping: () => run(() => undefined),
+    close: () => {
+      closed = true;
+      return Promise.resolve();
+    },
+    customers: {
+      create: (c) => run(() => insertOnce(customers, validate.customer(c).id, c)),
+      get: (id) => run(() => found(customers.get(validate.id(id)), 'customer', id)),
+    },
+    subscriptions: {
+      save: (p) => run(() => saveVersioned(subscriptions, validate.subscription(p).id, p)),
+      get: (id) => run(() => found(subscriptions.get(validate.id(id)), 'subscription', id)),
+      listByCustomer: (customerId, page) =>
+        run(() => {
+          validate.id(customerId, 'customerId');
+          const all = [...subscriptions.values()]
+            .filter((s) => s.customerId === customerId)
+            .sort((a, b) => cmp(a.id, b.id));
+          return paginate(all, page);
+        }),
+    },
+    charges: {
+      record: (e) => run(() => insertOnce(charges, chargeKey(validate.charge(e)), e)),
+      get: (subscriptionId, period, attempt) =>
+        run(() => {
+          const key = chargeKey({
+            subscriptionId: validate.id(subscriptionId),
+            period: validate.positive(period, 'period'),
+            attempt: validate.positive(attempt, 'attempt'),
+          });
+          return found(charges.get(key), 'charge', key);
+        }),
+      listBySubscription: (subscriptionId, page) =>
+        run(() => {
+          validate.id(subscriptionId, 'subscriptionId');
+          const all = [...charges.values()]
+            .filter((c) => c.subscriptionId === subscriptionId)
+            .sort((a, b) => a.period - b.period || a.attempt - b.attempt);
+          return paginate(all, page);
+        }),
+    },
+    payments: {
+      claim: (p) =>
+        run(() => {
+          const stored = insertOnce(payments, validate.payment(p).idempotencyKey, p);
+          if (!stored.created && !samePayment(stored.record, p)) {
+            throw new ConflictError(
+              'payment',
+              p.idempotencyKey,
+              'idempotency key reused with a different request',
+            );
+          }
+          return stored;
+        }),
+      get: (key) => run(() => found(payments.get(validate.key(key)), 'payment', key)),
+    },
+    loyalty: {
+      save: (a) => run(() => saveVersioned(accounts, validate.loyaltyAccount(a).customerId, a)),
+      get: (customerId) =>
+        run(() => found(accounts.get(validate.id(customerId)), 'loyalty account', customerId)),
+      addPoints: (customerId, points, at) =>
+        run(() => {
+          validate.id(customerId, 'customerId');
+          validate.points(points);
+          validate.date(at, 'at');
+          const current = accounts.get(customerId) ?? emptyAccount(customerId, at);
+          const next = applyPoints(current, points, at);
+          accounts.set(customerId, next);
+          return next;
+        }),
+    },
+    purchases: {
+      record: (p) => run(() => insertOnce(purchases, validate.purchase(p).purchaseId, p)),
+      get: (purchaseId) =>
+        run(() => found(purchases.get(validate.key(purchaseId)), 'purchase', purchaseId)),
+    },
+    coupons: {
+      issue: (c) => run(() => insertOnce(coupons, validate.coupon(c).id, c)),
+      get: (id) => run(() => found(coupons.get(validate.key(id)), 'coupon', id)),
+      listByCustomer: (customerId, page) =>
+        run(() => {
+          validate.id(customerId, 'customerId');
+          const all = [...coupons.values()]
+            .filter((c) => c.customerId === customerId)
+            .sort((a, b) => cmp(a.id, b.id));
+          return paginate(all, page);
+        }),
+      redeem: (id, customerId, at) =>
+        run(() => {
+          validate.key(id);
+          validate.id(customerId, 'customerId');
+          validate.date(at, 'at');
+          const coupon = coupons.get(id);
+          if (!coupon || coupon.customerId !== customerId) throw new NotFoundError('coupon', id);
+          if (coupon.status === 'redeemed')
+            throw new ConflictError('coupon', id, 'already redeemed');
+          const redeemed: Coupon = { ...coupon, status: 'redeemed', redeemedAt: at };
+          coupons.set(id, redeemed);
+          return redeemed;
+        }),
+    },
+    outbox: {
+      enqueue: (e) => run(() => insertOnce(emails, validate.email(e).id, e)),
+      get: (id) => run(() => found(emails.get(validate.key(id)), 'email', id)),
+      markSent: (id, at) =>
+        run(() => {
+          validate.date(at, 'at');
+          const email = found(emails.get(validate.key(id)), 'email', id);
+          if (email.status === 'sent') return email;
+          const sent: OutboxEmail = { ...email, status: 'sent', sentAt: at };
+          emails.set(id, sent);
+          return sent;
+        }),
+      listByCustomer: (customerId, page) =>
+        run(() => {
+          validate.id(customerId, 'customerId');
+          const all = [...emails.values()]
+            .filter((e) => e.customerId === customerId)
+            .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || cmp(a.id, b.id));
+          return paginate(all, page);
+        }),
+    },
+  };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

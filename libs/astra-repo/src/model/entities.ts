@@ -1,0 +1,115 @@
+import type { Money } from './money';
+
+/** A customer of the business. */
+export interface Customer {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string;
+  readonly createdAt: Date;
+}
+
+export type SubscriptionStatus =
+  'trialing' | 'active' | 'past_due' | 'paused' | 'canceled' | 'completed';
+export type IntervalUnit = 'day' | 'week' | 'month' | 'year';
+
+/**
+ * The read model of one subscription workflow's state. The workflow is the source of truth;
+ * `version` increases with every change it projects, so a late retry of an older projection
+ * never overwrites a newer one.
+ */
+export interface SubscriptionProjection {
+  readonly id: string;
+  readonly customerId: string;
+  readonly status: SubscriptionStatus;
+  readonly price: Money;
+  readonly interval: { readonly unit: IntervalUnit; readonly count: number };
+  /** The billing anchor: charges fall on this instant's calendar day in `timeZone`. */
+  readonly anchorAt: Date;
+  readonly timeZone: string;
+  readonly nextChargeAt: Date | null;
+  readonly periodsBilled: number;
+  readonly canceledAt: Date | null;
+  readonly cancelEffectiveAt: Date | null;
+  readonly cancelReason: string | null;
+  readonly pausedAt: Date | null;
+  readonly version: number;
+  readonly updatedAt: Date;
+}
+
+export type ChargeOutcome = 'succeeded' | 'declined' | 'failed';
+
+/** One charge attempt of one subscription period: the ledger is append-only. */
+export interface ChargeEntry {
+  readonly subscriptionId: string;
+  readonly period: number;
+  readonly attempt: number;
+  readonly customerId: string;
+  readonly amount: Money;
+  readonly outcome: ChargeOutcome;
+  /** The payment provider's reference of the charge (or of the decline). */
+  readonly providerRef: string | null;
+  readonly failureCode: string | null;
+  readonly occurredAt: Date;
+}
+
+/**
+ * What the local payment gateway stored for an idempotency key: a repeated request with the same
+ * key returns this result instead of charging again.
+ */
+export interface PaymentRecord {
+  readonly idempotencyKey: string;
+  readonly customerId: string;
+  readonly amount: Money;
+  readonly paymentMethod: string;
+  readonly status: 'succeeded' | 'declined';
+  readonly providerRef: string;
+  readonly declineCode: string | null;
+  readonly createdAt: Date;
+}
+
+/** The read model of one customer's loyalty program. */
+export interface LoyaltyAccount {
+  readonly customerId: string;
+  readonly balance: number;
+  readonly lifetimePoints: number;
+  readonly couponsIssued: number;
+  readonly couponsRedeemed: number;
+  readonly version: number;
+  readonly updatedAt: Date;
+}
+
+/** A purchase that earned points: the dedupe ledger, one row per purchaseId, forever. */
+export interface ProcessedPurchase {
+  readonly purchaseId: string;
+  readonly customerId: string;
+  readonly total: Money;
+  readonly points: number;
+  readonly processedAt: Date;
+}
+
+export type CouponStatus = 'issued' | 'redeemed';
+
+/** A coupon with a deterministic id (`<customerId>:<n>`), issued once, redeemed at most once. */
+export interface Coupon {
+  readonly id: string;
+  readonly customerId: string;
+  readonly value: Money;
+  readonly status: CouponStatus;
+  readonly issuedAt: Date;
+  readonly redeemedAt: Date | null;
+}
+
+export type EmailStatus = 'pending' | 'sent';
+
+/** An email in the outbox, with a deterministic id so a retried send enqueues it once. */
+export interface OutboxEmail {
+  readonly id: string;
+  readonly customerId: string;
+  readonly to: string;
+  readonly template: string;
+  readonly subject: string;
+  readonly body: string;
+  readonly status: EmailStatus;
+  readonly createdAt: Date;
+  readonly sentAt: Date | null;
+}

@@ -1,0 +1,201 @@
+import { z } from 'zod';
+import type {
+  Coupon,
+  ChargeEntry,
+  Customer,
+  LoyaltyAccount,
+  OutboxEmail,
+  PaymentRecord,
+  ProcessedPurchase,
+  SubscriptionProjection,
+} from './entities';
+import { ValidationError } from '../errors';
+
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+/**
+ * A business id: letters, digits, `_`, `.` and `-`, at most 64 characters. No `:` (composite
+ * keys use it as a separator), no `/` (ids travel in URLs), no `$` (never a query operator).
+ */
+export const idSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    'an id: up to 64 letters, digits, "_", "." or "-", starting with a letter or digit',
+  );
+
+/** A composite key such as `<subscriptionId>:<period>:<attempt>` or `<customerId>:<n>`. */
+export const keySchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/,
+    'a key: up to 200 letters, digits, "_", ".", ":" or "-"',
+  );
+
+export const currencySchema = z
+  .string()
+  .refine(
+    (c) => /^[A-Z]{3}$/.test(c) && CURRENCIES.has(c),
+    'an ISO 4217 currency code such as USD',
+  );
+
+export const moneySchema = z.strictObject({
+  amountMinor: z
+    .number()
+    .int('whole minor units (cents), never fractions')
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER),
+  currency: currencySchema,
+});
+
+const date = z.date().refine((d) => !Number.isNaN(d.getTime()), 'a valid date');
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const positive = z.number().int().min(1).max(1_000_000);
+const text = (max: number) => z.string().max(max, `at most ${max} characters`);
+
+const customer = z.strictObject({
+  id: idSchema,
+  email: z.email().max(254),
+  name: text(200).min(1),
+  createdAt: date,
+});
+
+const subscription = z.strictObject({
+  id: idSchema,
+  customerId: idSchema,
+  status: z.enum(['trialing', 'active', 'past_due', 'paused', 'canceled', 'completed']),
+  price: moneySchema,
+  interval: z.strictObject({ unit: z.enum(['day', 'week', 'month', 'year']), count: positive }),
+  anchorAt: date,
+  timeZone: text(64).refine(isTimeZone, 'an IANA time zone such as Europe/Paris'),
+  nextChargeAt: date.nullable(),
+  periodsBilled: count,
+  canceledAt: date.nullable(),
+  cancelEffectiveAt: date.nullable(),
+  cancelReason: text(200).nullable(),
+  pausedAt: date.nullable(),
+  version: count,
+  updatedAt: date,
+});
+
+const charge = z.strictObject({
+  subscriptionId: idSchema,
+  period: positive,
+  attempt: positive,
+  customerId: idSchema,
+  amount: moneySchema,
+  outcome: z.enum(['succeeded', 'declined', 'failed']),
+  providerRef: text(200).nullable(),
+  failureCode: text(100).nullable(),
+  occurredAt: date,
+});
+
+const payment = z.strictObject({
+  idempotencyKey: keySchema,
+  customerId: idSchema,
+  amount: moneySchema,
+  paymentMethod: text(100).min(1),
+  status: z.enum(['succeeded', 'declined']),
+  providerRef: text(200).min(1),
+  declineCode: text(100).nullable(),
+  createdAt: date,
+});
+
+const loyaltyAccount = z.strictObject({
+  customerId: idSchema,
+  balance: count,
+  lifetimePoints: count,
+  couponsIssued: count,
+  couponsRedeemed: count,
+  version: count,
+  updatedAt: date,
+});
+
+const purchase = z.strictObject({
+  purchaseId: keySchema,
+  customerId: idSchema,
+  total: moneySchema,
+  points: count,
+  processedAt: date,
+});
+
+const coupon = z.strictObject({
+  id: keySchema,
+  customerId: idSchema,
+  value: moneySchema,
+  status: z.enum(['issued', 'redeemed']),
+  issuedAt: date,
+  redeemedAt: date.nullable(),
+});
+
+const email = z.strictObject({
+  id: keySchema,
+  customerId: idSchema,
+  to: z.email().max(254),
+  template: text(64).min(1),
+  subject: text(300).min(1),
+  body: text(64 * 1024),
+  status: z.enum(['pending', 'sent']),
+  createdAt: date,
+  sentAt: date.nullable(),
+});
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses `value` with `schema` or throws a `ValidationError` naming every bad field. */
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const fields: Record<string, string> = {};
+  for (const issue of parsed.error.issues) {
+    const path =
+      issue.path.length > 0
+        ? issue.path.join('.')
+        : issue.code === 'unrecognized_keys'
+          ? issue.keys.join(',')
+          : what;
+    fields[path] =
+      issue.code === 'unrecognized_keys'
+        ? `unknown field(s): ${issue.keys.join(', ')}`
+        : issue.message;
+  }
+  throw new ValidationError(
+    `invalid ${what}: ${Object.entries(fields)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; ')}`,
+    fields,
+  );
+}
+
+/** Validators of everything the ports accept: the only way input reaches a query. */
+export const validate = {
+  id: (value: unknown, what = 'id'): string => check(idSchema, value, what),
+  key: (value: unknown, what = 'key'): string => check(keySchema, value, what),
+  customer: (value: Customer): Customer => check(customer, value, 'customer'),
+  subscription: (value: SubscriptionProjection): SubscriptionProjection =>
+    check(subscription, value, 'subscription'),
+  charge: (value: ChargeEntry): ChargeEntry => check(charge, value, 'charge'),
+  payment: (value: PaymentRecord): PaymentRecord => check(payment, value, 'payment'),
+  loyaltyAccount: (value: LoyaltyAccount): LoyaltyAccount =>
+    check(loyaltyAccount, value, 'loyalty account'),
+  purchase: (value: ProcessedPurchase): ProcessedPurchase => check(purchase, value, 'purchase'),
+  coupon: (value: Coupon): Coupon => check(coupon, value, 'coupon'),
+  email: (value: OutboxEmail): OutboxEmail => check(email, value, 'email'),
+  positive: (value: unknown, what: string): number => check(positive, value, what),
+  points: (value: unknown): number =>
+    check(
+      z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+      value,
+      'points',
+    ),
+  date: (value: unknown, what: string): Date => check(date, value, what),
+  pageLimit: (value: unknown): number =>
+    check(z.number().int().min(1).max(100).default(20), value, 'limit'),
+} as const;

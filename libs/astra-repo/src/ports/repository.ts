@@ -1,0 +1,96 @@
+import type {
+  ChargeEntry,
+  Coupon,
+  Customer,
+  LoyaltyAccount,
+  OutboxEmail,
+  PaymentRecord,
+  ProcessedPurchase,
+  SubscriptionProjection,
+} from '../model/entities';
+import type { Page, PageRequest, Stored } from './paging';
+
+/**
+ * Every write Temporal may retry is idempotent: repeating it with the same key changes nothing
+ * and returns what was stored the first time (`created: false`). Reads of a missing key throw
+ * `NotFoundError`; input that fails validation throws `ValidationError` before anything is
+ * written; an unreachable or timed-out database throws `UnavailableError` (retryable: a timed-out
+ * write may have been applied, and retrying it is safe for the same reason).
+ */
+export interface CustomersPort {
+  create(customer: Customer): Promise<Stored<Customer>>;
+  get(id: string): Promise<Customer>;
+}
+
+export interface SubscriptionsPort {
+  /** Stores the projection unless a projection with the same or a higher version is stored. */
+  save(projection: SubscriptionProjection): Promise<SubscriptionProjection>;
+  get(id: string): Promise<SubscriptionProjection>;
+  listByCustomer(customerId: string, page?: PageRequest): Promise<Page<SubscriptionProjection>>;
+}
+
+export interface ChargesPort {
+  /** Appends a ledger entry keyed by (subscriptionId, period, attempt). */
+  record(entry: ChargeEntry): Promise<Stored<ChargeEntry>>;
+  get(subscriptionId: string, period: number, attempt: number): Promise<ChargeEntry>;
+  /** In (period, attempt) order. */
+  listBySubscription(subscriptionId: string, page?: PageRequest): Promise<Page<ChargeEntry>>;
+}
+
+export interface PaymentsPort {
+  /**
+   * Claims an idempotency key with the gateway's result. The same key with a different request
+   * (customer, amount, payment method) is a `ConflictError`: a key is never reused.
+   */
+  claim(record: PaymentRecord): Promise<Stored<PaymentRecord>>;
+  get(idempotencyKey: string): Promise<PaymentRecord>;
+}
+
+export interface LoyaltyAccountsPort {
+  /** Stores the projection unless one with the same or a higher version is stored. */
+  save(account: LoyaltyAccount): Promise<LoyaltyAccount>;
+  get(customerId: string): Promise<LoyaltyAccount>;
+  /** Atomically adds `points` (may be negative, never below zero) and bumps the version. */
+  addPoints(customerId: string, points: number, at: Date): Promise<LoyaltyAccount>;
+}
+
+export interface PurchasesPort {
+  record(purchase: ProcessedPurchase): Promise<Stored<ProcessedPurchase>>;
+  get(purchaseId: string): Promise<ProcessedPurchase>;
+}
+
+export interface CouponsPort {
+  issue(coupon: Coupon): Promise<Stored<Coupon>>;
+  get(id: string): Promise<Coupon>;
+  listByCustomer(customerId: string, page?: PageRequest): Promise<Page<Coupon>>;
+  /**
+   * Marks the customer's coupon redeemed. Exactly one of any number of concurrent calls
+   * succeeds; the others get `ConflictError`. Another customer's coupon is `NotFoundError`.
+   */
+  redeem(id: string, customerId: string, at: Date): Promise<Coupon>;
+}
+
+export interface OutboxPort {
+  enqueue(email: OutboxEmail): Promise<Stored<OutboxEmail>>;
+  get(id: string): Promise<OutboxEmail>;
+  /** Idempotent: marking a sent email sent again keeps the first `sentAt`. */
+  markSent(id: string, at: Date): Promise<OutboxEmail>;
+  /** Newest first. */
+  listByCustomer(customerId: string, page?: PageRequest): Promise<Page<OutboxEmail>>;
+}
+
+/** The business data of Invincible, on whichever backend the config names. */
+export interface Repository {
+  readonly backend: 'cassandra' | 'astra' | 'in-memory';
+  readonly customers: CustomersPort;
+  readonly subscriptions: SubscriptionsPort;
+  readonly charges: ChargesPort;
+  readonly payments: PaymentsPort;
+  readonly loyalty: LoyaltyAccountsPort;
+  readonly purchases: PurchasesPort;
+  readonly coupons: CouponsPort;
+  readonly outbox: OutboxPort;
+  /** Resolves when the database answers; rejects with `UnavailableError`. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

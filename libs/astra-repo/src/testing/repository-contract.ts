@@ -1,0 +1,414 @@
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import type {
+  ChargeEntry,
+  Coupon,
+  Customer,
+  LoyaltyAccount,
+  OutboxEmail,
+  PaymentRecord,
+  SubscriptionProjection,
+} from '../model/entities';
+import type { Repository } from '../ports/repository';
+
+/**
+ * The behaviour every backend must have, as one suite: the in-memory double, Cassandra over CQL
+ * and Astra DB over the Data API all run these same tests.
+ */
+export function describeRepositoryContract(
+  backend: string,
+  open: () => Promise<{ repo: Repository; close: () => Promise<void> }>,
+): void {
+  describe(`repository contract: ${backend}`, () => {
+    let repo: Repository;
+    let close: () => Promise<void>;
+    // Unique ids per run, so a live database can be reused between runs.
+    const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const id = (name: string) => `${name}-${run}`;
+    const at = (iso: string) => new Date(iso);
+
+    beforeAll(async () => {
+      ({ repo, close } = await open());
+    }, 120_000);
+    afterAll(() => close?.());
+
+    const customer = (cid: string, name = 'Ada Lovelace'): Customer => ({
+      id: cid,
+      email: 'ada@example.com',
+      name,
+      createdAt: at('2026-01-31T10:00:00Z'),
+    });
+    const charge = (
+      subscriptionId: string,
+      period: number,
+      attempt: number,
+      providerRef = `ch_${period}_${attempt}`,
+    ): ChargeEntry => ({
+      subscriptionId,
+      period,
+      attempt,
+      customerId: id('cus'),
+      amount: { amountMinor: 1999, currency: 'USD' },
+      outcome: 'succeeded',
+      providerRef,
+      failureCode: null,
+      occurredAt: at('2026-02-28T10:00:00Z'),
+    });
+    const subscription = (
+      sid: string,
+      customerId: string,
+      version: number,
+    ): SubscriptionProjection => ({
+      id: sid,
+      customerId,
+      status: 'active',
+      price: { amountMinor: 1999, currency: 'EUR' },
+      interval: { unit: 'month', count: 1 },
+      anchorAt: at('2026-01-31T10:00:00Z'),
+      timeZone: 'Europe/Paris',
+      nextChargeAt: at('2026-02-28T09:00:00Z'),
+      periodsBilled: version,
+      canceledAt: null,
+      cancelEffectiveAt: null,
+      cancelReason: null,
+      pausedAt: null,
+      version,
+      updatedAt: at('2026-01-31T10:00:00Z'),
+    });
+    const coupon = (couponId: string, customerId: string): Coupon => ({
+      id: couponId,
+      customerId,
+      value: { amountMinor: 500, currency: 'USD' },
+      status: 'issued',
+      issuedAt: at('2026-03-01T00:00:00Z'),
+      redeemedAt: null,
+    });
+    const email = (emailId: string, customerId: string, createdAt: string): OutboxEmail => ({
+      id: emailId,
+      customerId,
+      to: 'ada@example.com',
+      template: 'receipt',
+      subject: 'Your receipt',
+      body: 'Thank you.',
+      status: 'pending',
+      createdAt: at(createdAt),
+      sentAt: null,
+    });
+
+    it('answers ping', async () => {
+      await expect(repo.ping()).resolves.toBeUndefined();
+    });
+
+    describe('idempotent inserts', () => {
+      it('re-inserting a key returns what was stored the first time, and changes nothing', async () => {
+        const cid = id('cus-reinsert');
+        const first = await repo.customers.create(customer(cid));
+        expect(first).toEqual({ record: customer(cid), created: true });
+        const again = await repo.customers.create(customer(cid, 'Someone Else'));
+        expect(again).toEqual({ record: customer(cid), created: false });
+        await expect(repo.customers.get(cid)).resolves.toEqual(customer(cid));
+      });
+
+      it('20 concurrent inserts of one key leave exactly one record, and every caller sees it', async () => {
+        const sid = id('sub-race');
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            repo.charges.record(charge(sid, 1, 1, `ch_caller_${i}`)),
+          ),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        const winner = results.find((r) => r.created)?.record;
+        for (const r of results) expect(r.record).toEqual(winner);
+        const page = await repo.charges.listBySubscription(sid);
+        expect(page.items).toEqual([winner]);
+      });
+
+      it.each([
+        [
+          'purchases',
+          async (key: string) => {
+            const p = {
+              purchaseId: key,
+              customerId: id('cus'),
+              total: { amountMinor: 1250, currency: 'USD' },
+              points: 1250,
+              processedAt: at('2026-03-01T00:00:00Z'),
+            };
+            return [
+              await repo.purchases.record(p),
+              await repo.purchases.record({ ...p, points: 1 }),
+              await repo.purchases.get(key),
+              p,
+            ] as const;
+          },
+        ],
+        [
+          'coupons',
+          async (key: string) => {
+            const c = coupon(key, id('cus'));
+            return [
+              await repo.coupons.issue(c),
+              await repo.coupons.issue({ ...c, value: { amountMinor: 1, currency: 'USD' } }),
+              await repo.coupons.get(key),
+              c,
+            ] as const;
+          },
+        ],
+        [
+          'outbox',
+          async (key: string) => {
+            const e = email(key, id('cus'), '2026-03-01T00:00:00Z');
+            return [
+              await repo.outbox.enqueue(e),
+              await repo.outbox.enqueue({ ...e, subject: 'Other' }),
+              await repo.outbox.get(key),
+              e,
+            ] as const;
+          },
+        ],
+      ])('%s: the first write wins and repeats return it', async (name, exercise) => {
+        const [first, second, read, original] = await exercise(
+          id(`${name}-key`).replace(/-/g, '_') + ':1',
+        );
+        expect(first).toEqual({ record: original, created: true });
+        expect(second).toEqual({ record: original, created: false });
+        expect(read).toEqual(original);
+      });
+
+      it('payments: the same key with the same request returns the first result; with another request, a conflict', async () => {
+        const p: PaymentRecord = {
+          idempotencyKey: `${id('sub')}:1:1`,
+          customerId: id('cus'),
+          amount: { amountMinor: 1999, currency: 'USD' },
+          paymentMethod: 'pm_card_visa',
+          status: 'succeeded',
+          providerRef: 'ch_1',
+          declineCode: null,
+          createdAt: at('2026-03-01T00:00:00Z'),
+        };
+        expect(await repo.payments.claim(p)).toEqual({ record: p, created: true });
+        expect(await repo.payments.claim({ ...p, providerRef: 'ch_2' })).toEqual({
+          record: p,
+          created: false,
+        });
+        await expect(
+          repo.payments.claim({ ...p, amount: { amountMinor: 1, currency: 'USD' } }),
+        ).rejects.toBeInstanceOf(ConflictError);
+        await expect(repo.payments.get(p.idempotencyKey)).resolves.toEqual(p);
+      });
+    });
+
+    describe('versioned projections', () => {
+      it('a late retry of an older subscription projection never overwrites a newer one', async () => {
+        const cid = id('cus-proj');
+        const sid = id('sub-proj');
+        expect(await repo.subscriptions.save(subscription(sid, cid, 1))).toEqual(
+          subscription(sid, cid, 1),
+        );
+        expect(await repo.subscriptions.save(subscription(sid, cid, 3))).toEqual(
+          subscription(sid, cid, 3),
+        );
+        expect(await repo.subscriptions.save(subscription(sid, cid, 2))).toEqual(
+          subscription(sid, cid, 3),
+        );
+        expect(await repo.subscriptions.save(subscription(sid, cid, 3))).toEqual(
+          subscription(sid, cid, 3),
+        );
+        await expect(repo.subscriptions.get(sid)).resolves.toEqual(subscription(sid, cid, 3));
+      });
+
+      it('loyalty accounts follow the same rule', async () => {
+        const account = (version: number): LoyaltyAccount => ({
+          customerId: id('cus-acct'),
+          balance: version * 100,
+          lifetimePoints: version * 100,
+          couponsIssued: 0,
+          couponsRedeemed: 0,
+          version,
+          updatedAt: at('2026-03-01T00:00:00Z'),
+        });
+        await repo.loyalty.save(account(2));
+        expect(await repo.loyalty.save(account(1))).toEqual(account(2));
+        await expect(repo.loyalty.get(account(1).customerId)).resolves.toEqual(account(2));
+      });
+    });
+
+    describe('exact counts under concurrency', () => {
+      it('50 concurrent point increments end exact', async () => {
+        const cid = id('cus-points');
+        await Promise.all(
+          Array.from({ length: 50 }, () =>
+            repo.loyalty.addPoints(cid, 10, at('2026-03-01T00:00:00Z')),
+          ),
+        );
+        await expect(repo.loyalty.get(cid)).resolves.toMatchObject({
+          balance: 500,
+          lifetimePoints: 500,
+          version: 50,
+        });
+      }, 120_000);
+
+      it('a deduction larger than the balance is refused and changes nothing', async () => {
+        const cid = id('cus-deduct');
+        await repo.loyalty.addPoints(cid, 100, at('2026-03-01T00:00:00Z'));
+        await expect(
+          repo.loyalty.addPoints(cid, -101, at('2026-03-01T00:00:00Z')),
+        ).rejects.toBeInstanceOf(ValidationError);
+        expect(await repo.loyalty.addPoints(cid, -40, at('2026-03-01T00:00:00Z'))).toMatchObject({
+          balance: 60,
+          lifetimePoints: 100,
+        });
+      });
+
+      it('10 concurrent redemptions of one coupon: exactly one succeeds', async () => {
+        const cid = id('cus-redeem');
+        const couponId = `${cid}:1`;
+        await repo.coupons.issue(coupon(couponId, cid));
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 10 }, () =>
+            repo.coupons.redeem(couponId, cid, at('2026-03-02T00:00:00Z')),
+          ),
+        );
+        const won = outcomes.filter((o) => o.status === 'fulfilled');
+        expect(won).toHaveLength(1);
+        for (const lost of outcomes) {
+          if (lost.status === 'rejected') expect(lost.reason).toBeInstanceOf(ConflictError);
+        }
+        await expect(repo.coupons.get(couponId)).resolves.toMatchObject({
+          status: 'redeemed',
+          redeemedAt: at('2026-03-02T00:00:00Z'),
+        });
+      });
+
+      it("another customer's coupon is not found, and stays unredeemed", async () => {
+        const couponId = `${id('cus-owner')}:1`;
+        await repo.coupons.issue(coupon(couponId, id('cus-owner')));
+        await expect(
+          repo.coupons.redeem(couponId, id('cus-thief'), at('2026-03-02T00:00:00Z')),
+        ).rejects.toBeInstanceOf(NotFoundError);
+        await expect(repo.coupons.get(couponId)).resolves.toMatchObject({ status: 'issued' });
+      });
+
+      it('marking an email sent twice keeps the first sentAt', async () => {
+        const e = email(`${id('mail')}:sent`, id('cus'), '2026-03-01T00:00:00Z');
+        await repo.outbox.enqueue(e);
+        await repo.outbox.markSent(e.id, at('2026-03-01T00:00:05Z'));
+        expect(await repo.outbox.markSent(e.id, at('2026-03-01T00:09:00Z'))).toMatchObject({
+          status: 'sent',
+          sentAt: at('2026-03-01T00:00:05Z'),
+        });
+      });
+    });
+
+    describe('listings', () => {
+      it('paging through 1,000 charges returns each once, in order', async () => {
+        const sid = id('sub-1000');
+        const all = Array.from({ length: 1_000 }, (_, i) =>
+          charge(sid, Math.floor(i / 2) + 1, (i % 2) + 1),
+        );
+        for (let i = 0; i < all.length; i += 50)
+          await Promise.all(all.slice(i, i + 50).map((c) => repo.charges.record(c)));
+        const seen: ChargeEntry[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page = await repo.charges.listBySubscription(sid, { limit: 100, cursor });
+          seen.push(...page.items);
+          cursor = page.nextCursor;
+          pages++;
+        } while (cursor !== null && pages < 20);
+        expect(seen.map((c) => `${c.period}:${c.attempt}`)).toEqual(
+          all.map((c) => `${c.period}:${c.attempt}`),
+        );
+      }, 180_000);
+
+      it("lists a customer's subscriptions, coupons and emails (newest email first)", async () => {
+        const cid = id('cus-lists');
+        for (const n of [1, 2, 3]) {
+          await repo.subscriptions.save(subscription(`${id('sub-list')}-${n}`, cid, 1));
+          await repo.coupons.issue(coupon(`${cid}:${n}`, cid));
+          await repo.outbox.enqueue(email(`${cid}:mail:${n}`, cid, `2026-03-0${n}T00:00:00Z`));
+        }
+        const subs1 = await repo.subscriptions.listByCustomer(cid, { limit: 2 });
+        const subs2 = await repo.subscriptions.listByCustomer(cid, {
+          limit: 2,
+          cursor: subs1.nextCursor,
+        });
+        expect([...subs1.items, ...subs2.items].map((s) => s.id).sort()).toEqual(
+          [1, 2, 3].map((n) => `${id('sub-list')}-${n}`),
+        );
+        const coupons = await repo.coupons.listByCustomer(cid);
+        expect(coupons.items.map((c) => c.id).sort()).toEqual([1, 2, 3].map((n) => `${cid}:${n}`));
+        const emails = await repo.outbox.listByCustomer(cid);
+        expect(emails.items.map((e) => e.id)).toEqual([3, 2, 1].map((n) => `${cid}:mail:${n}`));
+        expect((await repo.outbox.listByCustomer(id('cus-nobody'))).items).toEqual([]);
+      });
+
+      it('rejects a cursor it did not make', async () => {
+        await expect(
+          repo.charges.listBySubscription(id('sub'), { cursor: 'bm90LWEtY3Vyc29y' }),
+        ).rejects.toBeInstanceOf(ValidationError);
+        await expect(
+          repo.charges.listBySubscription(id('sub'), { limit: 1_000 }),
+        ).rejects.toBeInstanceOf(ValidationError);
+      });
+    });
+
+    describe('missing rows and hostile input', () => {
+      it.each([
+        ['customer', () => repo.customers.get(id('nobody'))],
+        ['subscription', () => repo.subscriptions.get(id('nothing'))],
+        ['charge', () => repo.charges.get(id('nothing'), 1, 1)],
+        ['payment', () => repo.payments.get(`${id('nothing')}:1:1`)],
+        ['loyalty account', () => repo.loyalty.get(id('nobody'))],
+        ['purchase', () => repo.purchases.get(id('nothing'))],
+        ['coupon', () => repo.coupons.get(`${id('nobody')}:1`)],
+        ['email', () => repo.outbox.get(id('nothing'))],
+        [
+          'coupon to redeem',
+          () => repo.coupons.redeem(`${id('nobody')}:1`, id('nobody'), new Date()),
+        ],
+        ['email to mark sent', () => repo.outbox.markSent(id('nothing'), new Date())],
+      ])('a missing %s is NotFoundError', async (_what, read) => {
+        await expect(read()).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it.each([
+        ['a $-key in the record', { ...customer(id('hostile')), $set: { name: 'x' } }],
+        ['an operator as the id', { ...customer(id('hostile')), id: '$ne' }],
+        ['an object as the id', { ...customer(id('hostile')), id: { $gt: '' } }],
+        ['a path in the id', { ...customer(id('hostile')), id: '../etc/passwd' }],
+        ['an oversized name', { ...customer(id('hostile')), name: 'x'.repeat(10_000) }],
+        ['a malformed email', { ...customer(id('hostile')), email: 'not an email' }],
+      ])('rejects %s with ValidationError and writes nothing', async (_what, input) => {
+        await expect(repo.customers.create(input as unknown as Customer)).rejects.toBeInstanceOf(
+          ValidationError,
+        );
+        await expect(repo.customers.get(id('hostile'))).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it('rejects money that is not integer minor units of a known currency', async () => {
+        const sid = id('sub-money');
+        await expect(
+          repo.charges.record({
+            ...charge(sid, 1, 1),
+            amount: { amountMinor: 19.99, currency: 'USD' },
+          }),
+        ).rejects.toBeInstanceOf(ValidationError);
+        await expect(
+          repo.charges.record({
+            ...charge(sid, 1, 1),
+            amount: { amountMinor: 1999, currency: 'XYZ' },
+          }),
+        ).rejects.toBeInstanceOf(ValidationError);
+        expect((await repo.charges.listBySubscription(sid)).items).toEqual([]);
+      });
+
+      it('rejects ids that are query operators on reads too', async () => {
+        await expect(repo.customers.get('$where')).rejects.toBeInstanceOf(ValidationError);
+        await expect(repo.coupons.get({ $ne: null } as unknown as string)).rejects.toBeInstanceOf(
+          ValidationError,
+        );
+      });
+    });
+  });
+}
