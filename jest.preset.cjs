@@ -23,5 +23,9 @@ module.exports = {
   // Integration suites talk to real servers; one file at a time per project keeps a 2-core
   // machine responsive while Cassandra and Temporal run beside the tests.
   maxWorkers: 1,
+  reporters: [
+    'default',
+    require('node:path').join(__dirname, 'tools', 'jest', 'summary-reporter.cjs'),
+  ],
   testTimeout: 30_000,
 };

@@ -3,7 +3,7 @@
  * `test` (ephemeral servers around `nx run-many`), `provision` (fill the cache only).
  * Run through npm scripts: `npm start`, `npm test`, `npm run stack -- <command>`.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -175,6 +175,7 @@ async function test(nxArgs: readonly string[]): Promise<number> {
   );
   log.info(`provisioned in ${formatDuration(Date.now() - t0)}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'invincible-test-'));
+  const summaryDir = join(dataDir, 'jest-summary');
   const cleanUp = () => rmSync(dataDir, { recursive: true, force: true });
   const supervisor = new Supervisor(log);
   let exitCode = 1;
@@ -197,6 +198,7 @@ async function test(nxArgs: readonly string[]): Promise<number> {
         ...(provisioned.testServer ? { TEMPORAL_TEST_SERVER_PATH: provisioned.testServer } : {}),
         ...(provisioned.temporalCli ? { TEMPORAL_CLI_PATH: provisioned.temporalCli } : {}),
         FORCE_COLOR: process.env['FORCE_COLOR'] ?? (process.stdout.isTTY ? '1' : '0'),
+        INVINCIBLE_TEST_SUMMARY_DIR: summaryDir,
       };
       const args = nxArgs.length > 0 ? [...nxArgs] : ['-t', 'lint', 'typecheck', 'build', 'test'];
       // Nx keeps its cache per workspace in the home directory, shared by every clone: CI must
@@ -210,15 +212,38 @@ async function test(nxArgs: readonly string[]): Promise<number> {
         reject: false,
       });
       exitCode = nx.exitCode ?? 1;
+      const totals = summarize(summaryDir);
       await supervisor.stopAll();
       cleanUp();
       log.info(
         `tests ${exitCode === 0 ? 'passed' : 'FAILED'} in ${formatDuration(Date.now() - t0)}`,
       );
+      // One plain closing line over every project (what CI reads), after the servers stopped.
+      process.stdout.write(
+        `tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`,
+      );
     },
     cleanUp,
   );
   return code === 0 ? exitCode : code;
+}
+
+/** Sums the counts the Jest summary reporter (tools/jest) wrote for each project's run. */
+function summarize(dir: string): { passed: number; failed: number; skipped: number } {
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  if (!existsSync(dir)) return totals;
+  for (const file of readdirSync(dir)) {
+    const run = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+      passed: number;
+      failed: number;
+      skipped: number;
+      brokenSuites: number;
+    };
+    totals.passed += run.passed;
+    totals.failed += run.failed + run.brokenSuites;
+    totals.skipped += run.skipped;
+  }
+  return totals;
 }
 
 function reportError(error: unknown): void {
