@@ -155,6 +155,58 @@ const toEmail = (r: Row): OutboxEmail => ({
 
 const pageStateCursor = z.strictObject({ s: z.string().regex(/^[0-9a-f]{1,2000}$/) });
 
+/** Versioned tables: key and columns, in the order of the value lists built below. */
+const SUBSCRIPTIONS = {
+  name: 'subscriptions',
+  key: 'id',
+  columns: [
+    'customer_id',
+    'status',
+    'price_minor',
+    'currency',
+    'interval_unit',
+    'interval_count',
+    'anchor_at',
+    'time_zone',
+    'next_charge_at',
+    'periods_billed',
+    'canceled_at',
+    'cancel_effective_at',
+    'cancel_reason',
+    'paused_at',
+    'version',
+    'updated_at',
+  ],
+} as const;
+const LOYALTY_ACCOUNTS = {
+  name: 'loyalty_accounts',
+  key: 'customer_id',
+  columns: [
+    'balance',
+    'lifetime_points',
+    'coupons_issued',
+    'coupons_redeemed',
+    'version',
+    'updated_at',
+  ],
+} as const;
+
+/** The statements of a versioned table, derived from its descriptor. */
+function versionedStatements(table: {
+  readonly name: string;
+  readonly key: string;
+  readonly columns: readonly string[];
+}) {
+  const all = [...table.columns, table.key];
+  return {
+    insert: `INSERT INTO {ks}.${table.name} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')}) IF NOT EXISTS`,
+    /** Update guarded by the stored version: `<` (only over older) or `=` (compare-and-set). */
+    update: (guard: '<' | '=') =>
+      `UPDATE {ks}.${table.name} SET ${table.columns.map((c) => `${c} = ?`).join(', ')} WHERE ${table.key} = ? IF version ${guard} ?`,
+    select: `SELECT * FROM {ks}.${table.name} WHERE ${table.key} = ?`,
+  };
+}
+
 /** Bounded optimistic retries of a compare-and-set loop under contention. */
 const CAS_ATTEMPTS = 64;
 
@@ -231,21 +283,23 @@ export function createCassandraRepository(
     return { items, nextCursor: result.pageState ? encodeCursor({ s: result.pageState }) : null };
   }
 
-  /** Versioned upsert: insert if absent, else update only if the stored version is older. */
+  /**
+   * Versioned upsert: insert if absent, else update only if the stored version is older, else
+   * return what is stored (newer or equal). The statements derive from the column list.
+   */
   async function saveVersioned<T extends { version: number }>(
-    insert: string,
-    update: string,
-    select: string,
+    table: { readonly name: string; readonly key: string; readonly columns: readonly string[] },
     key: string,
     value: T,
-    insertParams: unknown[],
-    updateParams: unknown[],
+    columnValues: readonly unknown[],
     map: (r: Row) => T,
     entity: string,
   ): Promise<T> {
-    if ((await exec(insert, insertParams)).wasApplied()) return value;
-    if ((await exec(update, updateParams)).wasApplied()) return value;
-    return one(select, [key], map, entity, key, true);
+    const cql = versionedStatements(table);
+    if ((await exec(cql.insert, [...columnValues, key])).wasApplied()) return value;
+    if ((await exec(cql.update('<'), [...columnValues, key, long(value.version)])).wasApplied())
+      return value;
+    return one(cql.select, [key], map, entity, key, true);
   }
 
   const subscriptionColumns = (s: SubscriptionProjection) => [
@@ -317,17 +371,10 @@ export function createCassandraRepository(
           [s.customerId, s.id],
         );
         return saveVersioned(
-          `INSERT INTO {ks}.subscriptions (customer_id, status, price_minor, currency, interval_unit, interval_count, anchor_at,
-             time_zone, next_charge_at, periods_billed, canceled_at, cancel_effective_at, cancel_reason, paused_at, version,
-             updated_at, id) VALUES (${'?, '.repeat(16)}?) IF NOT EXISTS`,
-          `UPDATE {ks}.subscriptions SET customer_id = ?, status = ?, price_minor = ?, currency = ?, interval_unit = ?,
-             interval_count = ?, anchor_at = ?, time_zone = ?, next_charge_at = ?, periods_billed = ?, canceled_at = ?,
-             cancel_effective_at = ?, cancel_reason = ?, paused_at = ?, version = ?, updated_at = ? WHERE id = ? IF version < ?`,
-          'SELECT * FROM {ks}.subscriptions WHERE id = ?',
+          SUBSCRIPTIONS,
           s.id,
           s,
-          [...subscriptionColumns(s), s.id],
-          [...subscriptionColumns(s), s.id, long(s.version)],
+          subscriptionColumns(s),
           toSubscription,
           'subscription',
         );
@@ -447,15 +494,10 @@ export function createCassandraRepository(
       async save(a) {
         validate.loyaltyAccount(a);
         return saveVersioned(
-          `INSERT INTO {ks}.loyalty_accounts (balance, lifetime_points, coupons_issued, coupons_redeemed, version, updated_at,
-             customer_id) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
-          `UPDATE {ks}.loyalty_accounts SET balance = ?, lifetime_points = ?, coupons_issued = ?, coupons_redeemed = ?,
-             version = ?, updated_at = ? WHERE customer_id = ? IF version < ?`,
-          'SELECT * FROM {ks}.loyalty_accounts WHERE customer_id = ?',
+          LOYALTY_ACCOUNTS,
           a.customerId,
           a,
-          [...accountColumns(a), a.customerId],
-          [...accountColumns(a), a.customerId, long(a.version)],
+          accountColumns(a),
           toAccount,
           'loyalty account',
         );
@@ -481,17 +523,14 @@ export function createCassandraRepository(
           ).first();
           const current = row ? toAccount(row) : emptyAccount(customerId, at);
           const next = applyPoints(current, points, at);
+          const cql = versionedStatements(LOYALTY_ACCOUNTS);
           const write = row
-            ? await exec(
-                `UPDATE {ks}.loyalty_accounts SET balance = ?, lifetime_points = ?, coupons_issued = ?, coupons_redeemed = ?,
-                   version = ?, updated_at = ? WHERE customer_id = ? IF version = ?`,
-                [...accountColumns(next), customerId, long(current.version)],
-              )
-            : await exec(
-                `INSERT INTO {ks}.loyalty_accounts (balance, lifetime_points, coupons_issued, coupons_redeemed, version,
-                   updated_at, customer_id) VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
-                [...accountColumns(next), customerId],
-              );
+            ? await exec(cql.update('='), [
+                ...accountColumns(next),
+                customerId,
+                long(current.version),
+              ])
+            : await exec(cql.insert, [...accountColumns(next), customerId]);
           if (write.wasApplied()) return next;
           await new Promise((resolve) =>
             setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** Math.min(attempt, 5))),
