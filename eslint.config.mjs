@@ -21,7 +21,7 @@ const notInWorkflows = [
   message: 'Workflow code runs in the Temporal sandbox: do I/O in an activity.',
 }));
 
-const TEST_FILES = ['**/*.test.ts', '**/testing/**/*.ts'];
+const TEST_FILES = ['**/*.test.ts', '**/testing/**/*.ts', '**/src/testing.ts'];
 
 /** Module boundaries; `sandboxed` limits workflow code to the packages the sandbox allows. */
 function boundaries(sandboxed) {
@@ -66,92 +66,104 @@ function boundaries(sandboxed) {
   ];
 }
 
-export default tseslint.config(
-  {
-    ignores: [
-      '**/dist',
-      '**/out-tsc',
-      '**/coverage',
-      '**/node_modules',
-      '.nx',
-      '.stack',
-      'tmp',
-      '**/*.cjs',
-      '**/eslint.config.mjs',
-    ],
-  },
-  ...nx.configs['flat/base'],
-  ...nx.configs['flat/typescript'],
-  {
-    files: ['**/*.ts'],
-    extends: [tseslint.configs.recommendedTypeChecked],
-    languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
-    },
-    rules: {
-      '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': [
-        'error',
-        { checksVoidReturn: { arguments: false } },
-      ],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-    },
-  },
-  // Production code: the sandbox allowlist applies. Tests of the workflows lib may also use the
-  // worker, client and testing packages to run workflows against a real test server.
-  {
-    files: ['**/*.ts'],
-    ignores: TEST_FILES,
-    rules: { '@nx/enforce-module-boundaries': boundaries(true) },
-  },
-  { files: TEST_FILES, rules: { '@nx/enforce-module-boundaries': boundaries(false) } },
-  {
-    files: ['libs/workflows/src/**/*.ts'],
-    ignores: ['**/*.test.ts', '**/testing/**'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            ...notInWorkflows,
-            {
-              name: '@invincible/activities',
-              message: 'Workflows import activities as types only (proxyActivities).',
-              allowTypeImports: true,
-            },
-          ],
-          patterns: [
-            { group: ['node:*'], message: 'No Node built-ins in workflow code.' },
-            { group: ['@invincible/activities/*'], allowTypeImports: true, message: 'Types only.' },
-          ],
-        },
-      ],
-      'no-restricted-properties': [
-        'error',
-        {
-          object: 'Date',
-          property: 'now',
-          message: 'Use workflow time: it is replay-safe already.',
-        },
-        {
-          object: 'Math',
-          property: 'random',
-          message: 'Use a business key, or uuid4() from @temporalio/workflow.',
-        },
-      ],
-      'no-restricted-globals': [
-        'error',
-        { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },
-        { name: 'setInterval', message: 'Use a loop with sleep() from @temporalio/workflow.' },
-        {
-          name: 'process',
-          message: 'Workflows get their settings as input, never from the environment.',
-        },
+/**
+ * The workspace's flat config. `sandboxFiles` are the workflow sources, relative to the config
+ * that is loaded: ESLint resolves `files` patterns against the directory of that config, and
+ * `nx lint` runs in each project's directory with the project's eslint.config.mjs.
+ */
+export function createConfig({ sandboxFiles = ['libs/workflows/src/**/*.ts'] } = {}) {
+  return tseslint.config(
+    {
+      ignores: [
+        '**/dist',
+        '**/out-tsc',
+        '**/coverage',
+        '**/node_modules',
+        '.nx',
+        '.stack',
+        'tmp',
+        '**/*.cjs',
+        '**/eslint.config.mjs',
       ],
     },
-  },
-  prettier,
-);
+    ...nx.configs['flat/base'],
+    ...nx.configs['flat/typescript'],
+    {
+      files: ['**/*.ts'],
+      extends: [tseslint.configs.recommendedTypeChecked],
+      languageOptions: {
+        parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      },
+      rules: {
+        '@typescript-eslint/no-floating-promises': 'error',
+        '@typescript-eslint/no-misused-promises': [
+          'error',
+          { checksVoidReturn: { arguments: false } },
+        ],
+        '@typescript-eslint/consistent-type-imports': [
+          'error',
+          { fixStyle: 'inline-type-imports' },
+        ],
+        '@typescript-eslint/no-explicit-any': 'error',
+        '@typescript-eslint/switch-exhaustiveness-check': 'error',
+        '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      },
+    },
+    // Production code: the sandbox allowlist applies. Tests of the workflows lib may also use the
+    // worker, client and testing packages to run workflows against a real test server.
+    {
+      files: ['**/*.ts'],
+      ignores: TEST_FILES,
+      rules: { '@nx/enforce-module-boundaries': boundaries(true) },
+    },
+    { files: TEST_FILES, rules: { '@nx/enforce-module-boundaries': boundaries(false) } },
+    {
+      files: sandboxFiles,
+      ignores: TEST_FILES,
+      rules: {
+        '@typescript-eslint/no-restricted-imports': [
+          'error',
+          {
+            paths: [
+              ...notInWorkflows,
+              {
+                name: '@invincible/activities',
+                message: 'Workflows import activities as types only (proxyActivities).',
+                allowTypeImports: true,
+              },
+            ],
+            patterns: [
+              { group: ['node:*'], message: 'No Node built-ins in workflow code.' },
+              {
+                group: ['@invincible/activities/*'],
+                allowTypeImports: true,
+                message: 'Types only.',
+              },
+            ],
+          },
+        ],
+        'no-restricted-properties': [
+          'error',
+          {
+            object: 'Math',
+            property: 'random',
+            message: 'Use a business key, or uuid4() from @temporalio/workflow.',
+          },
+        ],
+        'no-restricted-globals': [
+          'error',
+          { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },
+          { name: 'setInterval', message: 'Use a loop with sleep() from @temporalio/workflow.' },
+          {
+            name: 'process',
+            message: 'Workflows get their settings as input, never from the environment.',
+          },
+        ],
+      },
+    },
+    prettier,
+  );
+}
+
+/** Used from the repository root (editors, `npx eslint <file>`). */
+export default createConfig();

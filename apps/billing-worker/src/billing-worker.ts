@@ -1,4 +1,4 @@
-import { BILLING_TASK_QUEUE } from '@invincible/workflows';
+import { BILLING_TASK_QUEUE, type BillingActivities } from '@invincible/workflows';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { WorkerTuning } from './config';
 
@@ -10,6 +10,7 @@ export interface BillingWorkerDeps {
   readonly namespace: string;
   readonly workflows: WorkflowSource;
   readonly tuning: WorkerTuning;
+  readonly activities: BillingActivities;
 }
 
 /** Creates the worker polling the `billing` task queue; running and stopping it is the caller's. */
@@ -18,6 +19,7 @@ export function createBillingWorker(deps: BillingWorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: BILLING_TASK_QUEUE,
+    activities: deps.activities,
     ...('bundlePath' in deps.workflows
       ? { workflowBundle: { codePath: deps.workflows.bundlePath } }
       : { workflowsPath: deps.workflows.workflowsPath }),

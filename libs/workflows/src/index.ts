@@ -2,7 +2,9 @@
  * What API and workers import: the contracts (task queues, workflow ids, message definitions).
  * Workflow functions are not exported here; workers load them through their `workflowsPath`.
  */
-export { BILLING_TASK_QUEUE, subscriptionWorkflowId } from './billing/contract';
+export * from './billing/contract';
+export { chargeAt, isTimeZone } from './billing/calendar';
+export type { BillingSchedule, IntervalUnit } from './billing/calendar';
 export { LOYALTY_TASK_QUEUE, loyaltyWorkflowId } from './loyalty/contract';
 
 /** Module specifiers of the workflow sources, for `require.resolve` in the workers. */

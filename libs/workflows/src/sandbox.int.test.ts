@@ -11,7 +11,8 @@ const silent = new DefaultLogger('ERROR');
  * of it: the bundler that builds every worker's workflow code, and lint. Both are shown here on
  * code that imports what it must not.
  */
-const REPO_ROOT = join(__dirname, '..', '..', '..');
+const PROJECT_ROOT = join(__dirname, '..');
+const REPO_ROOT = join(PROJECT_ROOT, '..', '..');
 // Inside the repository (node_modules resolves) but outside any project's sources.
 const SCRATCH = join(REPO_ROOT, 'node_modules', '.cache', 'invincible-sandbox-test');
 
@@ -52,11 +53,12 @@ describe('the workflow sandbox guard: lint', () => {
   jest.setTimeout(60_000);
   const target = join(__dirname, 'billing', 'workflows.ts');
 
+  /** Lints `source` as the billing workflow file, exactly as `nx lint workflows` does: from the project directory, with its config. */
   function lint(source: string): { ruleId: string | null; message: string }[] {
     const eslint = spawnSync(
       join(REPO_ROOT, 'node_modules', '.bin', 'eslint'),
-      ['--stdin', '--stdin-filename', relative(REPO_ROOT, target), '--format', 'json'],
-      { cwd: REPO_ROOT, input: source, encoding: 'utf8' },
+      ['--stdin', '--stdin-filename', relative(PROJECT_ROOT, target), '--format', 'json'],
+      { cwd: PROJECT_ROOT, input: source, encoding: 'utf8' },
     );
     const [result] = JSON.parse(eslint.stdout) as [
       { messages: { ruleId: string | null; message: string }[] },

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { monthlyTicks, stopSignal, ticksQuery } from './testing/fixtures/monthly-tick-workflows';
-import { createTimeSkippingEnv } from './testing/time-skipping';
+import { createTimeSkippingEnv } from './testing';
 
 describe("Temporal's time-skipping test server, as npm test provisions it", () => {
   let env: TestWorkflowEnvironment;

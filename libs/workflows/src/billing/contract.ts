@@ -1,7 +1,9 @@
 /**
- * The billing service's contract: everything the API and the billing worker must agree on.
- * Imported by both; no other file spells these strings.
+ * The billing service's contract: everything the API, the billing worker and other services
+ * must agree on. Imported by all of them; no other file spells these names.
  */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { IntervalUnit } from './calendar';
 
 /** The task queue polled by apps/billing-worker. */
 export const BILLING_TASK_QUEUE = 'billing';
@@ -12,4 +14,200 @@ export const BILLING_TASK_QUEUE = 'billing';
  */
 export function subscriptionWorkflowId(subscriptionId: string): string {
   return `subscription:${subscriptionId}`;
+}
+
+/**
+ * Period n's idempotency key at the payment provider: `<subscriptionId>:<n>` for the first
+ * attempt, `<subscriptionId>:<n>:<attempt>` for dunning retries (a provider answers a reused key
+ * with its first result, so a retry after a decline needs a key of its own).
+ */
+export function chargeIdempotencyKey(
+  subscriptionId: string,
+  period: number,
+  attempt: number,
+): string {
+  return attempt === 1 ? `${subscriptionId}:${period}` : `${subscriptionId}:${period}:${attempt}`;
+}
+
+/** The workflow type (a function name: renaming it breaks running executions). */
+export const SUBSCRIPTION_WORKFLOW_TYPE = 'subscription';
+
+/** Integer minor units and an ISO 4217 code. */
+export interface Money {
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
+export interface SubscriptionInput {
+  readonly subscriptionId: string;
+  readonly customerId: string;
+  readonly customerEmail: string;
+  /** A payment method of the gateway (the sandbox's test methods: see libs/activities). */
+  readonly paymentMethod: string;
+  readonly price: Money;
+  readonly interval: { readonly unit: IntervalUnit; readonly count: number };
+  /** ISO instant the subscription starts; with a trial, the first charge is `trialDays` later. */
+  readonly startAt: string;
+  /** IANA time zone of the calendar math (month ends, DST). */
+  readonly timeZone: string;
+  readonly trialDays?: number;
+  /** Stop after this many billed periods (status `completed`). */
+  readonly maxPeriods?: number;
+  /** Days after a decline to retry (default 1, 3, 5, 7 → cumulative +1, +3, +5, +7 days). */
+  readonly dunningDays?: readonly number[];
+  /** Continue-as-new after this many periods in one run (default 12), or when suggested. */
+  readonly periodsPerRun?: number;
+  /** Carried across continue-as-new; absent on the first run. */
+  readonly state?: SubscriptionState;
+}
+
+export type SubscriptionStatus =
+  'trialing' | 'active' | 'past_due' | 'paused' | 'canceled' | 'completed';
+export type CancelMode = 'now' | 'at_period_end';
+
+export interface LastCharge {
+  readonly period: number;
+  readonly attempt: number;
+  readonly outcome: 'succeeded' | 'declined' | 'failed';
+  readonly amount: Money;
+  readonly at: string;
+  readonly providerRef: string | null;
+}
+
+/** Everything the workflow knows; the query answers it, continue-as-new carries it whole. */
+export interface SubscriptionState {
+  readonly status: SubscriptionStatus;
+  readonly price: Money;
+  /** A price change waiting for its first period. */
+  readonly pendingPrice: { readonly price: Money; readonly fromPeriod: number } | null;
+  /** The billing anchor: period 1's charge instant; every later date derives from it. */
+  readonly anchorAt: string;
+  readonly trialEndsAt: string | null;
+  readonly periodsBilled: number;
+  /** The next period to charge, and when (absolute instants: nothing drifts across runs). */
+  readonly nextPeriod: number;
+  readonly nextChargeAt: string | null;
+  /** In dunning: the attempt of `nextPeriod − 1`… see `dunning`. */
+  readonly dunning: {
+    readonly period: number;
+    readonly attempt: number;
+    readonly retryAt: string;
+  } | null;
+  readonly lastCharge: LastCharge | null;
+  readonly pausedAt: string | null;
+  readonly cancel: {
+    readonly requestedAt: string;
+    readonly mode: CancelMode;
+    readonly effectiveAt: string;
+    readonly reason: string;
+  } | null;
+  /** Bumped on every change; the projection in the repository is versioned by it. */
+  readonly version: number;
+}
+
+export interface CancelRequest {
+  readonly mode: CancelMode;
+  /** Free text for the records, e.g. `customer_request`. */
+  readonly reason?: string;
+}
+
+export interface CancelResult {
+  /** The instant from which nothing is charged. */
+  readonly effectiveAt: string;
+}
+
+export interface ChangePriceRequest {
+  readonly price: Money;
+}
+
+export interface ChangePriceResult {
+  /** The first period billed at the new price. */
+  readonly fromPeriod: number;
+}
+
+export interface ResumeResult {
+  readonly nextChargeAt: string | null;
+}
+
+/** Cancel now — the original design's signal; it cannot be rejected, so it never fails. */
+export const cancelSignal = defineSignal<[]>('cancel');
+/** Cancel with a mode; rejected (with a reason) when there is nothing to cancel. */
+export const cancelUpdate = defineUpdate<CancelResult, [CancelRequest]>('cancelSubscription');
+export const changePriceUpdate = defineUpdate<ChangePriceResult, [ChangePriceRequest]>(
+  'changePrice',
+);
+export const pauseUpdate = defineUpdate<SubscriptionState, []>('pause');
+export const resumeUpdate = defineUpdate<ResumeResult, []>('resume');
+export const statusQuery = defineQuery<SubscriptionState>('status');
+
+/** How the subscription ended. */
+export interface SubscriptionResult {
+  readonly status: 'canceled' | 'completed';
+  readonly periodsBilled: number;
+  readonly reason: string;
+}
+
+export type ChargeOutcome =
+  | { readonly status: 'succeeded'; readonly providerRef: string }
+  | {
+      readonly status: 'declined';
+      readonly providerRef: string | null;
+      readonly declineCode: string;
+    };
+
+export type BillingEmailTemplate =
+  | 'receipt'
+  | 'trial_canceled'
+  | 'canceled'
+  | 'payment_failed'
+  | 'canceled_unpaid'
+  | 'subscription_ended';
+
+export interface BillingEmail {
+  /** Deterministic: `<subscriptionId>:<template>:<discriminator>`, so a retry sends it once. */
+  readonly id: string;
+  readonly customerId: string;
+  readonly to: string;
+  readonly template: BillingEmailTemplate;
+  readonly data: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * The activities the subscription workflow calls, implemented by `createBillingActivities` in
+ * libs/activities. Declared here, with the workflow, so that the workflow imports no activity
+ * code and the activities implement exactly this contract.
+ */
+export interface BillingActivities {
+  /**
+   * Charges through the payment gateway, idempotent by `idempotencyKey`. A decline is a
+   * result, not an error; an outage throws and is retried by Temporal.
+   */
+  chargePayment(request: {
+    readonly idempotencyKey: string;
+    readonly customerId: string;
+    readonly paymentMethod: string;
+    readonly amount: Money;
+  }): Promise<ChargeOutcome>;
+  /** Appends the attempt to the ledger (idempotent by subscription, period, attempt). */
+  recordCharge(entry: {
+    readonly subscriptionId: string;
+    readonly customerId: string;
+    readonly period: number;
+    readonly attempt: number;
+    readonly amount: Money;
+    readonly outcome: 'succeeded' | 'declined' | 'failed';
+    readonly providerRef: string | null;
+    readonly failureCode: string | null;
+    readonly occurredAt: string;
+  }): Promise<void>;
+  /** Upserts the subscription projection, versioned by `state.version`. */
+  saveSubscription(projection: {
+    readonly subscriptionId: string;
+    readonly customerId: string;
+    readonly interval: SubscriptionInput['interval'];
+    readonly timeZone: string;
+    readonly state: SubscriptionState;
+  }): Promise<void>;
+  /** Writes the email to the outbox (and delivers it when SMTP is configured), once per id. */
+  sendEmail(email: BillingEmail): Promise<void>;
 }

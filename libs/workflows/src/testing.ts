@@ -1,3 +1,4 @@
+/** Test support of the workflows lib (`@invincible/workflows/testing`); never imported by workflow code. */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 
 /**

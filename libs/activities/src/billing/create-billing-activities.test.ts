@@ -1,0 +1,108 @@
+import { createInMemoryRepository } from '@invincible/astra-repo/testing';
+import type { SubscriptionState } from '@invincible/workflows';
+import { ApplicationFailure } from '@temporalio/common';
+import { createOutboxMailer } from '../mail/mailer';
+import { createBillingActivities } from './create-billing-activities';
+import { createSandboxGateway } from './sandbox-gateway';
+
+function setup() {
+  const repo = createInMemoryRepository();
+  const activities = createBillingActivities({
+    repository: repo,
+    payments: createSandboxGateway({ payments: repo.payments }),
+    mailer: createOutboxMailer({ outbox: repo.outbox }),
+    now: () => new Date('2027-01-31T09:00:05Z'),
+  });
+  return { repo, activities };
+}
+
+const state: SubscriptionState = {
+  status: 'active',
+  price: { amountMinor: 1999, currency: 'USD' },
+  pendingPrice: null,
+  anchorAt: '2027-01-31T09:00:00.000Z',
+  trialEndsAt: null,
+  periodsBilled: 1,
+  nextPeriod: 2,
+  nextChargeAt: '2027-02-28T09:00:00.000Z',
+  dunning: null,
+  lastCharge: null,
+  pausedAt: null,
+  cancel: null,
+  version: 3,
+};
+
+describe('billing activities', () => {
+  it('saveSubscription projects the workflow state, versioned', async () => {
+    const { repo, activities } = setup();
+    await activities.saveSubscription({
+      subscriptionId: 'sub-1',
+      customerId: 'cus-1',
+      interval: { unit: 'month', count: 1 },
+      timeZone: 'UTC',
+      state,
+    });
+    await activities.saveSubscription({
+      subscriptionId: 'sub-1',
+      customerId: 'cus-1',
+      interval: { unit: 'month', count: 1 },
+      timeZone: 'UTC',
+      state: { ...state, version: 2, periodsBilled: 0 },
+    });
+    await expect(repo.subscriptions.get('sub-1')).resolves.toMatchObject({
+      status: 'active',
+      periodsBilled: 1,
+      version: 3,
+      nextChargeAt: new Date('2027-02-28T09:00:00.000Z'),
+      updatedAt: new Date('2027-01-31T09:00:05Z'),
+    });
+  });
+
+  it('recordCharge is idempotent by (subscription, period, attempt)', async () => {
+    const { repo, activities } = setup();
+    const entry = {
+      subscriptionId: 'sub-1',
+      customerId: 'cus-1',
+      period: 1,
+      attempt: 1,
+      amount: { amountMinor: 1999, currency: 'USD' },
+      outcome: 'succeeded' as const,
+      providerRef: 'ch_1',
+      failureCode: null,
+      occurredAt: '2027-01-31T09:00:01.000Z',
+    };
+    await activities.recordCharge(entry);
+    await activities.recordCharge({ ...entry, providerRef: 'ch_2' });
+    expect((await repo.charges.listBySubscription('sub-1')).items).toEqual([
+      { ...entry, occurredAt: new Date(entry.occurredAt) },
+    ]);
+  });
+
+  it('sendEmail renders the template into the outbox', async () => {
+    const { repo, activities } = setup();
+    await activities.sendEmail({
+      id: 'sub-1:receipt:1',
+      customerId: 'cus-1',
+      to: 'ada@example.com',
+      template: 'receipt',
+      data: { subscriptionId: 'sub-1', period: 1, amount: '19.99 USD', providerRef: 'ch_1' },
+    });
+    const stored = await repo.outbox.get('sub-1:receipt:1');
+    expect(stored.subject).toBe('Receipt: 19.99 USD for your subscription');
+    expect(stored.body).toContain('period 1 of subscription sub-1');
+  });
+
+  it('turns input the repository rejects into a non-retryable ApplicationFailure', async () => {
+    const { activities } = setup();
+    const failure = await activities
+      .chargePayment({
+        idempotencyKey: '$bad',
+        customerId: 'cus-1',
+        paymentMethod: 'pm_card_visa',
+        amount: { amountMinor: 1, currency: 'USD' },
+      })
+      .catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'ValidationError', nonRetryable: true });
+  });
+});

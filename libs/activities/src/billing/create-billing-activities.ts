@@ -1,0 +1,83 @@
+import type { Repository } from '@invincible/astra-repo';
+import type { BillingActivities } from '@invincible/workflows';
+import type { Mailer } from '../mail/mailer';
+import { toActivityFailure } from '../to-activity-failure';
+import { renderBillingEmail } from './billing-emails';
+import type { PaymentGateway } from './payment-gateway';
+
+export interface BillingActivityDeps {
+  readonly repository: Pick<Repository, 'charges' | 'subscriptions'>;
+  readonly payments: PaymentGateway;
+  readonly mailer: Mailer;
+  readonly now?: () => Date;
+}
+
+/** Runs `work`, turning repository errors into the Temporal failures they call for. */
+async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toActivityFailure(error);
+  }
+}
+
+/**
+ * The activities of the `billing` task queue (the contract is `BillingActivities` in
+ * libs/workflows). Each does one side effect, idempotent by a business key.
+ *
+ * @example
+ * ```ts
+ * const activities = createBillingActivities({
+ *   repository,
+ *   payments: createSandboxGateway({ payments: repository.payments }),
+ *   mailer: createOutboxMailer({ outbox: repository.outbox }),
+ * });
+ * await Worker.create({ taskQueue: BILLING_TASK_QUEUE, activities, ... });
+ * ```
+ */
+export function createBillingActivities(deps: BillingActivityDeps): BillingActivities {
+  const now = deps.now ?? (() => new Date());
+  return {
+    // A decline is a result; PaymentUnavailableError is retried by Temporal under the same key.
+    chargePayment: (request) => guarded(() => deps.payments.charge(request)),
+
+    recordCharge: (entry) =>
+      guarded(async () => {
+        await deps.repository.charges.record({ ...entry, occurredAt: new Date(entry.occurredAt) });
+      }),
+
+    saveSubscription: ({ subscriptionId, customerId, interval, timeZone, state }) =>
+      guarded(async () => {
+        await deps.repository.subscriptions.save({
+          id: subscriptionId,
+          customerId,
+          status: state.status,
+          price: state.price,
+          interval,
+          anchorAt: new Date(state.anchorAt),
+          timeZone,
+          nextChargeAt: state.nextChargeAt ? new Date(state.nextChargeAt) : null,
+          periodsBilled: state.periodsBilled,
+          canceledAt: state.cancel ? new Date(state.cancel.requestedAt) : null,
+          cancelEffectiveAt: state.cancel ? new Date(state.cancel.effectiveAt) : null,
+          cancelReason: state.cancel?.reason ?? null,
+          pausedAt: state.pausedAt ? new Date(state.pausedAt) : null,
+          version: state.version,
+          updatedAt: now(),
+        });
+      }),
+
+    sendEmail: (email) =>
+      guarded(async () => {
+        const { subject, body } = renderBillingEmail(email.template, email.data);
+        await deps.mailer.send({
+          id: email.id,
+          customerId: email.customerId,
+          to: email.to,
+          template: email.template,
+          subject,
+          body,
+        });
+      }),
+  };
+}

@@ -1,0 +1,23 @@
+import type { ChargeOutcome, Money } from '@invincible/workflows';
+
+export interface ChargeRequest {
+  readonly idempotencyKey: string;
+  readonly customerId: string;
+  readonly paymentMethod: string;
+  readonly amount: Money;
+}
+
+/**
+ * A payment provider. `charge` is idempotent by `idempotencyKey` for at least 24 hours (the
+ * workflow's retry window of one attempt is 12 hours): the same key returns the first result
+ * and never charges twice. A decline is a result; a transient failure (timeout, provider
+ * unavailable) throws `PaymentUnavailableError`, and the charge is retried.
+ */
+export interface PaymentGateway {
+  charge(request: ChargeRequest): Promise<ChargeOutcome>;
+}
+
+/** The provider could not be reached or failed transiently: retrying can succeed. */
+export class PaymentUnavailableError extends Error {
+  override readonly name = 'PaymentUnavailableError';
+}
