@@ -10,7 +10,7 @@ export interface Customer {
 
 export type SubscriptionStatus =
   'trialing' | 'active' | 'past_due' | 'paused' | 'canceled' | 'completed';
-export type IntervalUnit = 'day' | 'week' | 'month' | 'year';
+export type IntervalUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'year';
 
 /**
  * The read model of one subscription workflow's state. The workflow is the source of truth;

@@ -65,7 +65,10 @@ const subscription = z.strictObject({
   customerId: idSchema,
   status: z.enum(['trialing', 'active', 'past_due', 'paused', 'canceled', 'completed']),
   price: moneySchema,
-  interval: z.strictObject({ unit: z.enum(['day', 'week', 'month', 'year']), count: positive }),
+  interval: z.strictObject({
+    unit: z.enum(['second', 'minute', 'hour', 'day', 'week', 'month', 'year']),
+    count: positive,
+  }),
   anchorAt: date,
   timeZone: text(64).refine(isTimeZone, 'an IANA time zone such as Europe/Paris'),
   nextChargeAt: date.nullable(),

@@ -205,4 +205,18 @@ describe('chargeAt: properties', () => {
       { numRuns: 100 },
     );
   });
+
+  it('seconds, minutes and hours are exact durations from the anchor', () => {
+    expect(dates(schedule('2026-03-29T00:59:58Z', 'Europe/Paris', 'second', 2), 3)).toEqual([
+      '2026-03-29T00:59:58.000Z',
+      '2026-03-29T01:00:00.000Z',
+      '2026-03-29T01:00:02.000Z',
+    ]);
+    expect(chargeAt(schedule('2026-01-01T00:00:00Z', 'UTC', 'hour', 6), 5).toISOString()).toBe(
+      '2026-01-02T00:00:00.000Z',
+    );
+    expect(chargeAt(schedule('2026-01-01T00:00:00Z', 'UTC', 'minute', 1), 61).toISOString()).toBe(
+      '2026-01-01T01:00:00.000Z',
+    );
+  });
 });

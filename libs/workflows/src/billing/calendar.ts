@@ -2,7 +2,7 @@
  * Calendar-correct billing dates. Pure and deterministic: it runs inside the workflow sandbox,
  * so it uses only the language's own `Intl` (no imports) for time-zone rules.
  *
- * The rule: charge n (n = 1 is the anchor itself) falls on the anchor's local wall-clock time in
+ * The rule for days, weeks, months and years: charge n (n = 1 is the anchor itself) falls on the anchor's local wall-clock time in
  * the subscription's time zone, (n − 1) × interval after the anchor's local date. Months and
  * years are clamped to the end of shorter months (anchor Jan 31 → Feb 28/29 → Mar 31 → Apr 30,
  * never drifting to the 28th), because every date is computed from the anchor, never from the
@@ -10,7 +10,14 @@
  * gap; one that exists twice (fall-back) is the first occurrence.
  */
 
-export type IntervalUnit = 'day' | 'week' | 'month' | 'year';
+export type IntervalUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'year';
+
+/** Units of an exact duration (demos, tests, benchmarks): no calendar or wall-clock rules apply. */
+const FIXED_UNIT_MS: Partial<Record<IntervalUnit, number>> = {
+  second: 1_000,
+  minute: 60_000,
+  hour: 3_600_000,
+};
 
 export interface BillingSchedule {
   /** The first charge's instant; its local date and time in `timeZone` define every later one. */
@@ -133,6 +140,9 @@ export function chargeAt(schedule: BillingSchedule, period: number): Date {
   if (!Number.isInteger(count) || count < 1)
     throw new RangeError(`interval count must be a whole number ≥ 1, got ${count}`);
   if (period === 1) return new Date(schedule.anchorAt.getTime());
+  const fixed = FIXED_UNIT_MS[unit];
+  if (fixed !== undefined)
+    return new Date(schedule.anchorAt.getTime() + (period - 1) * count * fixed);
   const anchor = localDateTime(schedule.anchorAt, schedule.timeZone);
   return instantOf(addToLocal(anchor, unit, (period - 1) * count), schedule.timeZone);
 }

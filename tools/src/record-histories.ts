@@ -1,0 +1,159 @@
+/**
+ * `npm run record:histories`: runs the main subscription scenarios on a real Temporal server
+ * (TEMPORAL_ADDRESS, default 127.0.0.1:7233 — `npm run stack -- up`) with the real billing
+ * activities on a real database (CASSANDRA_CONTACT_POINTS; keyspace `history_recording`), using
+ * second-long intervals, and writes each execution's event history to
+ * apps/billing-worker/test/histories/. The replay test replays them on every `npm test`: a change
+ * to the workflow that is not deterministic against them fails CI.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createBillingActivities,
+  createOutboxMailer,
+  createSandboxGateway,
+} from '@invincible/activities';
+import { createRepository, repositoryConfigFromEnv } from '@invincible/astra-repo';
+import {
+  cancelSignal,
+  cancelUpdate,
+  changePriceUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  statusQuery,
+  subscriptionWorkflowId,
+  WORKFLOW_SOURCES,
+  type SubscriptionInput,
+} from '@invincible/workflows';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { REPO_ROOT } from './paths';
+
+const OUT = join(REPO_ROOT, 'apps', 'billing-worker', 'test', 'histories');
+const TASK_QUEUE = `history-recording-${Date.now().toString(36)}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Scenario = (
+  start: (overrides: Partial<SubscriptionInput>) => Promise<WorkflowHandle>,
+) => Promise<WorkflowHandle[]>;
+
+/** Waits until the workflow reports `periods` billed (or dunned). */
+async function billed(handle: WorkflowHandle, periods: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const s = await handle.query(statusQuery);
+    if (s.periodsBilled >= periods || (s.lastCharge?.period ?? 0) >= periods) return;
+    await sleep(100);
+  }
+  throw new Error(`${handle.workflowId}: ${periods} periods not billed in time`);
+}
+
+const scenarios: Record<string, Scenario> = {
+  'three-periods-completed': async (start) => [await start({ maxPeriods: 3 })],
+  'cancel-at-period-end': async (start) => {
+    const h = await start({ interval: { unit: 'second', count: 2 } });
+    await billed(h, 1);
+    await h.executeUpdate(cancelUpdate, {
+      args: [{ mode: 'at_period_end', reason: 'too_expensive' }],
+    });
+    return [h];
+  },
+  'cancel-signal-now': async (start) => {
+    const h = await start({ interval: { unit: 'second', count: 2 } });
+    await billed(h, 1);
+    await h.signal(cancelSignal);
+    return [h];
+  },
+  'price-change': async (start) => {
+    const h = await start({ maxPeriods: 3, interval: { unit: 'second', count: 2 } });
+    await billed(h, 1);
+    await h.executeUpdate(changePriceUpdate, {
+      args: [{ price: { amountMinor: 2999, currency: 'USD' } }],
+    });
+    return [h];
+  },
+  'pause-resume': async (start) => {
+    const h = await start({ maxPeriods: 2, interval: { unit: 'second', count: 1 } });
+    await billed(h, 1);
+    await h.executeUpdate(pauseUpdate);
+    await sleep(2_500);
+    await h.executeUpdate(resumeUpdate);
+    return [h];
+  },
+  'dunning-recovers': async (start) => [
+    await start({
+      paymentMethod: 'pm_card_declined_once',
+      maxPeriods: 2,
+      dunningDays: [1 / 86_400],
+    }),
+  ],
+  'dunning-exhausted': async (start) => [
+    await start({ paymentMethod: 'pm_card_declined', dunningDays: [1 / 86_400, 1 / 86_400] }),
+  ],
+  'continue-as-new-then-cancel': async (start) => {
+    const h = await start({ periodsPerRun: 1 });
+    const first = (await h.describe()).runId;
+    await billed(h, 3);
+    await h.signal(cancelSignal);
+    return [h, h.client.getHandle(h.workflowId, first)];
+  },
+};
+
+async function main(): Promise<void> {
+  const address = process.env['TEMPORAL_ADDRESS'] ?? '127.0.0.1:7233';
+  const parsed = repositoryConfigFromEnv({
+    ...process.env,
+    CASSANDRA_KEYSPACE: 'history_recording',
+  });
+  if (!parsed.ok) throw new Error(parsed.issues.join('\n'));
+  const repository = createRepository(parsed.config);
+  await repository.migrate();
+  const worker = await Worker.create({
+    connection: await NativeConnection.connect({ address }),
+    taskQueue: TASK_QUEUE,
+    workflowsPath: require.resolve(WORKFLOW_SOURCES.billing),
+    activities: createBillingActivities({
+      repository,
+      payments: createSandboxGateway({ payments: repository.payments }),
+      mailer: createOutboxMailer({ outbox: repository.outbox }),
+    }),
+  });
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  const run = Date.now().toString(36);
+  mkdirSync(OUT, { recursive: true });
+  await worker.runUntil(async () => {
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      const start = (overrides: Partial<SubscriptionInput>) => {
+        const input: SubscriptionInput = {
+          subscriptionId: `${name}-${run}`,
+          customerId: `cus-${name}`,
+          customerEmail: 'ada@example.com',
+          paymentMethod: 'pm_card_visa',
+          price: { amountMinor: 1999, currency: 'USD' },
+          interval: { unit: 'second', count: 1 },
+          startAt: new Date(Date.now() + 1_000).toISOString(),
+          timeZone: 'Europe/Paris',
+          ...overrides,
+        };
+        return client.workflow.start('subscription', {
+          taskQueue: TASK_QUEUE,
+          workflowId: subscriptionWorkflowId(input.subscriptionId),
+          args: [input],
+        });
+      };
+      const handles = await scenario(start);
+      await handles[0]?.result();
+      for (const [i, handle] of handles.entries()) {
+        const file = join(OUT, `${name}${i > 0 ? `.run${i}` : ''}.json`);
+        writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+        console.log(`recorded ${file}`);
+      }
+    }
+  });
+  await repository.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});
