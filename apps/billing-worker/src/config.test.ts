@@ -20,7 +20,7 @@ describe('loadConfig (billing-worker)', () => {
         replicationFactor: 1,
       },
       migrateOnStart: true,
-      payments: { sandboxFailureRate: 0 },
+      payments: { sandboxFailureRate: 0, sandboxLatencyMs: 0 },
       smtp: undefined,
     });
   });

@@ -15,6 +15,8 @@ const schema = z.object({
   REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
   /** Share of sandbox charges that fail transiently (demos and chaos). */
   PAYMENTS_SANDBOX_FAILURE_RATE: z.coerce.number().min(0).max(0.9).default(0),
+  /** Delay of each sandbox charge after it is recorded (chaos tests, demos). */
+  PAYMENTS_SANDBOX_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** Delivers emails over SMTP (smtp://user:pass@host:587) besides writing them to the outbox. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   SMTP_FROM: z.string().min(3).default('Invincible <billing@invincible.invalid>'),
@@ -28,7 +30,7 @@ export interface WorkerConfig {
   readonly tuning: WorkerTuning;
   readonly repository: RepositoryConfig;
   readonly migrateOnStart: boolean;
-  readonly payments: { readonly sandboxFailureRate: number };
+  readonly payments: { readonly sandboxFailureRate: number; readonly sandboxLatencyMs: number };
   readonly smtp: { readonly url: string; readonly from: string } | undefined;
 }
 
@@ -66,7 +68,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
     },
     repository: repository.config,
     migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
-    payments: { sandboxFailureRate: e.PAYMENTS_SANDBOX_FAILURE_RATE },
+    payments: {
+      sandboxFailureRate: e.PAYMENTS_SANDBOX_FAILURE_RATE,
+      sandboxLatencyMs: e.PAYMENTS_SANDBOX_LATENCY_MS,
+    },
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
   };
 }

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     payments: createSandboxGateway({
       payments: repository.payments,
       failureRate: config.payments.sandboxFailureRate,
+      latencyMs: config.payments.sandboxLatencyMs,
     }),
     mailer: createOutboxMailer({ outbox: repository.outbox, ...(deliver ? { deliver } : {}) }),
   });

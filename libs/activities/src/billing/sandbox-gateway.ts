@@ -31,6 +31,11 @@ export interface SandboxGatewayOptions {
   readonly payments: PaymentsPort;
   /** Share of charges that fail transiently before reaching the "provider" (demos, chaos). */
   readonly failureRate?: number;
+  /**
+   * Delay after the charge is recorded and before the answer returns: the window in which a
+   * crashed worker leaves a charge applied but unacknowledged (chaos tests, demos).
+   */
+  readonly latencyMs?: number;
   readonly random?: () => number;
   readonly now?: () => Date;
 }
@@ -79,6 +84,7 @@ export function createSandboxGateway(options: SandboxGatewayOptions): PaymentGat
         declineCode: decision.status === 'declined' ? decision.declineCode : null,
         createdAt: now(),
       });
+      if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
       const outcome: ChargeOutcome =
         record.status === 'succeeded'
           ? { status: 'succeeded', providerRef: record.providerRef }
