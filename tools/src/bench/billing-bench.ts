@@ -1,0 +1,135 @@
+/**
+ * `npm run bench:billing`: billing cycles per second of the subscription workflow against a
+ * no-op workflow of the identical activity and timer shape, in one process against one Temporal
+ * server (TEMPORAL_ADDRESS, default 127.0.0.1:7233 — `npm run stack -- up --only temporal`).
+ * N subscriptions (BENCH_SUBSCRIPTIONS, default 50, max 500) with a 1-second interval run
+ * M periods each (BENCH_PERIODS, default 10, max 60); activities are the real billing
+ * activities over the in-memory repository (this measures workflow and activity code, not the
+ * database: `npm run bench:ledger` does that). Prints cycles/s of both and their ratio.
+ */
+import {
+  createBillingActivities,
+  createOutboxMailer,
+  createSandboxGateway,
+} from '@invincible/activities';
+import { createInMemoryRepository } from '@invincible/astra-repo/testing';
+import { WORKFLOW_SOURCES, type SubscriptionInput } from '@invincible/workflows';
+import { Client, Connection } from '@temporalio/client';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
+
+const N = Math.min(Number(process.env['BENCH_SUBSCRIPTIONS'] ?? 50), 500);
+const M = Math.min(Number(process.env['BENCH_PERIODS'] ?? 10), 60);
+const TUNING = {
+  maxConcurrentActivityTaskExecutions: 200,
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxCachedWorkflows: 1_000,
+} satisfies Partial<WorkerOptions>;
+
+async function phase(
+  name: string,
+  workerOptions: Pick<WorkerOptions, 'workflowsPath' | 'activities'>,
+  start: (
+    client: Client,
+    taskQueue: string,
+    i: number,
+    startAt: string,
+  ) => Promise<{ result(): Promise<unknown> }>,
+  address: string,
+): Promise<number> {
+  const taskQueue = `bench-${name}-${Date.now().toString(36)}`;
+  const worker = await Worker.create({
+    connection: await NativeConnection.connect({ address }),
+    taskQueue,
+    ...workerOptions,
+    ...TUNING,
+  });
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  return worker.runUntil(async () => {
+    const startAt = new Date(Date.now() + 2_000).toISOString();
+    const t0 = Date.now();
+    const handles = await Promise.all(
+      Array.from({ length: N }, (_, i) => start(client, taskQueue, i, startAt)),
+    );
+    await Promise.all(handles.map((h) => h.result()));
+    // Cycles over the time from the first scheduled charge to the last completion.
+    const seconds = (Date.now() - Math.max(t0, new Date(startAt).getTime())) / 1000;
+    return (N * M) / seconds;
+  });
+}
+
+async function main(): Promise<void> {
+  const address = process.env['TEMPORAL_ADDRESS'] ?? '127.0.0.1:7233';
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const repository = createInMemoryRepository();
+  const run = Date.now().toString(36);
+
+  const subscription = await phase(
+    'subscription',
+    {
+      workflowsPath: require.resolve(WORKFLOW_SOURCES.billing),
+      activities: createBillingActivities({
+        repository,
+        payments: createSandboxGateway({ payments: repository.payments }),
+        mailer: createOutboxMailer({ outbox: repository.outbox }),
+      }),
+    },
+    (client, taskQueue, i, startAt) => {
+      const input: SubscriptionInput = {
+        subscriptionId: `bench-${run}-${i}`,
+        customerId: `cus-bench-${i}`,
+        customerEmail: 'bench@example.com',
+        paymentMethod: 'pm_card_visa',
+        price: { amountMinor: 1999, currency: 'USD' },
+        interval: { unit: 'second', count: 1 },
+        startAt,
+        timeZone: 'UTC',
+        maxPeriods: M,
+        periodsPerRun: 1_000,
+      };
+      return client.workflow.start('subscription', {
+        taskQueue,
+        workflowId: `bench-sub-${run}-${i}`,
+        args: [input],
+      });
+    },
+    address,
+  );
+
+  const noop = async () => undefined;
+  const baseline = await phase(
+    'noop',
+    {
+      workflowsPath: require.resolve('./noop-billing-workflows'),
+      activities: {
+        chargePayment: noop,
+        recordCharge: noop,
+        saveSubscription: noop,
+        sendEmail: noop,
+      },
+    },
+    (client, taskQueue, i, startAt) =>
+      client.workflow.start('noopSubscription', {
+        taskQueue,
+        workflowId: `bench-noop-${run}-${i}`,
+        args: [{ startAt, intervalMs: 1_000, periods: M }],
+      }),
+    address,
+  );
+
+  console.log(`billing benchmark: ${N} subscriptions x ${M} periods of 1 s, Temporal ${address}`);
+  console.log(`worker options: ${JSON.stringify(TUNING)}`);
+  console.log(`subscription workflow: ${subscription.toFixed(1)} billing cycles/s`);
+  console.log(`no-op workflow, same activity and timer shape: ${baseline.toFixed(1)} cycles/s`);
+  console.log(`ratio subscription/no-op: ${(subscription / baseline).toFixed(2)} (target >= 0.8)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});
