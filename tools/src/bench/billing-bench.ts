@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     address,
   );
 
-  const noop = async () => undefined;
+  const noop = (): Promise<void> => Promise.resolve();
   const baseline = await phase(
     'noop',
     {
