@@ -299,6 +299,28 @@ describe('subscription workflow (time-skipping)', () => {
     ]);
   });
 
+  it('a provider down for the whole 12 h retry window is a failed attempt, dunned like a decline', async () => {
+    const i = await input({ paymentMethod: 'pm_card_outage', dunningDays: [1] });
+    const handle = await start(i);
+    await expect(handle.result()).resolves.toEqual({
+      status: 'canceled',
+      periodsBilled: 0,
+      reason: 'unpaid',
+    });
+    const charges = await ledger(i.subscriptionId);
+    expect(charges.map((c) => [c.period, c.attempt, c.outcome, c.failureCode])).toEqual([
+      [1, 1, 'failed', 'PaymentUnavailableError'],
+      [1, 2, 'failed', 'PaymentUnavailableError'],
+    ]);
+    // Each attempt gave up after its 12 h window, inside the provider's 24 h key retention.
+    const start0 = new Date(i.startAt).getTime();
+    expect(Math.round((charges[0]?.occurredAt.getTime() ?? 0) - start0) / 3_600_000).toBeCloseTo(
+      12,
+      0,
+    );
+    await expect(repo.payments.get(`${i.subscriptionId}:1`)).rejects.toThrow('not found');
+  });
+
   it('continue-as-new carries the state across runs, and a cancel arriving around it takes effect once', async () => {
     const i = await input({ interval: { unit: 'day', count: 1 }, periodsPerRun: 1 });
     const handle = await start(i);
