@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createBillingActivities,
+  createLoyaltyNotifier,
   createOutboxMailer,
   createSandboxGateway,
 } from '@invincible/activities';
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
   if (!parsed.ok) throw new Error(parsed.issues.join('\n'));
   const repository = createRepository(parsed.config);
   await repository.migrate();
+  const client = new Client({ connection: await Connection.connect({ address }) });
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address }),
     taskQueue: TASK_QUEUE,
@@ -116,9 +118,9 @@ async function main(): Promise<void> {
       repository,
       payments: createSandboxGateway({ payments: repository.payments }),
       mailer: createOutboxMailer({ outbox: repository.outbox }),
+      loyalty: createLoyaltyNotifier(client.workflow),
     }),
   });
-  const client = new Client({ connection: await Connection.connect({ address }) });
   const run = Date.now().toString(36);
   mkdirSync(OUT, { recursive: true });
   await worker.runUntil(async () => {

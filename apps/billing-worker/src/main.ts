@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createBillingActivities,
+  createLoyaltyNotifier,
   createOutboxMailer,
   createSandboxGateway,
   type Deliver,
 } from '@invincible/activities';
 import { createRepository, type MigratableRepository } from '@invincible/astra-repo';
 import { WORKFLOW_SOURCES } from '@invincible/workflows';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createTransport } from 'nodemailer';
 import pino, { type Logger } from 'pino';
@@ -47,6 +49,9 @@ async function main(): Promise<void> {
         };
       })()
     : undefined;
+  // A client for the activities that talk to other workflows (the customer's loyalty program).
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const activities = createBillingActivities({
     repository,
     payments: createSandboxGateway({
@@ -55,6 +60,7 @@ async function main(): Promise<void> {
       latencyMs: config.payments.sandboxLatencyMs,
     }),
     mailer: createOutboxMailer({ outbox: repository.outbox, ...(deliver ? { deliver } : {}) }),
+    loyalty: createLoyaltyNotifier(client.workflow),
   });
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
     // Resolves after SIGINT/SIGTERM: polling stops, in-flight tasks get the shutdown grace time.
     await worker.run();
   } finally {
-    await Promise.allSettled([connection.close(), repository.close()]);
+    await Promise.allSettled([connection.close(), clientConnection.close(), repository.close()]);
   }
   logger.info('stopped');
 }

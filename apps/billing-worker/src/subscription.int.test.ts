@@ -1,5 +1,7 @@
 import {
   createBillingActivities,
+  createLoyaltyActivities,
+  createLoyaltyNotifier,
   createOutboxMailer,
   createSandboxGateway,
 } from '@invincible/activities';
@@ -7,6 +9,9 @@ import type { ChargeEntry } from '@invincible/astra-repo';
 import { createInMemoryRepository, type InMemoryRepository } from '@invincible/astra-repo/testing';
 import {
   BILLING_TASK_QUEUE,
+  getPointsQuery,
+  LOYALTY_TASK_QUEUE,
+  loyaltyWorkflowId,
   cancelSignal,
   cancelUpdate,
   changePriceUpdate,
@@ -33,7 +38,8 @@ describe('subscription workflow (time-skipping)', () => {
   let env: TestWorkflowEnvironment;
   let repo: InMemoryRepository;
   let worker: Worker;
-  let running: Promise<void>;
+  let loyaltyWorker: Worker;
+  let running: Promise<unknown>;
   let seq = 0;
 
   beforeAll(async () => {
@@ -47,13 +53,25 @@ describe('subscription workflow (time-skipping)', () => {
         repository: repo,
         payments: createSandboxGateway({ payments: repo.payments }),
         mailer: createOutboxMailer({ outbox: repo.outbox }),
+        loyalty: createLoyaltyNotifier(env.client.workflow),
       }),
     });
-    running = worker.run();
+    // The customer's loyalty program runs on its own worker and task queue, as in production.
+    loyaltyWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: LOYALTY_TASK_QUEUE,
+      workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty),
+      activities: createLoyaltyActivities({
+        repository: repo,
+        mailer: createOutboxMailer({ outbox: repo.outbox }),
+      }),
+    });
+    running = Promise.all([worker.run(), loyaltyWorker.run()]);
   }, 120_000);
 
   afterAll(async () => {
     worker?.shutdown();
+    loyaltyWorker?.shutdown();
     await running;
     await env?.teardown();
   });
@@ -129,12 +147,14 @@ describe('subscription workflow (time-skipping)', () => {
     expect(charges.map((c) => day(c.occurredAt))).toEqual(
       Array.from({ length: 13 }, (_, k) => day(chargeAt(schedule, k + 1))),
     );
+    const year = new Date(i.startAt).getUTCFullYear();
+    const feb = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? '02-29' : '02-28';
     expect(
       charges
         .map((c) => day(c.occurredAt))
         .slice(0, 4)
         .map((d) => d.slice(5)),
-    ).toEqual(['01-31', '02-28', '03-31', '04-30']);
+    ).toEqual(['01-31', feb, '03-31', '04-30']);
     expect(charges.every((c) => c.outcome === 'succeeded' && c.attempt === 1)).toBe(true);
     // One gateway charge per period, under the period's idempotency key.
     for (let n = 1; n <= 13; n++)
@@ -197,7 +217,14 @@ describe('subscription workflow (time-skipping)', () => {
     const { effectiveAt } = await handle.executeUpdate(cancelUpdate, {
       args: [{ mode: 'at_period_end', reason: 'too_expensive' }],
     });
-    expect(day(new Date(effectiveAt)).slice(5)).toBe('02-28');
+    // The end of the paid period: Feb 28, or Feb 29 in a leap year.
+    expect(effectiveAt).toBe(
+      chargeAt(
+        { anchorAt: new Date(i.startAt), timeZone: 'UTC', interval: i.interval },
+        2,
+      ).toISOString(),
+    );
+    expect(day(new Date(effectiveAt)).slice(5, 7)).toBe('02');
     expect(
       await rejectionReason(
         handle.executeUpdate(cancelUpdate, { args: [{ mode: 'at_period_end' }] }),
@@ -332,6 +359,23 @@ describe('subscription workflow (time-skipping)', () => {
     const charges = await ledger(i.subscriptionId);
     expect(charges.map((c) => c.period)).toEqual(charges.map((_, k) => k + 1)); // none doubled, none skipped
     expect((await emails(i.customerId)).filter((t) => t === 'canceled')).toHaveLength(1);
+  });
+
+  it('each successful charge earns loyalty points once, with the charge key as purchaseId', async () => {
+    const i = await input({ paymentMethod: 'pm_card_declined_once', maxPeriods: 2 });
+    await (await start(i)).result();
+    const loyalty = env.client.workflow.getHandle(loyaltyWorkflowId(i.customerId));
+    let points = await loyalty.query(getPointsQuery);
+    for (let n = 0; n < 50 && points.lifetimePoints < 2 * 1999; n++) {
+      await env.sleep('1 second');
+      points = await loyalty.query(getPointsQuery);
+    }
+    expect(points).toMatchObject({ balance: 2 * 1999, lifetimePoints: 2 * 1999 });
+    // Only the successful attempts (the retries) earn points; the declines do not.
+    expect(points.recentPurchases.map((p) => p.purchaseId)).toEqual([
+      `${i.subscriptionId}:1:2`,
+      `${i.subscriptionId}:2:2`,
+    ]);
   });
 
   it('validators reject bad input with a reason and leave the state unchanged', async () => {

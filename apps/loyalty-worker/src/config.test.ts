@@ -12,6 +12,15 @@ describe('loadConfig (loyalty-worker)', () => {
         maxCachedWorkflows: 1_000,
         shutdownGraceTimeMs: 30_000,
       },
+      repository: {
+        backend: 'cassandra',
+        contactPoints: ['127.0.0.1:9042'],
+        localDataCenter: 'datacenter1',
+        keyspace: 'invincible',
+        replicationFactor: 1,
+      },
+      migrateOnStart: true,
+      smtp: undefined,
     });
   });
 

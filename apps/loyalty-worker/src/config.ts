@@ -1,3 +1,4 @@
+import { repositoryConfigFromEnv, type RepositoryConfig } from '@invincible/astra-repo';
 import { z } from 'zod';
 
 const count = z.coerce.number().int().min(1).max(10_000);
@@ -11,6 +12,10 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count.default(40),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
+  /** Delivers emails over SMTP (smtp://user:pass@host:587) besides writing them to the outbox. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  SMTP_FROM: z.string().min(3).default('Invincible <loyalty@invincible.invalid>'),
 });
 
 export interface WorkerConfig {
@@ -19,6 +24,9 @@ export interface WorkerConfig {
   /** A prebuilt workflow bundle (production); absent → bundled from source at start (dev). */
   readonly workflowBundlePath: string | undefined;
   readonly tuning: WorkerTuning;
+  readonly repository: RepositoryConfig;
+  readonly migrateOnStart: boolean;
+  readonly smtp: { readonly url: string; readonly from: string } | undefined;
 }
 
 /** Worker options that decide throughput and memory, set explicitly rather than by SDK defaults. */
@@ -32,9 +40,15 @@ export interface WorkerTuning {
 /** Parses the worker's environment once; throws listing every invalid variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): WorkerConfig {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid environment:\n${issues.join('\n')}`);
+  const repository = repositoryConfigFromEnv(env);
+  if (!parsed.success || !repository.ok) {
+    const issues = [
+      ...(parsed.success
+        ? []
+        : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+      ...(repository.ok ? [] : repository.issues),
+    ];
+    throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
   const e = parsed.data;
   return {
@@ -47,5 +61,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       shutdownGraceTimeMs: e.WORKER_SHUTDOWN_GRACE_MS,
     },
+    repository: repository.config,
+    migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
+    smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
   };
 }

@@ -1,4 +1,4 @@
-import { LOYALTY_TASK_QUEUE } from '@invincible/workflows';
+import { LOYALTY_TASK_QUEUE, type LoyaltyActivities } from '@invincible/workflows';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { WorkerTuning } from './config';
 
@@ -10,6 +10,7 @@ export interface LoyaltyWorkerDeps {
   readonly namespace: string;
   readonly workflows: WorkflowSource;
   readonly tuning: WorkerTuning;
+  readonly activities: LoyaltyActivities;
 }
 
 /** Creates the worker polling the `loyalty` task queue; running and stopping it is the caller's. */
@@ -18,6 +19,7 @@ export function createLoyaltyWorker(deps: LoyaltyWorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: LOYALTY_TASK_QUEUE,
+    activities: deps.activities,
     ...('bundlePath' in deps.workflows
       ? { workflowBundle: { codePath: deps.workflows.bundlePath } }
       : { workflowsPath: deps.workflows.workflowsPath }),

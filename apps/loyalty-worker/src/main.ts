@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createLoyaltyActivities, createOutboxMailer, type Deliver } from '@invincible/activities';
+import { createRepository, type MigratableRepository } from '@invincible/astra-repo';
 import { WORKFLOW_SOURCES } from '@invincible/workflows';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
-import pino from 'pino';
+import { createTransport } from 'nodemailer';
+import pino, { type Logger } from 'pino';
 import { createLoyaltyWorker, type WorkflowSource } from './loyalty-worker';
 import { loadConfig } from './config';
 
@@ -23,6 +26,27 @@ async function main(): Promise<void> {
     ? { bundlePath }
     : { workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty) };
 
+  const repository = createRepository(config.repository);
+  if (config.migrateOnStart) await migrateWithRetry(repository, logger);
+  const deliver: Deliver | undefined = config.smtp
+    ? (() => {
+        const smtp = config.smtp;
+        const transport = createTransport(smtp.url);
+        return async (email) => {
+          await transport.sendMail({
+            from: smtp.from,
+            to: email.to,
+            subject: email.subject,
+            text: email.body,
+          });
+        };
+      })()
+    : undefined;
+  const activities = createLoyaltyActivities({
+    repository,
+    mailer: createOutboxMailer({ outbox: repository.outbox, ...(deliver ? { deliver } : {}) }),
+  });
+
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
     const worker = await createLoyaltyWorker({
@@ -30,6 +54,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       workflows,
       tuning: config.tuning,
+      activities,
     });
     logger.info(
       { taskQueue: worker.options.taskQueue, workflows, tuning: config.tuning },
@@ -38,9 +63,23 @@ async function main(): Promise<void> {
     // Resolves after SIGINT/SIGTERM: polling stops, in-flight tasks get the shutdown grace time.
     await worker.run();
   } finally {
-    await connection.close();
+    await Promise.allSettled([connection.close(), repository.close()]);
   }
   logger.info('stopped');
+}
+
+/** The worker's activities need the schema: wait for the database rather than crash-loop. */
+async function migrateWithRetry(repository: MigratableRepository, logger: Logger): Promise<void> {
+  for (;;) {
+    try {
+      const { applied } = await repository.migrate();
+      logger.info({ backend: repository.backend, applied }, 'schema up to date');
+      return;
+    } catch (error) {
+      logger.warn({ err: error }, 'schema migration failed; retrying in 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    }
+  }
 }
 
 main().then(

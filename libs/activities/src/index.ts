@@ -1,10 +1,14 @@
 export { createBillingActivities } from './billing/create-billing-activities';
 export type { BillingActivityDeps } from './billing/create-billing-activities';
 export { renderBillingEmail } from './billing/billing-emails';
+export { createLoyaltyNotifier } from './billing/loyalty-notifier';
+export type { LoyaltyNotifier } from './billing/loyalty-notifier';
 export { PaymentUnavailableError } from './billing/payment-gateway';
 export type { ChargeRequest, PaymentGateway } from './billing/payment-gateway';
 export { createSandboxGateway, SANDBOX_PAYMENT_METHODS } from './billing/sandbox-gateway';
 export type { SandboxGatewayOptions } from './billing/sandbox-gateway';
+export { createLoyaltyActivities } from './loyalty/create-loyalty-activities';
+export type { LoyaltyActivityDeps } from './loyalty/create-loyalty-activities';
 export { createOutboxMailer } from './mail/mailer';
 export type { Deliver, Mailer } from './mail/mailer';
 export { toActivityFailure } from './to-activity-failure';

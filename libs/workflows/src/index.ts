@@ -5,7 +5,7 @@
 export * from './billing/contract';
 export { chargeAt, isTimeZone } from './billing/calendar';
 export type { BillingSchedule, IntervalUnit } from './billing/calendar';
-export { LOYALTY_TASK_QUEUE, loyaltyWorkflowId } from './loyalty/contract';
+export * from './loyalty/contract';
 
 /** Module specifiers of the workflow sources, for `require.resolve` in the workers. */
 export const WORKFLOW_SOURCES = {

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
         repository,
         payments: createSandboxGateway({ payments: repository.payments }),
         mailer: createOutboxMailer({ outbox: repository.outbox }),
+        loyalty: { notifyPurchase: () => Promise.resolve() },
       }),
     },
     (client, taskQueue, i, startAt) => {
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
         recordCharge: noop,
         saveSubscription: noop,
         sendEmail: noop,
+        earnLoyaltyPoints: noop,
       },
     },
     (client, taskQueue, i, startAt) =>

@@ -1,5 +1,5 @@
 // The benchmark's baseline: the subscription workflow's shape — per period one timer to the next
-// absolute charge instant and the same four activities — with no logic and no-op activities.
+// absolute charge instant and the same five activities — with no logic and no-op activities.
 import { proxyActivities, sleep } from '@temporalio/workflow';
 
 export interface NoopBillingActivities {
@@ -7,6 +7,7 @@ export interface NoopBillingActivities {
   recordCharge(): Promise<void>;
   saveSubscription(): Promise<void>;
   sendEmail(): Promise<void>;
+  earnLoyaltyPoints(): Promise<void>;
 }
 
 const activities = proxyActivities<NoopBillingActivities>({ startToCloseTimeout: '30 seconds' });
@@ -24,6 +25,7 @@ export async function noopSubscription(input: {
     await activities.chargePayment();
     await activities.recordCharge();
     await activities.sendEmail();
+    await activities.earnLoyaltyPoints();
     await activities.saveSubscription();
   }
   await activities.sendEmail();

@@ -11,6 +11,7 @@ function setup() {
     repository: repo,
     payments: createSandboxGateway({ payments: repo.payments }),
     mailer: createOutboxMailer({ outbox: repo.outbox }),
+    loyalty: { notifyPurchase: () => Promise.resolve() },
     now: () => new Date('2027-01-31T09:00:05Z'),
   });
   return { repo, activities };

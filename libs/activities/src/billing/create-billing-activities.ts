@@ -1,24 +1,17 @@
 import type { Repository } from '@invincible/astra-repo';
 import type { BillingActivities } from '@invincible/workflows';
 import type { Mailer } from '../mail/mailer';
-import { toActivityFailure } from '../to-activity-failure';
+import { guarded } from '../guarded';
 import { renderBillingEmail } from './billing-emails';
+import type { LoyaltyNotifier } from './loyalty-notifier';
 import type { PaymentGateway } from './payment-gateway';
 
 export interface BillingActivityDeps {
   readonly repository: Pick<Repository, 'charges' | 'subscriptions'>;
   readonly payments: PaymentGateway;
   readonly mailer: Mailer;
+  readonly loyalty: LoyaltyNotifier;
   readonly now?: () => Date;
-}
-
-/** Runs `work`, turning repository errors into the Temporal failures they call for. */
-async function guarded<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    throw toActivityFailure(error);
-  }
 }
 
 /**
@@ -79,5 +72,15 @@ export function createBillingActivities(deps: BillingActivityDeps): BillingActiv
           body,
         });
       }),
+
+    earnLoyaltyPoints: ({ customerId, customerEmail, purchaseId, amount, occurredAt }) =>
+      guarded(() =>
+        deps.loyalty.notifyPurchase(customerId, customerEmail, {
+          purchaseId,
+          total: amount.amountMinor,
+          currency: amount.currency,
+          occurredAt,
+        }),
+      ),
   };
 }

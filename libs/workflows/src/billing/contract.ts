@@ -210,4 +210,15 @@ export interface BillingActivities {
   }): Promise<void>;
   /** Writes the email to the outbox (and delivers it when SMTP is configured), once per id. */
   sendEmail(email: BillingEmail): Promise<void>;
+  /**
+   * Records a successful charge as a purchase in the customer's loyalty program (lazily
+   * started), with the charge's idempotency key as purchaseId: a retry never awards twice.
+   */
+  earnLoyaltyPoints(request: {
+    readonly customerId: string;
+    readonly customerEmail: string;
+    readonly purchaseId: string;
+    readonly amount: Money;
+    readonly occurredAt: string;
+  }): Promise<void>;
 }

@@ -4,6 +4,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -38,10 +39,11 @@ const { chargePayment } = proxyActivities<BillingActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
-const { recordCharge, saveSubscription, sendEmail } = proxyActivities<BillingActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const { recordCharge, saveSubscription, sendEmail, earnLoyaltyPoints } =
+  proxyActivities<BillingActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
 
 const DAY_MS = 86_400_000;
 const DEFAULT_DUNNING_DAYS = [1, 3, 5, 7] as const;
@@ -307,6 +309,16 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
         amount: formatMoney(amount),
         providerRef: providerRef ?? '',
       });
+      // Added after histories were recorded: executions started before it skip it on replay.
+      if (patched('charges-earn-loyalty-points')) {
+        await earnLoyaltyPoints({
+          customerId: input.customerId,
+          customerEmail: input.customerEmail,
+          purchaseId: idempotencyKey,
+          amount,
+          occurredAt: at,
+        });
+      }
       if (ended()) {
         // Canceled while this charge was in flight: it started before the cancel and stands.
         update({ ...adopted, periodsBilled, lastCharge });

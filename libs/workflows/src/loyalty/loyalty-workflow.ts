@@ -1,0 +1,274 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Money } from '../billing/contract';
+import {
+  getPointsQuery,
+  notifyPurchaseSignal,
+  recordPurchaseUpdate,
+  redeemCouponUpdate,
+  type CouponView,
+  type LoyaltyActivities,
+  type LoyaltyInput,
+  type LoyaltyState,
+  type Purchase,
+  type PurchaseResult,
+  LOYALTY_KEY_PATTERN,
+  exponentOf,
+  purchaseProblem,
+} from './contract';
+
+const { recordProcessedPurchase, issueCoupon, redeemCoupon, saveAccount } =
+  proxyActivities<LoyaltyActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
+
+const DEFAULT_EARN_RATE = 100;
+const DEFAULT_THRESHOLD = 10_000;
+const DEFAULT_COUPON_VALUE: Money = { amountMinor: 500, currency: 'USD' };
+const DEFAULT_EVENTS_PER_RUN = 500;
+/** Results kept in workflow state for instant dedupe; older ids go through the ledger. */
+const WINDOW = 500;
+
+function initialState(): LoyaltyState {
+  return {
+    balance: 0,
+    lifetimePoints: 0,
+    coupons: [],
+    recent: [],
+    pending: [],
+    rejectedSignals: 0,
+    version: 0,
+  };
+}
+
+/**
+ * One customer's loyalty program, forever: each purchase earns points once (by purchaseId,
+ * across retries, duplicate deliveries and continue-as-new), every time the balance reaches the
+ * threshold a coupon is issued exactly once and the threshold is deducted, and coupons are
+ * redeemed at most once. Handlers validate and enqueue; the loop decides, in order.
+ */
+export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
+  const earnRate = input.earnRate ?? DEFAULT_EARN_RATE;
+  const threshold = input.couponThreshold ?? DEFAULT_THRESHOLD;
+  const couponValue = input.couponValue ?? DEFAULT_COUPON_VALUE;
+  const eventsPerRun = input.eventsPerRun ?? DEFAULT_EVENTS_PER_RUN;
+  let s: LoyaltyState = input.state ?? initialState();
+  const queue: Purchase[] = [...s.pending];
+  const results = new Map<string, PurchaseResult>(s.recent.map((r) => [r.purchaseId, r]));
+  const redeeming = new Set<string>();
+  /** purchaseIds that a recordPurchase handler waits for; the loop clears them as it answers. */
+  const waitingFor = new Set<string>();
+  let events = 0;
+  // Each run saves the projection once at its start (a continued run may carry changes).
+  let changed = true;
+
+  const update = (patch: Partial<LoyaltyState>) => {
+    s = { ...s, ...patch, version: s.version + 1 };
+    changed = true;
+  };
+
+  const pointsFor = (p: Purchase) =>
+    Math.floor((p.total * earnRate) / 10 ** (exponentOf(p.currency) ?? 2));
+
+  setHandler(notifyPurchaseSignal, (purchase) => {
+    // A signal cannot be rejected to its sender: bad input is counted, never thrown.
+    const problem = purchaseProblem(purchase);
+    if (problem) {
+      log.warn('notify-purchase rejected', { problem });
+      update({ rejectedSignals: s.rejectedSignals + 1 });
+      return;
+    }
+    if (!results.has(purchase.purchaseId)) queue.push(purchase);
+  });
+
+  setHandler(
+    recordPurchaseUpdate,
+    async (purchase: Purchase) => {
+      const known = results.get(purchase.purchaseId);
+      if (known) return { ...known, counted: false };
+      const mine = !queue.some((q) => q.purchaseId === purchase.purchaseId);
+      if (mine) queue.push(purchase);
+      waitingFor.add(purchase.purchaseId);
+      await condition(() => results.has(purchase.purchaseId));
+      const result = results.get(purchase.purchaseId) as PurchaseResult;
+      return mine ? result : { ...result, counted: false };
+    },
+    {
+      validator: (purchase) => {
+        const problem = purchaseProblem(purchase);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
+
+  setHandler(
+    redeemCouponUpdate,
+    async ({ couponId }: { readonly couponId: string }) => {
+      const coupon = s.coupons.find((c) => c.id === couponId);
+      // Checked again here: of two concurrent redeems, the second starts after the first took it.
+      if (!coupon || coupon.status !== 'issued' || redeeming.has(couponId)) {
+        throw ApplicationFailure.create({
+          message: `coupon ${couponId} is already redeemed`,
+          type: 'CouponAlreadyRedeemed',
+          nonRetryable: true,
+        });
+      }
+      redeeming.add(couponId);
+      try {
+        const at = new Date().toISOString();
+        await redeemCoupon({ id: couponId, customerId: input.customerId, at });
+        const redeemed: CouponView = { ...coupon, status: 'redeemed', redeemedAt: at };
+        update({ coupons: s.coupons.map((c) => (c.id === couponId ? redeemed : c)) });
+        return redeemed;
+      } catch (error) {
+        if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
+          throw ApplicationFailure.create({
+            message: error.cause.message,
+            type: error.cause.type ?? 'RedeemFailed',
+            nonRetryable: true,
+          });
+        }
+        throw error;
+      } finally {
+        redeeming.delete(couponId);
+      }
+    },
+    {
+      validator: (request) => {
+        const couponId = (request as { couponId?: unknown } | null)?.couponId;
+        if (typeof couponId !== 'string' || !LOYALTY_KEY_PATTERN.test(couponId))
+          throw new Error('couponId must be a coupon id');
+        const coupon = s.coupons.find((c) => c.id === couponId);
+        if (!coupon) throw new Error(`customer ${input.customerId} has no coupon ${couponId}`);
+        if (coupon.status === 'redeemed' || redeeming.has(couponId))
+          throw new Error(`coupon ${couponId} is already redeemed`);
+      },
+    },
+  );
+
+  setHandler(getPointsQuery, () => ({
+    customerId: input.customerId,
+    balance: s.balance,
+    lifetimePoints: s.lifetimePoints,
+    couponsIssued: s.coupons.length,
+    couponsRedeemed: s.coupons.filter((c) => c.status === 'redeemed').length,
+    coupons: s.coupons,
+    recentPurchases: s.recent.slice(-20),
+    rejectedSignals: s.rejectedSignals,
+  }));
+
+  const remember = (result: PurchaseResult) => {
+    results.set(result.purchaseId, result);
+    waitingFor.delete(result.purchaseId);
+    const recent = [...s.recent, result];
+    update({ recent: recent.length > WINDOW ? recent.slice(recent.length - WINDOW) : recent });
+    if (results.size > WINDOW * 2) {
+      for (const id of results.keys()) {
+        if (results.size <= WINDOW) break;
+        if (!s.recent.some((r) => r.purchaseId === id)) results.delete(id);
+      }
+    }
+  };
+
+  /** Counts one purchase: ledger (dedupe), points, coupons at each threshold crossing. */
+  const process = async (purchase: Purchase) => {
+    if (results.has(purchase.purchaseId)) {
+      // A second delivery of a purchase already counted: its waiter already has the answer.
+      waitingFor.delete(purchase.purchaseId);
+      return;
+    }
+    const at = new Date().toISOString();
+    const points = pointsFor(purchase);
+    const ledger = await recordProcessedPurchase({
+      purchaseId: purchase.purchaseId,
+      customerId: input.customerId,
+      total: { amountMinor: purchase.total, currency: purchase.currency },
+      points,
+      processedAt: at,
+    });
+    if (!ledger.created) {
+      // Counted in an earlier run, beyond the window: the first result stands.
+      remember({
+        purchaseId: purchase.purchaseId,
+        points: ledger.points,
+        counted: false,
+        couponsIssued: [],
+        balance: s.balance,
+      });
+      return;
+    }
+    let balance = s.balance + points;
+    const coupons = [...s.coupons];
+    const issued: CouponView[] = [];
+    while (balance >= threshold) {
+      balance -= threshold;
+      const coupon: CouponView = {
+        id: `${input.customerId}:${coupons.length + 1}`,
+        value: couponValue,
+        status: 'issued',
+        issuedAt: at,
+        redeemedAt: null,
+      };
+      coupons.push(coupon);
+      issued.push(coupon);
+    }
+    update({ balance, lifetimePoints: s.lifetimePoints + points, coupons });
+    for (const coupon of issued) {
+      await issueCoupon({
+        id: coupon.id,
+        customerId: input.customerId,
+        email: input.customerEmail ?? null,
+        value: coupon.value,
+        issuedAt: coupon.issuedAt,
+      });
+    }
+    remember({
+      purchaseId: purchase.purchaseId,
+      points,
+      counted: true,
+      couponsIssued: issued.map((c) => c.id),
+      balance,
+    });
+  };
+
+  const dueToContinue = () => events >= eventsPerRun || workflowInfo().continueAsNewSuggested;
+  // Continue as new once no Update waits on the loop and no redemption is in flight; purchases
+  // that came by signal and are still queued are carried over in `pending`. (Waiting for an
+  // empty queue would starve under continuous traffic.)
+  const canContinue = () => dueToContinue() && waitingFor.size === 0 && redeeming.size === 0;
+
+  for (;;) {
+    await condition(() => queue.length > 0 || changed || canContinue());
+    // Checked first, with no await between the check and the call: an Update accepted during an
+    // await would be cut off by the continue-as-new.
+    if (canContinue()) {
+      await continueAsNew<typeof loyaltyProgram>({ ...input, state: { ...s, pending: queue } });
+    }
+    // Once due, answer only what Updates wait for; signalled purchases wait for the next run.
+    const index = dueToContinue() ? queue.findIndex((p) => waitingFor.has(p.purchaseId)) : 0;
+    if (queue.length > 0 && index >= 0) {
+      await process(queue[index] as Purchase);
+      queue.splice(index, 1);
+      events++;
+      continue;
+    }
+    if (changed && !dueToContinue()) {
+      changed = false;
+      await saveAccount({ customerId: input.customerId, state: s });
+      continue;
+    }
+    if (dueToContinue()) {
+      // A redemption is in flight: wait for it (or for an Update) rather than spin.
+      await condition(() => redeeming.size === 0 || waitingFor.size > 0);
+    }
+  }
+}
