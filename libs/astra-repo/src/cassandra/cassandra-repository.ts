@@ -633,11 +633,7 @@ export function createCassandraRepository(
     outbox: {
       async enqueue(e) {
         validate.email(e);
-        await exec(
-          'INSERT INTO {ks}.outbox_by_customer (customer_id, created_at, id) VALUES (?, ?, ?)',
-          [e.customerId, e.createdAt, e.id],
-        );
-        return insertOnce(
+        const stored = await insertOnce(
           `INSERT INTO {ks}.outbox (id, customer_id, recipient, template, subject, body, status, created_at, sent_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
           [
@@ -654,6 +650,13 @@ export function createCassandraRepository(
           e,
           toEmail,
         );
+        // The index row carries the *stored* createdAt, after the insert: a retry (with a later
+        // createdAt) then rewrites the same row instead of indexing the email twice.
+        await exec(
+          'INSERT INTO {ks}.outbox_by_customer (customer_id, created_at, id) VALUES (?, ?, ?)',
+          [e.customerId, stored.record.createdAt, e.id],
+        );
+        return stored;
       },
       get: async (id) =>
         one('SELECT * FROM {ks}.outbox WHERE id = ?', [validate.key(id)], toEmail, 'email', id),

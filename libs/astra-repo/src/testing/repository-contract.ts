@@ -343,6 +343,15 @@ export function describeRepositoryContract(
         expect((await repo.outbox.listByCustomer(id('cus-nobody'))).items).toEqual([]);
       });
 
+      it('a retried enqueue (with a later createdAt) is listed once, at its first createdAt', async () => {
+        const cid = id('cus-retry-mail');
+        const first = email(`${cid}:mail:retry`, cid, '2026-03-01T00:00:00Z');
+        await repo.outbox.enqueue(first);
+        await repo.outbox.enqueue({ ...first, createdAt: at('2026-03-01T00:00:30Z') });
+        const listed = await repo.outbox.listByCustomer(cid);
+        expect(listed.items.map((e) => [e.id, e.createdAt])).toEqual([[first.id, first.createdAt]]);
+      });
+
       it('rejects a cursor it did not make', async () => {
         await expect(
           repo.charges.listBySubscription(id('sub'), { cursor: 'bm90LWEtY3Vyc29y' }),
