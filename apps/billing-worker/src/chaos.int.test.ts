@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createRepository, type MigratableRepository } from '@invincible/astra-repo';
 import { subscriptionWorkflowId, type SubscriptionInput } from '@invincible/workflows';
+import { createTestNamespace, requireTestEnv } from '@invincible/workflows/testing';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import Long from 'long';
 
 /**
  * Chaos on the real dev server: the billing worker process is SIGKILLed while a charge is in
@@ -14,12 +14,6 @@ import Long from 'long';
  */
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this suite through \`npm test\`.`);
-  return value;
-}
 
 describe('billing worker SIGKILLed in the middle of a charge (dev server)', () => {
   jest.setTimeout(240_000);
@@ -63,22 +57,10 @@ describe('billing worker SIGKILLed in the middle of a charge (dev server)', () =
   }
 
   beforeAll(async () => {
-    address = required('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
-    contactPoints = required('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS');
+    address = requireTestEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
+    contactPoints = requireTestEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS');
     connection = await Connection.connect({ address });
-    await connection.workflowService.registerNamespace({
-      namespace,
-      workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) },
-    });
-    // A new namespace takes a moment to reach the server's namespace cache.
-    for (let i = 0; i < 100; i++) {
-      try {
-        await connection.workflowService.describeNamespace({ namespace });
-        break;
-      } catch {
-        await sleep(200);
-      }
-    }
+    await createTestNamespace(connection, namespace);
     client = new Client({ connection, namespace });
     repository = createRepository({
       backend: 'cassandra',

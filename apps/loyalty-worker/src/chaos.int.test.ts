@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createRepository, type MigratableRepository } from '@invincible/astra-repo';
 import { LOYALTY_TASK_QUEUE, loyaltyWorkflowId, recordPurchaseUpdate } from '@invincible/workflows';
+import { createTestNamespace, requireTestEnv } from '@invincible/workflows/testing';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import Long from 'long';
 import { SMTPServer } from 'smtp-server';
 
 /**
@@ -15,12 +15,6 @@ import { SMTPServer } from 'smtp-server';
  */
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this suite through \`npm test\`.`);
-  return value;
-}
 
 describe('loyalty worker SIGKILLed while issuing a coupon (dev server)', () => {
   jest.setTimeout(240_000);
@@ -47,9 +41,9 @@ describe('loyalty worker SIGKILLed while issuing a coupon (dev server)', () => {
         cwd: REPO_ROOT,
         env: {
           PATH: process.env['PATH'],
-          TEMPORAL_ADDRESS: required('INVINCIBLE_TEST_TEMPORAL_ADDRESS'),
+          TEMPORAL_ADDRESS: requireTestEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS'),
           TEMPORAL_NAMESPACE: namespace,
-          CASSANDRA_CONTACT_POINTS: required('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
+          CASSANDRA_CONTACT_POINTS: requireTestEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
           CASSANDRA_KEYSPACE: keyspace,
           SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
           LOG_LEVEL: 'warn',
@@ -90,23 +84,12 @@ describe('loyalty worker SIGKILLed while issuing a coupon (dev server)', () => {
     smtpPort = (smtp.server.address() as AddressInfo).port;
 
     connection = await Connection.connect({
-      address: required('INVINCIBLE_TEST_TEMPORAL_ADDRESS'),
+      address: requireTestEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS'),
     });
-    await connection.workflowService.registerNamespace({
-      namespace,
-      workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) },
-    });
-    for (let i = 0; i < 100; i++) {
-      try {
-        await connection.workflowService.describeNamespace({ namespace });
-        break;
-      } catch {
-        await sleep(200);
-      }
-    }
+    await createTestNamespace(connection, namespace);
     repository = createRepository({
       backend: 'cassandra',
-      contactPoints: required('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS').split(','),
+      contactPoints: requireTestEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS').split(','),
       localDataCenter: 'datacenter1',
       keyspace,
       replicationFactor: 1,

@@ -8,6 +8,7 @@ import {
   WORKFLOW_SOURCES,
   type Purchase,
 } from '@invincible/workflows';
+import { requireTestEnv } from '@invincible/workflows/testing';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 
@@ -20,11 +21,7 @@ describe('loyaltyProgram across continue-as-new (dev server)', () => {
   jest.setTimeout(120_000);
 
   it('loses and double-counts nothing across at least three boundaries', async () => {
-    const address = process.env['INVINCIBLE_TEST_TEMPORAL_ADDRESS'];
-    if (!address)
-      throw new Error(
-        'INVINCIBLE_TEST_TEMPORAL_ADDRESS is not set: run this suite through `npm test`.',
-      );
+    const address = requireTestEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
     const run = Date.now().toString(36);
     const taskQueue = `loyalty-can-${run}`;
     const repo = createInMemoryRepository();
