@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createBillingActivities,
+  createLoyaltyActivities,
   createLoyaltyNotifier,
   createOutboxMailer,
   createSandboxGateway,
@@ -19,11 +20,18 @@ import {
   cancelSignal,
   cancelUpdate,
   changePriceUpdate,
+  getPointsQuery,
+  loyaltyWorkflowId,
+  notifyPurchaseSignal,
+  recordPurchaseUpdate,
+  redeemCouponUpdate,
   pauseUpdate,
   resumeUpdate,
   statusQuery,
   subscriptionWorkflowId,
   WORKFLOW_SOURCES,
+  type LoyaltyInput,
+  type Purchase,
   type SubscriptionInput,
 } from '@invincible/workflows';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -31,8 +39,12 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { REPO_ROOT } from './paths';
 
-const OUT = join(REPO_ROOT, 'apps', 'billing-worker', 'test', 'histories');
+const OUT = {
+  billing: join(REPO_ROOT, 'apps', 'billing-worker', 'test', 'histories'),
+  loyalty: join(REPO_ROOT, 'apps', 'loyalty-worker', 'test', 'histories'),
+};
 const TASK_QUEUE = `history-recording-${Date.now().toString(36)}`;
+const LOYALTY_QUEUE = `${TASK_QUEUE}-loyalty`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Scenario = (
@@ -100,7 +112,53 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 
+type LoyaltyScenario = (
+  start: (overrides: Partial<LoyaltyInput>) => Promise<WorkflowHandle>,
+) => Promise<WorkflowHandle[]>;
+
+// Purchase ids are unique per recording: the ledger (shared keyspace) remembers earlier runs.
+const RUN = Date.now().toString(36);
+const buy = (purchaseId: string, total: number): Purchase => ({
+  purchaseId: `${RUN}-${purchaseId}`,
+  total,
+  currency: 'USD',
+  occurredAt: new Date().toISOString(),
+});
+
+const loyaltyScenarios: Record<string, LoyaltyScenario> = {
+  'purchases-coupon-duplicates': async (start) => {
+    const h = await start({});
+    await h.executeUpdate(recordPurchaseUpdate, { args: [buy('p-1', 6_000)] });
+    await h.signal(notifyPurchaseSignal, buy('p-2', 5_000));
+    await h.signal(notifyPurchaseSignal, buy('p-2', 5_000));
+    await h.executeUpdate(recordPurchaseUpdate, { args: [buy('p-1', 6_000)] });
+    await h.signal(notifyPurchaseSignal, buy('bad', -1));
+    await h.executeUpdate(recordPurchaseUpdate, { args: [buy('p-3', 25_000)] });
+    return [h];
+  },
+  redeem: async (start) => {
+    const h = await start({});
+    await h.executeUpdate(recordPurchaseUpdate, { args: [buy('r-1', 10_000)] });
+    const couponId = (await h.query(getPointsQuery)).coupons[0]?.id ?? '';
+    await h.executeUpdate(redeemCouponUpdate, { args: [{ couponId }] });
+    await h.executeUpdate(redeemCouponUpdate, { args: [{ couponId }] }).catch(() => undefined);
+    return [h];
+  },
+  'continue-as-new': async (start) => {
+    const h = await start({ eventsPerRun: 4 });
+    const first = (await h.describe()).runId;
+    for (let i = 0; i < 10; i++) {
+      if (i % 2) await h.executeUpdate(recordPurchaseUpdate, { args: [buy(`c-${i}`, 1_000)] });
+      else await h.signal(notifyPurchaseSignal, buy(`c-${i}`, 1_000));
+    }
+    await sleep(1_000);
+    return [h, h.client.getHandle(h.workflowId, first)];
+  },
+};
+
 async function main(): Promise<void> {
+  // `npm run record:histories -- loyalty` (or `billing`) records one domain, keeping the other's.
+  const only = process.argv[2];
   const address = process.env['TEMPORAL_ADDRESS'] ?? '127.0.0.1:7233';
   const parsed = repositoryConfigFromEnv({
     ...process.env,
@@ -110,52 +168,93 @@ async function main(): Promise<void> {
   const repository = createRepository(parsed.config);
   await repository.migrate();
   const client = new Client({ connection: await Connection.connect({ address }) });
-  const worker = await Worker.create({
-    connection: await NativeConnection.connect({ address }),
-    taskQueue: TASK_QUEUE,
-    workflowsPath: require.resolve(WORKFLOW_SOURCES.billing),
-    activities: createBillingActivities({
-      repository,
-      payments: createSandboxGateway({ payments: repository.payments }),
-      mailer: createOutboxMailer({ outbox: repository.outbox }),
-      loyalty: createLoyaltyNotifier(client.workflow),
-    }),
-  });
   const run = Date.now().toString(36);
-  mkdirSync(OUT, { recursive: true });
-  await worker.runUntil(async () => {
-    for (const [name, scenario] of Object.entries(scenarios)) {
-      const start = (overrides: Partial<SubscriptionInput>) => {
-        const input: SubscriptionInput = {
-          subscriptionId: `${name}-${run}`,
-          customerId: `cus-${name}`,
-          customerEmail: 'ada@example.com',
-          paymentMethod: 'pm_card_visa',
-          price: { amountMinor: 1999, currency: 'USD' },
-          interval: { unit: 'second', count: 1 },
-          startAt: new Date(Date.now() + 1_000).toISOString(),
-          timeZone: 'Europe/Paris',
-          ...overrides,
-        };
-        return client.workflow.start('subscription', {
-          taskQueue: TASK_QUEUE,
-          workflowId: subscriptionWorkflowId(input.subscriptionId),
-          args: [input],
-        });
-      };
-      const handles = await scenario(start);
-      await handles[0]?.result();
-      for (const [i, handle] of handles.entries()) {
-        const file = join(OUT, `${name}${i > 0 ? `.run${i}` : ''}.json`);
-        writeFileSync(file, historyToJSON(await handle.fetchHistory()));
-        console.log(`recorded ${file}`);
-      }
-    }
-  });
+  if (only !== 'loyalty') await recordBilling();
+  if (only !== 'billing') await recordLoyalty();
   await repository.close();
+
+  async function recordBilling(): Promise<void> {
+    const worker = await Worker.create({
+      connection: await NativeConnection.connect({ address }),
+      taskQueue: TASK_QUEUE,
+      workflowsPath: require.resolve(WORKFLOW_SOURCES.billing),
+      activities: createBillingActivities({
+        repository,
+        payments: createSandboxGateway({ payments: repository.payments }),
+        mailer: createOutboxMailer({ outbox: repository.outbox }),
+        loyalty: createLoyaltyNotifier(client.workflow),
+      }),
+    });
+    mkdirSync(OUT.billing, { recursive: true });
+    await worker.runUntil(async () => {
+      for (const [name, scenario] of Object.entries(scenarios)) {
+        const start = (overrides: Partial<SubscriptionInput>) => {
+          const input: SubscriptionInput = {
+            subscriptionId: `${name}-${run}`,
+            customerId: `cus-${name}`,
+            customerEmail: 'ada@example.com',
+            paymentMethod: 'pm_card_visa',
+            price: { amountMinor: 1999, currency: 'USD' },
+            interval: { unit: 'second', count: 1 },
+            startAt: new Date(Date.now() + 1_000).toISOString(),
+            timeZone: 'Europe/Paris',
+            ...overrides,
+          };
+          return client.workflow.start('subscription', {
+            taskQueue: TASK_QUEUE,
+            workflowId: subscriptionWorkflowId(input.subscriptionId),
+            args: [input],
+          });
+        };
+        const handles = await scenario(start);
+        await handles[0]?.result();
+        for (const [i, handle] of handles.entries()) {
+          const file = join(OUT.billing, `${name}${i > 0 ? `.run${i}` : ''}.json`);
+          writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+          console.log(`recorded ${file}`);
+        }
+      }
+    });
+  }
+
+  async function recordLoyalty(): Promise<void> {
+    const loyaltyWorker = await Worker.create({
+      connection: await NativeConnection.connect({ address }),
+      taskQueue: LOYALTY_QUEUE,
+      workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty),
+      activities: createLoyaltyActivities({
+        repository,
+        mailer: createOutboxMailer({ outbox: repository.outbox }),
+      }),
+    });
+    mkdirSync(OUT.loyalty, { recursive: true });
+    await loyaltyWorker.runUntil(async () => {
+      for (const [name, scenario] of Object.entries(loyaltyScenarios)) {
+        const start = (overrides: Partial<LoyaltyInput>) => {
+          const customerId = `loyal-${name}-${run}`;
+          return client.workflow.start('loyaltyProgram', {
+            taskQueue: LOYALTY_QUEUE,
+            workflowId: loyaltyWorkflowId(customerId),
+            args: [{ customerId, customerEmail: 'ada@example.com', ...overrides }],
+          });
+        };
+        const handles = await scenario(start);
+        for (const [i, handle] of handles.entries()) {
+          const file = join(OUT.loyalty, `${name}${i > 0 ? `.run${i}` : ''}.json`);
+          writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+          console.log(`recorded ${file}`);
+        }
+        // The program never ends by itself: terminate the recording's executions.
+        await handles[0]?.terminate('recorded');
+      }
+    });
+  }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-  process.exit(1);
-});
+// Exit explicitly: the workers' native connections would keep the process alive.
+main()
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  });

@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WORKFLOW_SOURCES } from '@invincible/workflows';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+
+/**
+ * Histories recorded from the Temporal dev server by `npm run record:histories -- loyalty`
+ * (purchases with duplicates and a coupon, a redemption, continue-as-new). Replaying them
+ * against the current workflow code proves it still makes the same decisions.
+ */
+const DIR = join(__dirname, '..', 'test', 'histories');
+const histories = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((file) => ({
+    workflowId: file.replace(/\.json$/, ''),
+    history: JSON.parse(readFileSync(join(DIR, file), 'utf8')) as unknown,
+  }));
+
+describe('replay of recorded loyalty histories', () => {
+  jest.setTimeout(120_000);
+
+  beforeAll(() => {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  });
+
+  it('covers the main scenarios', () => {
+    expect(histories.map((h) => h.workflowId)).toEqual([
+      'continue-as-new',
+      'continue-as-new.run1',
+      'purchases-coupon-duplicates',
+      'redeem',
+    ]);
+  });
+
+  it('the current workflow code replays every one of them deterministically', async () => {
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty) },
+      histories,
+    )) {
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('a change that is not replay-safe fails', async () => {
+    const first = histories.find((h) => h.workflowId === 'purchases-coupon-duplicates');
+    await expect(
+      Worker.runReplayHistory(
+        { workflowsPath: require.resolve('./testing/changed-loyalty-workflows') },
+        first?.history,
+        first?.workflowId,
+      ),
+    ).rejects.toThrow(/[Nn]ondetermin/);
+  });
+});
