@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { createRepository } from '@invincible/astra-repo';
+import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
 import { Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from './app';
@@ -17,19 +17,15 @@ async function main(): Promise<void> {
   // listens at once and reports `database` not ready until then, instead of crash-looping.
   let schemaReady = !config.migrateOnStart;
   let stopping = false;
-  const migrate = async () => {
-    while (!schemaReady && !stopping) {
-      try {
-        const { applied } = await repository.migrate();
-        schemaReady = true;
-        logger.info({ backend: repository.backend, applied }, 'schema up to date');
-      } catch (error) {
-        logger.warn({ err: error }, 'schema migration failed; retrying in 5 s');
-        await new Promise((resolve) => setTimeout(resolve, 5_000));
-      }
-    }
-  };
-  void migrate();
+  if (config.migrateOnStart) {
+    void migrateUntilDone(repository, {
+      onRetry: (error) => logger.warn({ err: error }, 'schema migration failed; retrying in 5 s'),
+      stopped: () => stopping,
+    }).then((done) => {
+      schemaReady = done;
+      if (done) logger.info({ backend: repository.backend }, 'schema up to date');
+    });
+  }
 
   const app = createApp({
     logger,

@@ -29,6 +29,8 @@ export type {
 } from './ports/repository';
 export type { MigratableRepository } from './create-repository';
 export { createRepository } from './create-repository';
+export { migrateUntilDone } from './migrate-until-done';
+export type { MigrateUntilDoneOptions } from './migrate-until-done';
 export { repositoryConfigFromEnv, repositoryEnvSchema } from './config-from-env';
 export {
   ConflictError,
