@@ -1,11 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLoyaltyActivities, createOutboxMailer, type Deliver } from '@invincible/activities';
-import { createRepository, type MigratableRepository } from '@invincible/astra-repo';
+import {
+  createLoyaltyActivities,
+  createOutboxMailer,
+  createSmtpDeliver,
+} from '@invincible/activities';
+import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
 import { WORKFLOW_SOURCES } from '@invincible/workflows';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
-import { createTransport } from 'nodemailer';
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 import { createLoyaltyWorker, type WorkflowSource } from './loyalty-worker';
 import { loadConfig } from './config';
 
@@ -27,21 +30,14 @@ async function main(): Promise<void> {
     : { workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty) };
 
   const repository = createRepository(config.repository);
-  if (config.migrateOnStart) await migrateWithRetry(repository, logger);
-  const deliver: Deliver | undefined = config.smtp
-    ? (() => {
-        const smtp = config.smtp;
-        const transport = createTransport(smtp.url);
-        return async (email) => {
-          await transport.sendMail({
-            from: smtp.from,
-            to: email.to,
-            subject: email.subject,
-            text: email.body,
-          });
-        };
-      })()
-    : undefined;
+  if (config.migrateOnStart) {
+    // The activities need the schema: wait for the database rather than crash-loop.
+    await migrateUntilDone(repository, {
+      onRetry: (error) => logger.warn({ err: error }, 'schema migration failed; retrying in 5 s'),
+    });
+    logger.info({ backend: repository.backend }, 'schema up to date');
+  }
+  const deliver = config.smtp ? createSmtpDeliver(config.smtp) : undefined;
   const activities = createLoyaltyActivities({
     repository,
     mailer: createOutboxMailer({ outbox: repository.outbox, ...(deliver ? { deliver } : {}) }),
@@ -66,20 +62,6 @@ async function main(): Promise<void> {
     await Promise.allSettled([connection.close(), repository.close()]);
   }
   logger.info('stopped');
-}
-
-/** The worker's activities need the schema: wait for the database rather than crash-loop. */
-async function migrateWithRetry(repository: MigratableRepository, logger: Logger): Promise<void> {
-  for (;;) {
-    try {
-      const { applied } = await repository.migrate();
-      logger.info({ backend: repository.backend, applied }, 'schema up to date');
-      return;
-    } catch (error) {
-      logger.warn({ err: error }, 'schema migration failed; retrying in 5 s');
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
-    }
-  }
 }
 
 main().then(

@@ -10,5 +10,6 @@ export type { SandboxGatewayOptions } from './billing/sandbox-gateway';
 export { createLoyaltyActivities } from './loyalty/create-loyalty-activities';
 export type { LoyaltyActivityDeps } from './loyalty/create-loyalty-activities';
 export { createOutboxMailer } from './mail/mailer';
+export { createSmtpDeliver } from './mail/smtp-deliver';
 export type { Deliver, Mailer } from './mail/mailer';
 export { toActivityFailure } from './to-activity-failure';
