@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WORKFLOW_SOURCES } from '@invincible/workflows';
+import { loadHistories, replayFailures } from '@invincible/workflows/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
 /**
@@ -9,13 +9,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
  * against the current workflow code proves it still makes the same decisions.
  */
 const DIR = join(__dirname, '..', 'test', 'histories');
-const histories = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((file) => ({
-    workflowId: file.replace(/\.json$/, ''),
-    history: JSON.parse(readFileSync(join(DIR, file), 'utf8')) as unknown,
-  }));
+const histories = loadHistories(DIR);
 
 describe('replay of recorded loyalty histories', () => {
   jest.setTimeout(120_000);
@@ -34,13 +28,7 @@ describe('replay of recorded loyalty histories', () => {
   });
 
   it('the current workflow code replays every one of them deterministically', async () => {
-    const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories(
-      { workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty) },
-      histories,
-    )) {
-      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-    }
+    const failures = await replayFailures(require.resolve(WORKFLOW_SOURCES.loyalty), histories);
     expect(failures).toEqual([]);
   });
 

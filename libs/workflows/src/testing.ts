@@ -1,6 +1,9 @@
 /** Test support of the workflows lib (`@invincible/workflows/testing`); never imported by workflow code. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import Long from 'long';
 
 /**
@@ -48,4 +51,29 @@ export async function createTestNamespace(
     }
   }
   throw new Error(`namespace ${namespace} did not become usable`);
+}
+
+/** The recorded histories in `dir` (`<name>.json`), sorted by name. */
+export function loadHistories(
+  dir: string,
+): { readonly workflowId: string; readonly history: unknown }[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => ({
+      workflowId: file.replace(/\.json$/, ''),
+      history: JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown,
+    }));
+}
+
+/** Replays `histories` against the workflow code at `workflowsPath`; returns one line per failure. */
+export async function replayFailures(
+  workflowsPath: string,
+  histories: readonly { readonly workflowId: string; readonly history: unknown }[],
+): Promise<string[]> {
+  const failures: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowsPath }, histories)) {
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  return failures;
 }
