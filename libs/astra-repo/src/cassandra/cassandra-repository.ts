@@ -515,12 +515,28 @@ export function createCassandraRepository(
         validate.points(points);
         validate.date(at, 'at');
         // Compare-and-set on the version: read serially, write IF version = what was read.
+        const backoff = (attempt: number) =>
+          new Promise((resolve) =>
+            setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** Math.min(attempt, 5))),
+          );
         for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-          const row = (
-            await exec('SELECT * FROM {ks}.loyalty_accounts WHERE customer_id = ?', [customerId], {
-              serialRead: true,
-            })
-          ).first();
+          let read;
+          try {
+            read = await exec(
+              'SELECT * FROM {ks}.loyalty_accounts WHERE customer_id = ?',
+              [customerId],
+              {
+                serialRead: true,
+              },
+            );
+          } catch (error) {
+            // A serial read that timed out under contention wrote nothing: try again. (A timed-out
+            // conditional write below is not retried here: it may have been applied.)
+            if (!(error instanceof UnavailableError)) throw error;
+            await backoff(attempt);
+            continue;
+          }
+          const row = read.first();
           const current = row ? toAccount(row) : emptyAccount(customerId, at);
           const next = applyPoints(current, points, at);
           const cql = versionedStatements(LOYALTY_ACCOUNTS);
@@ -532,9 +548,7 @@ export function createCassandraRepository(
               ])
             : await exec(cql.insert, [...accountColumns(next), customerId]);
           if (write.wasApplied()) return next;
-          await new Promise((resolve) =>
-            setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** Math.min(attempt, 5))),
-          );
+          await backoff(attempt);
         }
         throw new UnavailableError(
           'cassandra',
