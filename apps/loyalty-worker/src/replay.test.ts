@@ -5,7 +5,8 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
 /**
  * Histories recorded from the Temporal dev server by `npm run record:histories -- loyalty`
- * (purchases with duplicates and a coupon, a redemption, continue-as-new). Replaying them
+ * (purchases with duplicates and a coupon, a redemption, continue-as-new), and the same scenarios
+ * recorded before batching (`v1-per-purchase-*`, one ledger activity per purchase). Replaying them
  * against the current workflow code proves it still makes the same decisions.
  */
 const DIR = join(__dirname, '..', 'test', 'histories');
@@ -24,6 +25,11 @@ describe('replay of recorded loyalty histories', () => {
       'continue-as-new.run1',
       'purchases-coupon-duplicates',
       'redeem',
+      // Recorded before purchases were counted in batches: executions of that code still run.
+      'v1-per-purchase-continue-as-new',
+      'v1-per-purchase-continue-as-new.run1',
+      'v1-per-purchase-purchases-coupon-duplicates',
+      'v1-per-purchase-redeem',
     ]);
   });
 

@@ -43,6 +43,34 @@ describe('loyalty activities', () => {
     });
   });
 
+  it('recordProcessedPurchases answers a batch in order, old ids with their first points', async () => {
+    const { repo, activities } = setup();
+    await activities.recordProcessedPurchase(entry);
+    const result = await activities.recordProcessedPurchases({
+      customerId: 'cus-1',
+      processedAt: '2026-11-25T11:00:00.000Z',
+      entries: [
+        { purchaseId: 'order-2', total: { amountMinor: 100, currency: 'USD' }, points: 100 },
+        { purchaseId: 'order-1', total: { amountMinor: 1250, currency: 'USD' }, points: 7 },
+        { purchaseId: 'order-3', total: { amountMinor: 300, currency: 'JPY' }, points: 30_000 },
+      ],
+    });
+    expect(result).toEqual([
+      { created: true, points: 100 },
+      { created: false, points: 1250 },
+      { created: true, points: 30_000 },
+    ]);
+    const again = await activities.recordProcessedPurchases({
+      customerId: 'cus-1',
+      processedAt: '2026-11-25T12:00:00.000Z',
+      entries: [{ purchaseId: 'order-3', total: { amountMinor: 300, currency: 'JPY' }, points: 1 }],
+    });
+    expect(again).toEqual([{ created: false, points: 30_000 }]);
+    expect((await repo.purchases.get('order-3')).processedAt).toEqual(
+      new Date('2026-11-25T11:00:00.000Z'),
+    );
+  });
+
   it('issueCoupon stores the coupon and emails it once, however often it is retried', async () => {
     const { repo, activities } = setup();
     await activities.issueCoupon(coupon);

@@ -29,6 +29,18 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
         return { created, points: record.points };
       }),
 
+    recordProcessedPurchases: ({ customerId, processedAt, entries }) =>
+      guarded(async () => {
+        const at = new Date(processedAt);
+        // One compare-and-set per purchaseId, all in flight at once: each is its own partition.
+        const recorded = await Promise.all(
+          entries.map((entry) =>
+            deps.repository.purchases.record({ ...entry, customerId, processedAt: at }),
+          ),
+        );
+        return recorded.map(({ record, created }) => ({ created, points: record.points }));
+      }),
+
     issueCoupon: (coupon) =>
       guarded(async () => {
         await deps.repository.coupons.issue({

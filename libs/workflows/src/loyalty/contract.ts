@@ -135,6 +135,19 @@ export interface LoyaltyActivities {
     readonly points: number;
     readonly processedAt: string;
   }): Promise<{ readonly created: boolean; readonly points: number }>;
+  /**
+   * `recordProcessedPurchase` for a batch of one customer's purchases, answered in the order
+   * given: how a busy customer's queue is drained with one activity per batch, not per purchase.
+   */
+  recordProcessedPurchases(batch: {
+    readonly customerId: string;
+    readonly processedAt: string;
+    readonly entries: readonly {
+      readonly purchaseId: string;
+      readonly total: Money;
+      readonly points: number;
+    }[];
+  }): Promise<readonly { readonly created: boolean; readonly points: number }[]>;
   /** Stores the coupon (idempotent by its id) and emails it to the customer, once. */
   issueCoupon(coupon: {
     readonly id: string;

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -25,11 +26,16 @@ import {
   purchaseProblem,
 } from './contract';
 
-const { recordProcessedPurchase, issueCoupon, redeemCoupon, saveAccount } =
-  proxyActivities<LoyaltyActivities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
+const {
+  recordProcessedPurchase,
+  recordProcessedPurchases,
+  issueCoupon,
+  redeemCoupon,
+  saveAccount,
+} = proxyActivities<LoyaltyActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 
 const DEFAULT_EARN_RATE = 100;
 const DEFAULT_THRESHOLD = 10_000;
@@ -37,6 +43,13 @@ const DEFAULT_COUPON_VALUE: Money = { amountMinor: 500, currency: 'USD' };
 const DEFAULT_EVENTS_PER_RUN = 500;
 /** Results kept in workflow state for instant dedupe; older ids go through the ledger. */
 const WINDOW = 500;
+/** Queued purchases counted per loop turn, with one ledger activity for all of them. */
+const MAX_BATCH = 100;
+/**
+ * Histories recorded before batching counted one purchase per loop turn, each with its own
+ * `recordProcessedPurchase`; they take the old path on replay.
+ */
+const BATCHED_PURCHASES_PATCH = 'loyalty-batched-purchases';
 
 function initialState(): LoyaltyState {
   return {
@@ -179,8 +192,8 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     }
   };
 
-  /** Counts one purchase: ledger (dedupe), points, coupons at each threshold crossing. */
-  const process = async (purchase: Purchase) => {
+  /** The pre-batching path (see BATCHED_PURCHASES_PATCH): one purchase, one ledger activity. */
+  const processOne = async (purchase: Purchase) => {
     if (results.has(purchase.purchaseId)) {
       // A second delivery of a purchase already counted: its waiter already has the answer.
       waitingFor.delete(purchase.purchaseId);
@@ -240,6 +253,89 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     });
   };
 
+  /**
+   * Counts a batch of queued purchases in queue order: one ledger activity for the batch (the
+   * dedupe check beyond the window), then points, and a coupon at every threshold crossing. The
+   * Updates waiting on the batch are answered once its coupons are stored and emailed.
+   */
+  const processBatch = async (batch: readonly Purchase[]) => {
+    const fresh: Purchase[] = [];
+    for (const purchase of batch) {
+      if (results.has(purchase.purchaseId)) {
+        // A second delivery of a purchase already counted: its waiter already has the answer.
+        waitingFor.delete(purchase.purchaseId);
+      } else if (!fresh.some((p) => p.purchaseId === purchase.purchaseId)) {
+        fresh.push(purchase);
+      }
+    }
+    if (fresh.length === 0) return;
+    const at = new Date().toISOString();
+    const ledger = await recordProcessedPurchases({
+      customerId: input.customerId,
+      processedAt: at,
+      entries: fresh.map((p) => ({
+        purchaseId: p.purchaseId,
+        total: { amountMinor: p.total, currency: p.currency },
+        points: pointsFor(p),
+      })),
+    });
+    // A short answer is a bug: failing the workflow task holds the queue until it is fixed.
+    if (ledger.length !== fresh.length)
+      throw new Error(`ledger answered ${ledger.length} of ${fresh.length} purchases`);
+    let { balance, lifetimePoints } = s;
+    const coupons = [...s.coupons];
+    const answers: PurchaseResult[] = [];
+    const issuedNow: CouponView[] = [];
+    fresh.forEach((purchase, i) => {
+      const recorded = ledger[i] as { readonly created: boolean; readonly points: number };
+      if (!recorded.created) {
+        // Counted in an earlier run, beyond the window: the first result stands.
+        answers.push({
+          purchaseId: purchase.purchaseId,
+          points: recorded.points,
+          counted: false,
+          couponsIssued: [],
+          balance,
+        });
+        return;
+      }
+      balance += recorded.points;
+      lifetimePoints += recorded.points;
+      const issued: CouponView[] = [];
+      while (balance >= threshold) {
+        balance -= threshold;
+        const coupon: CouponView = {
+          id: `${input.customerId}:${coupons.length + 1}`,
+          value: couponValue,
+          status: 'issued',
+          issuedAt: at,
+          redeemedAt: null,
+        };
+        coupons.push(coupon);
+        issued.push(coupon);
+      }
+      issuedNow.push(...issued);
+      answers.push({
+        purchaseId: purchase.purchaseId,
+        points: recorded.points,
+        counted: true,
+        couponsIssued: issued.map((c) => c.id),
+        balance,
+      });
+    });
+    update({ balance, lifetimePoints, coupons });
+    for (const coupon of issuedNow) {
+      await issueCoupon({
+        id: coupon.id,
+        customerId: input.customerId,
+        email: input.customerEmail ?? null,
+        value: coupon.value,
+        issuedAt: coupon.issuedAt,
+      });
+    }
+    answers.forEach(remember);
+  };
+
   const dueToContinue = () => events >= eventsPerRun || workflowInfo().continueAsNewSuggested;
   // Continue as new once no Update waits on the loop and no redemption is in flight; purchases
   // that came by signal and are still queued are carried over in `pending`. (Waiting for an
@@ -254,9 +350,22 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
       await continueAsNew<typeof loyaltyProgram>({ ...input, state: { ...s, pending: queue } });
     }
     // Once due, answer only what Updates wait for; signalled purchases wait for the next run.
+    if (queue.length > 0 && patched(BATCHED_PURCHASES_PATCH)) {
+      const batch = (
+        dueToContinue() ? queue.filter((p) => waitingFor.has(p.purchaseId)) : queue
+      ).slice(0, MAX_BATCH);
+      if (batch.length > 0) {
+        await processBatch(batch);
+        // Purchases queued during the await stay queued, in order.
+        const done = new Set(batch);
+        queue.splice(0, queue.length, ...queue.filter((p) => !done.has(p)));
+        events += batch.length;
+        continue;
+      }
+    }
     const index = dueToContinue() ? queue.findIndex((p) => waitingFor.has(p.purchaseId)) : 0;
     if (queue.length > 0 && index >= 0) {
-      await process(queue[index] as Purchase);
+      await processOne(queue[index] as Purchase);
       queue.splice(index, 1);
       events++;
       continue;
