@@ -161,6 +161,31 @@ describe('loyaltyProgram workflow (time-skipping)', () => {
     });
   });
 
+  it('counts a burst of concurrent purchases exactly, coupons at each crossing within a batch', async () => {
+    const input = program();
+    const handle = await start(input);
+    // 25 purchases of 10.00 (1,000 points each) at once, every fifth sent twice, one more by signal.
+    const ids = Array.from({ length: 25 }, (_, i) => `burst-${i}`);
+    const sends = [...ids, ...ids.filter((_, i) => i % 5 === 0)].map((id) =>
+      handle.executeUpdate(recordPurchaseUpdate, { args: [purchase(id, 1_000)] }),
+    );
+    await handle.signal(notifyPurchaseSignal, purchase('burst-signal', 1_000));
+    const results = await Promise.all(sends);
+    expect(results.filter((r) => r.counted)).toHaveLength(25);
+    const announced = results.flatMap((r) => r.couponsIssued);
+    expect(new Set(announced).size).toBe(announced.length);
+    await expect(handle.query(getPointsQuery)).resolves.toMatchObject({
+      balance: 6_000,
+      lifetimePoints: 26_000,
+      couponsIssued: 2,
+    });
+    expect((await repo.coupons.listByCustomer(input.customerId)).items.map((c) => c.id)).toEqual([
+      `${input.customerId}:1`,
+      `${input.customerId}:2`,
+    ]);
+    expect((await repo.outbox.listByCustomer(input.customerId)).items).toHaveLength(2);
+  });
+
   it('of two concurrent redemptions of one coupon, exactly one succeeds', async () => {
     const input = program();
     const handle = await start(input);
