@@ -129,6 +129,12 @@ export interface ResumeResult {
   readonly nextChargeAt: string | null;
 }
 
+/**
+ * The failure type of an Update the subscription refuses because of its state (already canceled,
+ * not paused, being canceled); any other refusal is about the request itself.
+ */
+export const SUBSCRIPTION_STATE_CONFLICT = 'SubscriptionStateConflict';
+
 /** Cancel now — the original design's signal; it cannot be rejected, so it never fails. */
 export const cancelSignal = defineSignal<[]>('cancel');
 /** Cancel with a mode; rejected (with a reason) when there is nothing to cancel. */
@@ -139,6 +145,17 @@ export const changePriceUpdate = defineUpdate<ChangePriceResult, [ChangePriceReq
 export const pauseUpdate = defineUpdate<SubscriptionState, []>('pause');
 export const resumeUpdate = defineUpdate<ResumeResult, []>('resume');
 export const statusQuery = defineQuery<SubscriptionState>('status');
+
+/** What the subscription was started with, and its state: everything a client may show. */
+export interface SubscriptionDetails {
+  readonly subscriptionId: string;
+  readonly customerId: string;
+  readonly interval: SubscriptionInput['interval'];
+  readonly timeZone: string;
+  readonly maxPeriods: number | null;
+  readonly state: SubscriptionState;
+}
+export const detailsQuery = defineQuery<SubscriptionDetails>('details');
 
 /** How the subscription ended. */
 export interface SubscriptionResult {

@@ -17,6 +17,8 @@ import {
   pauseUpdate,
   resumeUpdate,
   statusQuery,
+  detailsQuery,
+  SUBSCRIPTION_STATE_CONFLICT,
   type BillingActivities,
   type BillingEmail,
   type BillingEmailTemplate,
@@ -38,6 +40,13 @@ const { chargePayment } = proxyActivities<BillingActivities>({
   scheduleToCloseTimeout: '12 hours',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
+
+/**
+ * An Update refused because of the subscription's state, not its input (already canceled, not
+ * paused…): typed so that callers can tell a conflict from a bad request.
+ */
+const stateConflict = (message: string) =>
+  ApplicationFailure.create({ message, type: SUBSCRIPTION_STATE_CONFLICT, nonRetryable: true });
 
 const { recordCharge, saveSubscription, sendEmail, earnLoyaltyPoints } =
   proxyActivities<BillingActivities>({
@@ -169,9 +178,11 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
         ) {
           throw new Error('reason must be a string of at most 200 characters');
         }
-        if (ended()) throw new Error(`the subscription is already ${s.status}`);
+        if (ended()) throw stateConflict(`the subscription is already ${s.status}`);
         if (s.cancel && request.mode === 'at_period_end') {
-          throw new Error(`the subscription is already set to cancel at ${s.cancel.effectiveAt}`);
+          throw stateConflict(
+            `the subscription is already set to cancel at ${s.cancel.effectiveAt}`,
+          );
         }
       },
     },
@@ -194,7 +205,7 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
           throw new Error(`price.currency must stay ${s.price.currency}`);
         }
         if (ended() || s.cancel)
-          throw new Error(`the subscription is ${s.cancel ? 'being canceled' : s.status}`);
+          throw stateConflict(`the subscription is ${s.cancel ? 'being canceled' : s.status}`);
       },
     },
   );
@@ -208,8 +219,8 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
     {
       validator: () => {
         if (s.status !== 'active')
-          throw new Error(`only an active subscription can be paused (it is ${s.status})`);
-        if (s.cancel) throw new Error('the subscription is set to cancel');
+          throw stateConflict(`only an active subscription can be paused (it is ${s.status})`);
+        if (s.cancel) throw stateConflict('the subscription is set to cancel');
       },
     },
   );
@@ -233,12 +244,20 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
     {
       validator: () => {
         if (s.status !== 'paused')
-          throw new Error(`only a paused subscription can be resumed (it is ${s.status})`);
+          throw stateConflict(`only a paused subscription can be resumed (it is ${s.status})`);
       },
     },
   );
 
   setHandler(statusQuery, () => s);
+  setHandler(detailsQuery, () => ({
+    subscriptionId: input.subscriptionId,
+    customerId: input.customerId,
+    interval: input.interval,
+    timeZone: input.timeZone,
+    maxPeriods: input.maxPeriods ?? null,
+    state: s,
+  }));
 
   // ---- side effects, in one place ----
 

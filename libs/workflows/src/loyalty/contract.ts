@@ -111,6 +111,10 @@ export interface LoyaltyState {
   readonly version: number;
 }
 
+/** Failure types of a refused `redeemCoupon`; any other refusal is about the request itself. */
+export const COUPON_NOT_FOUND = 'CouponNotFound';
+export const COUPON_ALREADY_REDEEMED = 'CouponAlreadyRedeemed';
+
 /** The original design's signal: records a purchase; bad input is counted as rejected. */
 export const notifyPurchaseSignal = defineSignal<[Purchase]>('notify-purchase');
 /** Records a purchase and answers with its result; bad input is rejected by the validator. */

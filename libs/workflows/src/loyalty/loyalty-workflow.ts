@@ -21,6 +21,8 @@ import {
   type LoyaltyState,
   type Purchase,
   type PurchaseResult,
+  COUPON_ALREADY_REDEEMED,
+  COUPON_NOT_FOUND,
   LOYALTY_KEY_PATTERN,
   exponentOf,
   purchaseProblem,
@@ -36,6 +38,9 @@ const {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
+
+const refused = (type: string, message: string) =>
+  ApplicationFailure.create({ message, type, nonRetryable: true });
 
 const DEFAULT_EARN_RATE = 100;
 const DEFAULT_THRESHOLD = 10_000;
@@ -129,11 +134,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
       const coupon = s.coupons.find((c) => c.id === couponId);
       // Checked again here: of two concurrent redeems, the second starts after the first took it.
       if (!coupon || coupon.status !== 'issued' || redeeming.has(couponId)) {
-        throw ApplicationFailure.create({
-          message: `coupon ${couponId} is already redeemed`,
-          type: 'CouponAlreadyRedeemed',
-          nonRetryable: true,
-        });
+        throw refused(COUPON_ALREADY_REDEEMED, `coupon ${couponId} is already redeemed`);
       }
       redeeming.add(couponId);
       try {
@@ -144,11 +145,16 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
         return redeemed;
       } catch (error) {
         if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
-          throw ApplicationFailure.create({
-            message: error.cause.message,
-            type: error.cause.type ?? 'RedeemFailed',
-            nonRetryable: true,
-          });
+          // The repository's own guard refused it: the same answers as the validator's.
+          const type = error.cause.type;
+          throw refused(
+            type === 'ConflictError'
+              ? COUPON_ALREADY_REDEEMED
+              : type === 'NotFoundError'
+                ? COUPON_NOT_FOUND
+                : (type ?? 'RedeemFailed'),
+            error.cause.message,
+          );
         }
         throw error;
       } finally {
@@ -161,9 +167,10 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
         if (typeof couponId !== 'string' || !LOYALTY_KEY_PATTERN.test(couponId))
           throw new Error('couponId must be a coupon id');
         const coupon = s.coupons.find((c) => c.id === couponId);
-        if (!coupon) throw new Error(`customer ${input.customerId} has no coupon ${couponId}`);
+        if (!coupon)
+          throw refused(COUPON_NOT_FOUND, `customer ${input.customerId} has no coupon ${couponId}`);
         if (coupon.status === 'redeemed' || redeeming.has(couponId))
-          throw new Error(`coupon ${couponId} is already redeemed`);
+          throw refused(COUPON_ALREADY_REDEEMED, `coupon ${couponId} is already redeemed`);
       },
     },
   );
