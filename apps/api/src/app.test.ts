@@ -1,20 +1,37 @@
 import { createInMemoryRepository, type InMemoryRepository } from '@invincible/astra-repo/testing';
+import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import request from 'supertest';
-import { createApp } from './app';
+import { createApp, type AppDeps } from './app';
+
+const KEY = 'unit-test-secret-0123456789';
+// Nothing listens on port 1: every Temporal call fails as "unavailable".
+const unreachableTemporal = new Client({
+  connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }),
+});
+
+function testApp(store: InMemoryRepository, overrides: Partial<AppDeps> = {}) {
+  return createApp({
+    logger: pino({ level: 'silent' }),
+    temporal: unreachableTemporal,
+    repository: store,
+    apiKeys: [{ name: 'unit', secret: KEY }],
+    readiness: { database: () => store.ping() },
+    readinessTimeoutMs: 200,
+    ...overrides,
+  });
+}
 
 describe('createApp: health and errors', () => {
   let store: InMemoryRepository;
   let temporalUp: boolean;
   const app = () =>
-    createApp({
-      logger: pino({ level: 'silent' }),
+    testApp(store, {
       readiness: {
         temporal: () =>
           temporalUp ? Promise.resolve() : Promise.reject(new Error('connection refused')),
         database: () => store.ping(),
       },
-      readinessTimeoutMs: 200,
     });
 
   beforeEach(() => {
@@ -49,8 +66,7 @@ describe('createApp: health and errors', () => {
   });
 
   it('treats a hanging dependency as down instead of hanging the probe', async () => {
-    const hanging = createApp({
-      logger: pino({ level: 'silent' }),
+    const hanging = testApp(store, {
       readiness: {
         temporal: () => new Promise(() => undefined),
         database: () => Promise.resolve(),
@@ -62,7 +78,10 @@ describe('createApp: health and errors', () => {
   });
 
   it('answers unknown routes with a 404 problem', async () => {
-    const res = await request(app()).get('/v1/nothing-here').expect(404);
+    const res = await request(app())
+      .get('/v1/nothing-here')
+      .set('Authorization', `Bearer ${KEY}`)
+      .expect(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 404, title: 'Not Found' });
   });
@@ -70,6 +89,7 @@ describe('createApp: health and errors', () => {
   it('answers malformed JSON and oversized bodies with 4xx problems that leak nothing', async () => {
     const bad = await request(app())
       .post('/v1/anything')
+      .set('Authorization', `Bearer ${KEY}`)
       .set('content-type', 'application/json')
       .send('{"a":')
       .expect(400);
@@ -81,6 +101,7 @@ describe('createApp: health and errors', () => {
     });
     const huge = await request(app())
       .post('/v1/anything')
+      .set('Authorization', `Bearer ${KEY}`)
       .set('content-type', 'application/json')
       .send(JSON.stringify({ blob: 'x'.repeat(70_000) }))
       .expect(413);
@@ -102,5 +123,47 @@ describe('createApp: health and errors', () => {
     const res = await request(app()).get('/healthz');
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('answers 503 with Retry-After when Temporal is unreachable, and writes nothing', async () => {
+    await store.customers.create({
+      id: 'cus-1',
+      email: 'ada@example.com',
+      name: 'Ada',
+      createdAt: new Date(),
+    });
+    const res = await request(app())
+      .post('/v1/customers/cus-1/purchases')
+      .set('Authorization', `Bearer ${KEY}`)
+      .send({ purchaseId: 'order-1', total: 100, currency: 'USD' });
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toMatchObject({
+      title: 'Service Unavailable',
+      detail: 'Temporal is unavailable',
+    });
+    await expect(store.purchases.get('order-1')).rejects.toThrow(/not/);
+  });
+
+  it('answers 503 with Retry-After when the database is unavailable', async () => {
+    store.setAvailable(false);
+    const res = await request(app())
+      .get('/v1/customers/cus-1')
+      .set('Authorization', `Bearer ${KEY}`);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toMatchObject({ detail: 'The database is unavailable' });
+  });
+
+  it('rate-limits per API key with a 429 problem and Retry-After', async () => {
+    const limited = testApp(store, { rateLimitPerMinute: 2 });
+    const get = () =>
+      request(limited).get('/v1/customers/nobody').set('Authorization', `Bearer ${KEY}`);
+    expect((await get()).status).toBe(404);
+    expect((await get()).status).toBe(404);
+    const third = await get();
+    expect(third.status).toBe(429);
+    expect(third.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
   });
 });

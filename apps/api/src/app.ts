@@ -1,23 +1,63 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import type { Repository } from '@invincible/astra-repo';
+import type { Client } from '@temporalio/client';
+import express, { Router, type Express } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import { customersRoutes } from './customers/customers-routes';
 import { healthRouter } from './health/health-router';
 import type { ReadinessCheck } from './health/readiness';
-import { errorHandler, notFoundHandler } from './http/problem';
+import { apiKeyAuth, type ApiKey } from './http/auth';
+import { createMetrics, httpMetrics, workflowTracker, type ApiMetrics } from './http/metrics';
+import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
+import { rejectOperatorKeys } from './http/reject-operator-keys';
+import { mountRoutes, type RouteSpec } from './http/route';
+import { loyaltyRoutes } from './loyalty/loyalty-routes';
+import { openApiDocument } from './openapi/openapi-document';
+import { subscriptionsRoutes } from './subscriptions/subscriptions-routes';
 
 export interface AppDeps {
   readonly logger: Logger;
+  readonly temporal: Client;
+  readonly repository: Repository;
+  /** Who may call `/v1` and `/metrics`. */
+  readonly apiKeys: readonly ApiKey[];
   /** Named dependency checks for `/readyz`, e.g. `{ temporal, database }`. */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   readonly readinessTimeoutMs?: number;
+  /** Requests per minute per API key (default 600). */
+  readonly rateLimitPerMinute?: number;
+  /** How long a read waits for a workflow's answer before falling back (default 5 s). */
+  readonly queryTimeoutMs?: number;
+  readonly bodyLimit?: string;
+  readonly metrics?: ApiMetrics;
+  readonly now?: () => Date;
+  readonly version?: string;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** Every operation under `/v1`, for the router and the OpenAPI document alike. */
+export function apiRoutes(deps: AppDeps, metrics: ApiMetrics): RouteSpec[] {
+  const shared = {
+    temporal: deps.temporal,
+    repository: deps.repository,
+    track: workflowTracker(metrics),
+    now: deps.now ?? (() => new Date()),
+    queryTimeoutMs: deps.queryTimeoutMs ?? 5_000,
+  };
+  return [...customersRoutes(shared), ...subscriptionsRoutes(shared), ...loyaltyRoutes(shared)];
+}
+
 /** Builds the Express app; it neither listens nor reads the environment (see main.ts). */
 export function createApp(deps: AppDeps): Express {
+  const metrics = deps.metrics ?? createMetrics();
+  const routes = apiRoutes(deps, metrics);
+  const document = openApiDocument(routes, deps.version ?? '1.0.0');
+
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -33,11 +73,54 @@ export function createApp(deps: AppDeps): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
+      customProps: (_req, res) => {
+        const workflowId: unknown = res.locals?.['workflowId'];
+        return typeof workflowId === 'string' ? { workflowId } : {};
+      },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     }),
   );
-  app.use(express.json({ limit: '64kb', strict: true }));
+  app.use(httpMetrics(metrics));
   app.use(healthRouter(deps.readiness, deps.readinessTimeoutMs ?? 2_000));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use(
+    '/docs',
+    swaggerUi.serve,
+    swaggerUi.setup(document, { customSiteTitle: 'Invincible API' }),
+  );
+
+  // Everything below needs an API key: authenticate before reading a body or counting a request.
+  const authenticated = Router();
+  authenticated.use(apiKeyAuth(deps.apiKeys));
+  authenticated.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: deps.rateLimitPerMinute ?? 600,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      keyGenerator: (_req, res) => String(res.locals['principal']),
+      handler: (_req, res) => {
+        sendProblem(res, {
+          title: 'Too Many Requests',
+          status: 429,
+          detail: 'Too many requests for this API key; retry after the time in Retry-After',
+        });
+      },
+    }),
+  );
+  authenticated.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true }));
+  authenticated.use(rejectOperatorKeys);
+  authenticated.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  mountRoutes(authenticated, routes);
+  app.use((req, res, next) => {
+    if (req.path === '/metrics' || req.path === '/v1' || req.path.startsWith('/v1/'))
+      authenticated(req, res, next);
+    else next();
+  });
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -14,7 +14,25 @@ describe('loadConfig (api)', () => {
         replicationFactor: 1,
       },
       migrateOnStart: true,
+      apiKeys: [],
+      rateLimitPerMinute: 600,
+      queryTimeoutMs: 5_000,
     });
+  });
+
+  it('parses API keys and refuses production without any', () => {
+    expect(loadConfig({ API_KEYS: 'shop:0123456789abcdef, ops:fedcba9876543210' }).apiKeys).toEqual(
+      [
+        { name: 'shop', secret: '0123456789abcdef' },
+        { name: 'ops', secret: 'fedcba9876543210' },
+      ],
+    );
+    expect(() => loadConfig({ API_KEYS: 'shop:short' })).toThrow(
+      /API_KEYS: each entry is name:secret/,
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /API_KEYS: required in production/,
+    );
   });
 
   it('switches to Astra DB when its endpoint and token are set', () => {

@@ -1,14 +1,41 @@
 import { repositoryConfigFromEnv, type RepositoryConfig } from '@invincible/astra-repo';
 import { z } from 'zod';
+import type { ApiKey } from './http/auth';
+
+/** `name:secret` pairs, comma-separated; secrets of at least 16 characters. */
+const apiKeys = z
+  .string()
+  .trim()
+  .transform((value, ctx): ApiKey[] => {
+    if (value === '') return [];
+    const keys: ApiKey[] = [];
+    for (const entry of value.split(',')) {
+      const match = /^([A-Za-z0-9_.-]{1,64}):([\x21-\x7e]{16,512})$/.exec(entry.trim());
+      if (!match?.[1] || !match[2]) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'each entry is name:secret (name: letters, digits, "_", "." or "-"; secret: 16 to 512 visible characters)',
+        });
+        return z.NEVER;
+      }
+      keys.push({ name: match[1], secret: match[2] });
+    }
+    return keys;
+  });
 
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().default('development'),
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
+  API_KEYS: apiKeys.default([]),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
 });
 
 export interface ApiConfig {
@@ -22,6 +49,10 @@ export interface ApiConfig {
   readonly repository: RepositoryConfig;
   /** Create or upgrade the schema at start-up (REPOSITORY_MIGRATE=false leaves it to a deploy step). */
   readonly migrateOnStart: boolean;
+  /** Empty only outside production: main.ts then makes a development key and prints it. */
+  readonly apiKeys: readonly ApiKey[];
+  readonly rateLimitPerMinute: number;
+  readonly queryTimeoutMs: number;
 }
 
 /** Parses the API's environment once; throws listing every invalid variable. */
@@ -32,7 +63,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
     ...(repository.ok ? [] : repository.issues),
   ];
-  if (!parsed.success || !repository.ok) {
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.API_KEYS.length === 0)
+    issues.push('API_KEYS: required in production (name:secret pairs, comma-separated)');
+  if (!parsed.success || !repository.ok || issues.length > 0) {
     throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
   const e = parsed.data;
@@ -42,5 +75,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
     repository: repository.config,
     migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
+    apiKeys: e.API_KEYS,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    queryTimeoutMs: e.QUERY_TIMEOUT_MS,
   };
 }

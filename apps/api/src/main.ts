@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from './app';
 import { loadConfig } from './config';
@@ -12,6 +13,18 @@ async function main(): Promise<void> {
 
   // Lazy: the API starts (and reports not-ready) even while Temporal is still coming up.
   const connection = Connection.lazy({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const apiKeys =
+    config.apiKeys.length > 0
+      ? config.apiKeys
+      : [{ name: 'dev', secret: `dev_${randomBytes(24).toString('hex')}` }];
+  if (config.apiKeys.length === 0) {
+    // Outside production only (config refuses it there): a key for this run, printed once.
+    logger.warn(
+      { apiKey: apiKeys[0]?.secret },
+      'API_KEYS not set: generated a development API key',
+    );
+  }
   const repository = createRepository(config.repository);
   // The schema is migrated in the background, retried until the database answers: the API
   // listens at once and reports `database` not ready until then, instead of crash-looping.
@@ -29,6 +42,11 @@ async function main(): Promise<void> {
 
   const app = createApp({
     logger,
+    temporal,
+    repository,
+    apiKeys,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    queryTimeoutMs: config.queryTimeoutMs,
     readiness: {
       temporal: async () => {
         await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { toHttpError } from './to-problem';
 
 /** An RFC 9457 problem document. */
 export interface Problem {
@@ -27,40 +28,27 @@ export const notFoundHandler: RequestHandler = (req, res) => {
 };
 
 /**
- * The one error handler: body-parser errors keep their 4xx status, everything else is a 500
- * whose details go to the log only — never a stack trace or internal message in a response.
+ * The one error handler: typed errors (ours, the repository's, Temporal's, body-parser's) map
+ * onto their problem; everything else is a 500 whose details go to the log only — never a stack
+ * trace or internal message in a response.
  */
 export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next) => {
   if (res.headersSent) {
     next(error);
     return;
   }
-  const status = httpStatusOf(error);
-  if (status !== undefined && status >= 400 && status < 500) {
-    sendProblem(res, { title: 'Bad Request', status, detail: clientMessage(error) });
+  const known = toHttpError(error);
+  if (known) {
+    if (known.status >= 500) req.log.warn({ err: error }, known.detail);
+    for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
+    sendProblem(res, {
+      title: known.title,
+      status: known.status,
+      detail: known.detail,
+      ...known.extensions,
+    });
     return;
   }
   req.log.error({ err: error }, 'unhandled error');
   sendProblem(res, { title: 'Internal Server Error', status: 500 });
 };
-
-function httpStatusOf(error: unknown): number | undefined {
-  if (
-    typeof error === 'object' &&
-    error !== null &&
-    'status' in error &&
-    typeof error.status === 'number'
-  ) {
-    return error.status;
-  }
-  return undefined;
-}
-
-/** body-parser's messages are written for clients (`request entity too large`, JSON syntax). */
-function clientMessage(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'type' in error) {
-    if (error.type === 'entity.too.large') return 'The request body is too large';
-    if (error.type === 'entity.parse.failed') return 'The request body is not valid JSON';
-  }
-  return 'The request could not be processed';
-}

@@ -1,0 +1,506 @@
+import {
+  createBillingActivities,
+  createLoyaltyActivities,
+  createLoyaltyNotifier,
+  createOutboxMailer,
+  createSandboxGateway,
+} from '@invincible/activities';
+import { createRepository, type MigratableRepository } from '@invincible/astra-repo';
+import {
+  BILLING_TASK_QUEUE,
+  LOYALTY_TASK_QUEUE,
+  loyaltyWorkflowId,
+  notifyPurchaseSignal,
+  subscriptionWorkflowId,
+  WORKFLOW_SOURCES,
+} from '@invincible/workflows';
+import { createTimeSkippingEnv, requireTestEnv } from '@invincible/workflows/testing';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { Express } from 'express';
+import pino from 'pino';
+import request from 'supertest';
+import { createApp } from './app';
+import { idFromIdempotencyKey } from './http/idempotency';
+import { OpenApiConformance } from './testing/openapi-conformance';
+
+/**
+ * The API in process (supertest, no port) on Temporal's time-skipping test server, with the real
+ * billing and loyalty workers' workflows and activities over a real Cassandra keyspace. Every
+ * response is checked against the API's own OpenAPI document.
+ */
+describe('API over real workflows (time-skipping)', () => {
+  jest.setTimeout(120_000);
+  const run = Date.now().toString(36);
+  const KEY = 'test-secret-0123456789abcdef';
+  const OTHER_KEY = 'other-secret-0123456789abcdef';
+  let env: TestWorkflowEnvironment;
+  let repository: MigratableRepository;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+  let app: Express;
+  let spec: OpenApiConformance;
+
+  beforeAll(async () => {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    env = await createTimeSkippingEnv();
+    repository = createRepository({
+      backend: 'cassandra',
+      contactPoints: requireTestEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS').split(','),
+      localDataCenter: 'datacenter1',
+      keyspace: `api_${run}`,
+      replicationFactor: 1,
+    });
+    await repository.migrate();
+    const mailer = createOutboxMailer({ outbox: repository.outbox });
+    workers = [
+      await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: BILLING_TASK_QUEUE,
+        workflowsPath: require.resolve(WORKFLOW_SOURCES.billing),
+        activities: createBillingActivities({
+          repository,
+          payments: createSandboxGateway({ payments: repository.payments }),
+          mailer,
+          loyalty: createLoyaltyNotifier(env.client.workflow),
+        }),
+      }),
+      await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: LOYALTY_TASK_QUEUE,
+        workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty),
+        activities: createLoyaltyActivities({ repository, mailer }),
+      }),
+    ];
+    running = Promise.all(workers.map((w) => w.run()));
+    app = createApp({
+      logger: pino({ level: 'silent' }),
+      temporal: env.client,
+      repository,
+      apiKeys: [
+        { name: 'test', secret: KEY },
+        { name: 'other', secret: OTHER_KEY },
+      ],
+      readiness: { database: () => repository.ping() },
+      queryTimeoutMs: 10_000,
+    });
+    const document = (await request(app).get('/openapi.json').expect(200)).body as object;
+    spec = new OpenApiConformance(document);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const w of workers ?? []) w.shutdown();
+    await running;
+    await repository?.close();
+    await env?.teardown();
+  });
+
+  /** A request with the API key; its response is checked against the OpenAPI document. */
+  async function call(
+    method: 'get' | 'post',
+    url: string,
+    options: { body?: unknown; headers?: Record<string, string>; key?: string | null } = {},
+  ) {
+    let req = request(app)[method](url);
+    const key = options.key === undefined ? KEY : options.key;
+    if (key !== null) req = req.set('Authorization', `Bearer ${key}`);
+    for (const [name, value] of Object.entries(options.headers ?? {})) req = req.set(name, value);
+    const res = options.body === undefined ? await req : await req.send(options.body as object);
+    spec.check(method, url, res);
+    return res;
+  }
+
+  const expectProblem = (res: request.Response, status: number) => {
+    expect({ status: res.status, type: res.headers['content-type'] }).toEqual({
+      status,
+      type: expect.stringMatching(/^application\/problem\+json/) as unknown,
+    });
+    expect(res.body).toMatchObject({ status, title: expect.any(String) as unknown });
+    expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+|Error:/);
+  };
+
+  let seq = 0;
+  async function customer(email = 'ada@example.com'): Promise<string> {
+    const id = `cus-${run}-${++seq}`;
+    const res = await call('post', '/v1/customers', { body: { id, email, name: 'Ada Lovelace' } });
+    expect(res.status).toBe(201);
+    return id;
+  }
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+    for (let i = 0; i < 200; i++) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  describe('the contract', () => {
+    it('serves a valid OpenAPI 3.1 document and a docs page', async () => {
+      const document = (await request(app).get('/openapi.json').expect(200)).body as {
+        openapi: string;
+        paths: Record<string, unknown>;
+      };
+      expect(document.openapi).toBe('3.1.0');
+      await expect(OpenApiConformance.validateDocument(document)).resolves.toEqual([]);
+      expect(Object.keys(document.paths)).toEqual(
+        expect.arrayContaining([
+          '/v1/customers',
+          '/v1/subscriptions',
+          '/v1/subscriptions/{subscriptionId}/cancel',
+          '/v1/customers/{customerId}/purchases',
+          '/v1/customers/{customerId}/coupons/{couponId}/redeem',
+        ]),
+      );
+      const docs = await request(app).get('/docs/').expect(200);
+      expect(docs.text).toContain('swagger-ui');
+    });
+  });
+
+  describe('authentication', () => {
+    it('needs an API key on /v1 and /metrics, and not on health or docs', async () => {
+      const none = await call('get', '/v1/customers/anyone', { key: null });
+      expectProblem(none, 401);
+      expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
+      expectProblem(
+        await call('get', '/v1/customers/anyone', { key: 'not-a-key-at-all-0000' }),
+        401,
+      );
+      expectProblem(await call('get', '/metrics', { key: null }), 401);
+      await request(app).get('/healthz').expect(200);
+      await request(app).get('/openapi.json').expect(200);
+    });
+
+    it('exposes Prometheus metrics: request latency by route and workflow operations', async () => {
+      await call('get', '/v1/customers/nobody-here');
+      const res = await call('get', '/metrics');
+      expect(res.status).toBe(200);
+      expect(res.text).toMatch(
+        /http_request_duration_seconds_bucket\{[^}]*route="\/v1\/customers\/:customerId"[^}]*status="404"/,
+      );
+      expect(res.text).toContain('invincible_workflow_operations_total');
+    });
+  });
+
+  describe('customers', () => {
+    it('creates idempotently: 201, then 200 with the same body, 409 with another', async () => {
+      const id = `cus-${run}-idem`;
+      const body = { id, email: 'grace@example.com', name: 'Grace Hopper' };
+      const first = await call('post', '/v1/customers', { body });
+      expect(first.status).toBe(201);
+      expect(first.headers['location']).toBe(`/v1/customers/${id}`);
+      expect((await call('post', '/v1/customers', { body })).status).toBe(200);
+      expectProblem(
+        await call('post', '/v1/customers', { body: { ...body, name: 'Someone Else' } }),
+        409,
+      );
+      const got = await call('get', `/v1/customers/${id}`);
+      expect(got.body).toMatchObject({ id, email: 'grace@example.com', name: 'Grace Hopper' });
+      expectProblem(await call('get', `/v1/customers/cus-${run}-missing`), 404);
+    });
+
+    it('derives the id from the Idempotency-Key when none is given', async () => {
+      const body = { email: 'alan@example.com', name: 'Alan Turing' };
+      const headers = { 'Idempotency-Key': `k-${run}-customer` };
+      const a = await call('post', '/v1/customers', { body, headers });
+      const b = await call('post', '/v1/customers', { body, headers });
+      expect([a.status, b.status]).toEqual([201, 200]);
+      expect(b.body).toEqual(a.body);
+    });
+  });
+
+  const create = (key: string, body: object, apiKey?: string) =>
+    call('post', '/v1/subscriptions', {
+      body,
+      headers: { 'Idempotency-Key': key },
+      ...(apiKey ? { key: apiKey } : {}),
+    });
+
+  describe('subscriptions', () => {
+    it('bills, changes price from the next period, pauses, resumes and cancels — all over HTTP', async () => {
+      const customerId = await customer();
+      const body = {
+        customerId,
+        paymentMethod: 'pm_card_visa',
+        price: { amountMinor: 1_999, currency: 'USD' },
+        interval: { unit: 'month', count: 1 },
+      };
+      const key = `k-${run}-life`;
+      const created = await create(key, body);
+      expect(created.status).toBe(201);
+      const id = (created.body as { id: string }).id;
+      expect(id).toMatch(/^sub_[0-9a-f]{32}$/);
+
+      // Same key, same body: the same subscription. Same key, another body: 409.
+      const again = await create(key, body);
+      expect(again.status).toBe(200);
+      expect((again.body as { id: string }).id).toBe(id);
+      expectProblem(
+        await create(key, { ...body, price: { amountMinor: 999, currency: 'USD' } }),
+        409,
+      );
+      // Another API key's identical Idempotency-Key names another subscription.
+      const other = await create(key, body, OTHER_KEY);
+      expect(other.status).toBe(201);
+      expect((other.body as { id: string }).id).not.toBe(id);
+
+      const charges = async () =>
+        (await call('get', `/v1/subscriptions/${id}/charges`)).body as {
+          items: { period: number; amount: { amountMinor: number }; outcome: string }[];
+        };
+      await until('the first charge', async () =>
+        (await charges()).items.length >= 1 ? true : undefined,
+      );
+      const live = await call('get', `/v1/subscriptions/${id}`);
+      expect(live.body).toMatchObject({
+        id,
+        customerId,
+        status: 'active',
+        periodsBilled: 1,
+        source: 'workflow',
+      });
+
+      const price = await call('post', `/v1/subscriptions/${id}/price`, {
+        body: { price: { amountMinor: 2_499, currency: 'USD' } },
+      });
+      expect(price.body).toEqual({ subscriptionId: id, fromPeriod: 2 });
+      expectProblem(
+        await call('post', `/v1/subscriptions/${id}/price`, {
+          body: { price: { amountMinor: 2_499, currency: 'EUR' } },
+        }),
+        422,
+      );
+      await env.sleep('32 days');
+      const ledger = await until('the second charge', async () => {
+        const page = await charges();
+        return page.items.length >= 2 ? page.items : undefined;
+      });
+      expect(ledger.map((c) => [c.period, c.amount.amountMinor, c.outcome])).toEqual([
+        [1, 1_999, 'succeeded'],
+        [2, 2_499, 'succeeded'],
+      ]);
+
+      const paused = await call('post', `/v1/subscriptions/${id}/pause`);
+      expect(paused.body).toMatchObject({ status: 'paused' });
+      expectProblem(await call('post', `/v1/subscriptions/${id}/pause`), 409);
+      const resumed = await call('post', `/v1/subscriptions/${id}/resume`);
+      expect(resumed.body).toMatchObject({ status: 'active' });
+
+      const canceled = await call('post', `/v1/subscriptions/${id}/cancel`, {
+        body: { mode: 'now', reason: 'customer_request' },
+      });
+      expect(canceled.status).toBe(200);
+      expectProblem(
+        await call('post', `/v1/subscriptions/${id}/cancel`, { body: { mode: 'now' } }),
+        409,
+      );
+      const ended = await until('the projection of the canceled subscription', async () => {
+        const res = await call('get', `/v1/subscriptions/${id}`);
+        const view = res.body as { status: string; source: string };
+        return view.status === 'canceled' && view.source === 'projection' ? view : undefined;
+      });
+      expect(ended).toMatchObject({ cancel: { reason: 'customer_request' } });
+      const emails = await until('the cancellation email', async () => {
+        const page = (await call('get', `/v1/customers/${customerId}/emails`)).body as {
+          items: { id: string; template: string }[];
+        };
+        return page.items.some((e) => e.template === 'canceled') ? page.items : undefined;
+      });
+      const mine = emails.filter((e) => e.id.startsWith(`${id}:`)).map((e) => e.template);
+      expect(mine.sort()).toEqual(['canceled', 'receipt', 'receipt']);
+
+      const listed = await until('the subscription in the customer listing', async () => {
+        const page = (await call('get', `/v1/customers/${customerId}/subscriptions?limit=10`))
+          .body as { items: { id: string }[] };
+        return page.items.some((s) => s.id === id) ? page.items : undefined;
+      });
+      expect(listed.map((s) => s.id)).toContain(id);
+    });
+
+    it('requires an Idempotency-Key and an existing customer', async () => {
+      const customerId = await customer();
+      const body = {
+        customerId,
+        paymentMethod: 'pm_card_visa',
+        price: { amountMinor: 500, currency: 'USD' },
+        interval: { unit: 'month', count: 1 },
+      };
+      const missing = await call('post', '/v1/subscriptions', { body });
+      expectProblem(missing, 400);
+      expect(missing.body).toMatchObject({
+        errors: [{ in: 'header', field: 'Idempotency-Key' }],
+      });
+      expectProblem(
+        await create(`k-${run}-nocust`, { ...body, customerId: `cus-${run}-ghost` }),
+        422,
+      );
+    });
+
+    it('answers 404 for an unknown subscription, read or changed', async () => {
+      expectProblem(await call('get', '/v1/subscriptions/sub_unknown'), 404);
+      expectProblem(await call('post', '/v1/subscriptions/sub_unknown/cancel', { body: {} }), 404);
+      expectProblem(await call('post', '/v1/subscriptions/sub_unknown/pause'), 404);
+    });
+  });
+
+  describe('loyalty', () => {
+    it('counts purchases once, issues a coupon at the threshold, and redeems it once', async () => {
+      const customerId = await customer();
+      const purchase = (purchaseId: string, total: number) =>
+        call('post', `/v1/customers/${customerId}/purchases`, {
+          body: { purchaseId, total, currency: 'USD' },
+        });
+      const first = await purchase('order-1', 4_000);
+      expect(first.status).toBe(201);
+      expect(first.body).toMatchObject({ points: 4_000, counted: true, balance: 4_000 });
+      // A retry is answered with the first answer (the update id is the purchaseId) and adds nothing.
+      const retry = await purchase('order-1', 4_000);
+      expect({ status: retry.status, body: retry.body as unknown }).toEqual({
+        status: first.status,
+        body: first.body as unknown,
+      });
+      const crossing = await purchase('order-2', 7_000);
+      expect(crossing.body).toMatchObject({ counted: true, couponsIssued: [`${customerId}:1`] });
+
+      // The same purchase, already counted through the signal: 200, counted false, nothing added.
+      await env.client.workflow
+        .getHandle(loyaltyWorkflowId(customerId))
+        .signal(notifyPurchaseSignal, {
+          purchaseId: 'order-3',
+          total: 500,
+          currency: 'USD',
+          occurredAt: new Date().toISOString(),
+        });
+      const signalled = await purchase('order-3', 500);
+      expect(signalled.status).toBe(200);
+      expect(signalled.body).toMatchObject({ counted: false, points: 500 });
+
+      const balance = await call('get', `/v1/customers/${customerId}/loyalty`);
+      expect(balance.body).toMatchObject({
+        balance: 1_500,
+        lifetimePoints: 11_500,
+        couponsIssued: 1,
+        couponsRedeemed: 0,
+      });
+      const coupons = await call('get', `/v1/customers/${customerId}/coupons`);
+      expect(coupons.body).toMatchObject({ items: [{ id: `${customerId}:1`, status: 'issued' }] });
+
+      const couponUrl = `/v1/customers/${customerId}/coupons/${customerId}:1/redeem`;
+      const [a, b] = await Promise.all([call('post', couponUrl), call('post', couponUrl)]);
+      expect([a.status, b.status].sort()).toEqual([200, 409]);
+      expectProblem(await call('post', couponUrl), 409);
+      expectProblem(
+        await call('post', `/v1/customers/${customerId}/coupons/${customerId}:9/redeem`),
+        404,
+      );
+    });
+
+    it('answers an empty balance for a customer without purchases, 404 for no customer', async () => {
+      const customerId = await customer();
+      const res = await call('get', `/v1/customers/${customerId}/loyalty`);
+      expect(res.body).toMatchObject({ balance: 0, lifetimePoints: 0 });
+      expectProblem(await call('get', `/v1/customers/cus-${run}-nobody/loyalty`), 404);
+      expectProblem(
+        await call('post', `/v1/customers/cus-${run}-nobody/purchases`, {
+          body: { purchaseId: 'p-1', total: 100, currency: 'USD' },
+        }),
+        404,
+      );
+    });
+
+    it('a subscription charge earns loyalty points once', async () => {
+      const customerId = await customer();
+      const created = await create(`k-${run}-earn`, {
+        customerId,
+        paymentMethod: 'pm_card_visa',
+        price: { amountMinor: 1_500, currency: 'USD' },
+        interval: { unit: 'month', count: 1 },
+      });
+      expect(created.status).toBe(201);
+      const points = await until('points for the charge', async () => {
+        const view = (await call('get', `/v1/customers/${customerId}/loyalty`)).body as {
+          lifetimePoints: number;
+        };
+        return view.lifetimePoints > 0 ? view : undefined;
+      });
+      expect(points).toMatchObject({ lifetimePoints: 1_500, balance: 1_500 });
+    });
+  });
+
+  describe('hostile input', () => {
+    it('rejects malformed JSON, wrong types, unknown fields and $-keys with a 400 — and writes nothing', async () => {
+      const id = `cus-${run}-hostile`;
+      const malformed = await request(app)
+        .post('/v1/customers')
+        .set('Authorization', `Bearer ${KEY}`)
+        .set('Content-Type', 'application/json')
+        .send(`{"id":"${id}","email":`);
+      expectProblem(malformed, 400);
+      const wrongTypes = await call('post', '/v1/customers', {
+        body: { id, email: 42, name: ['x'] },
+      });
+      expectProblem(wrongTypes, 400);
+      expect(
+        (wrongTypes.body as { errors: { field: string }[] }).errors.map((e) => e.field).sort(),
+      ).toEqual(['email', 'name']);
+      expectProblem(
+        await call('post', '/v1/customers', {
+          body: { id, email: 'x@example.com', name: 'X', isAdmin: true },
+        }),
+        400,
+      );
+      const operator = await call('post', '/v1/customers', {
+        body: { id, email: 'x@example.com', name: { $gt: '' } },
+      });
+      expectProblem(operator, 400);
+      expect(operator.body).toMatchObject({ errors: [{ field: 'name.$gt' }] });
+      expectProblem(await call('get', `/v1/customers/${id}`), 404);
+    });
+
+    it('rejects a huge body with 413 and a non-JSON body with 415', async () => {
+      const huge = await call('post', '/v1/customers', {
+        body: { id: 'x', email: 'x@example.com', name: 'x'.repeat(100_000) },
+      });
+      expectProblem(huge, 413);
+      const text = await request(app)
+        .post('/v1/customers')
+        .set('Authorization', `Bearer ${KEY}`)
+        .set('Content-Type', 'text/plain')
+        .send('id=x');
+      expectProblem(text, 415);
+    });
+
+    it('rejects ids with path characters before anything runs', async () => {
+      for (const bad of ['..%2F..%2Fetc', 'a%00b', '%24where', 'a%20b', 'x'.repeat(65)]) {
+        expectProblem(await call('get', `/v1/customers/${bad}`), 400);
+        expectProblem(await call('post', `/v1/subscriptions/${bad}/pause`), 400);
+      }
+      const res = await call('post', '/v1/subscriptions', {
+        headers: { 'Idempotency-Key': `k-${run}-hostile` },
+        body: {
+          customerId: '../admin',
+          paymentMethod: 'pm_card_visa',
+          price: { amountMinor: 1.5, currency: 'usd' },
+          interval: { unit: 'fortnight', count: 0 },
+        },
+      });
+      expectProblem(res, 400);
+      const fields = (res.body as { errors: { field: string }[] }).errors.map((e) => e.field);
+      expect(fields).toEqual(
+        expect.arrayContaining([
+          'customerId',
+          'price.amountMinor',
+          'price.currency',
+          'interval.unit',
+          'interval.count',
+        ]),
+      );
+      // Nothing started: the id that key would have named has no workflow.
+      const wouldBe = idFromIdempotencyKey('sub', 'test', `k-${run}-hostile`);
+      const handle = env.client.workflow.getHandle(subscriptionWorkflowId(wouldBe));
+      await expect(handle.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    });
+  });
+});

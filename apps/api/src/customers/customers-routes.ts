@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import type { Repository } from '@invincible/astra-repo';
+import { z } from 'zod';
+import { conflict } from '../http/http-error';
+import { idempotencyKeySchema, idFromIdempotencyKey } from '../http/idempotency';
+import { defineRoute, type RouteSpec } from '../http/route';
+import {
+  createCustomerSchema,
+  customerParamsSchema,
+  customerSchema,
+  customerView,
+} from './customer-schemas';
+
+export interface CustomersDeps {
+  readonly repository: Pick<Repository, 'customers'>;
+  readonly now: () => Date;
+}
+
+/** `POST /v1/customers`, `GET /v1/customers/{customerId}`. */
+export function customersRoutes(deps: CustomersDeps): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/customers',
+      operationId: 'createCustomer',
+      summary: 'Create a customer',
+      description:
+        'Idempotent by `id` (or, without one, by the Idempotency-Key): the same request again answers 200 with the stored customer; the same id with other details is a 409.',
+      tag: 'customers',
+      headers: z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.optional() }),
+      body: createCustomerSchema,
+      responses: {
+        201: { description: 'Created', schema: customerSchema },
+        200: {
+          description: 'Already created by an earlier identical request',
+          schema: customerSchema,
+        },
+        409: { description: 'That id belongs to a customer with other details' },
+      },
+      handle: async ({ body, headers, principal }) => {
+        const key = headers['Idempotency-Key'];
+        const id =
+          body.id ??
+          (key
+            ? idFromIdempotencyKey('cus', principal, key)
+            : `cus_${randomUUID().replaceAll('-', '')}`);
+        const { record, created } = await deps.repository.customers.create({
+          id,
+          email: body.email,
+          name: body.name,
+          createdAt: deps.now(),
+        });
+        if (!created && (record.email !== body.email || record.name !== body.name)) {
+          throw conflict(`customer ${id} already exists with other details`);
+        }
+        return {
+          status: created ? 201 : 200,
+          body: customerView(record),
+          headers: { Location: `/v1/customers/${id}` },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customers/{customerId}',
+      operationId: 'getCustomer',
+      summary: 'Get a customer',
+      tag: 'customers',
+      params: customerParamsSchema,
+      responses: {
+        200: { description: 'The customer', schema: customerSchema },
+        404: { description: 'No such customer' },
+      },
+      handle: async ({ params }) => ({
+        status: 200,
+        body: customerView(await deps.repository.customers.get(params.customerId)),
+      }),
+    }),
+  ];
+}

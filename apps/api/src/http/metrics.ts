@@ -1,0 +1,81 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import type { RequestHandler } from 'express';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { toHttpError } from './to-problem';
+
+/** The API's Prometheus metrics, on a registry of its own (no global state). */
+export interface ApiMetrics {
+  readonly registry: Registry;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly workflowOperations: Counter<'operation' | 'name' | 'outcome'>;
+}
+
+export function createMetrics(): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency by route template and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    workflowOperations: new Counter({
+      name: 'invincible_workflow_operations_total',
+      help: 'Workflow starts, Updates and queries made by the API, by outcome',
+      labelNames: ['operation', 'name', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}
+
+/** Observes every response's latency, labelled by the route template (never the raw URL). */
+export function httpMetrics(metrics: ApiMetrics): RequestHandler {
+  return (req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.once('finish', () => {
+      const route = req.route as { path?: unknown } | undefined;
+      end({
+        method: req.method,
+        route: typeof route?.path === 'string' ? `${req.baseUrl}${route.path}` : 'unmatched',
+        status: String(res.statusCode),
+      });
+    });
+    next();
+  };
+}
+
+export type WorkflowOperation = 'start' | 'update' | 'update-with-start' | 'query' | 'describe';
+
+/** Runs one Temporal call and counts it by outcome. */
+export type TrackWorkflow = <T>(
+  operation: WorkflowOperation,
+  name: string,
+  call: () => Promise<T>,
+) => Promise<T>;
+
+export function workflowTracker(metrics: ApiMetrics): TrackWorkflow {
+  return async (operation, name, call) => {
+    try {
+      const result = await call();
+      metrics.workflowOperations.inc({ operation, name, outcome: 'ok' });
+      return result;
+    } catch (error) {
+      metrics.workflowOperations.inc({ operation, name, outcome: outcomeOf(error) });
+      throw error;
+    }
+  };
+}
+
+function outcomeOf(error: unknown): string {
+  if (error instanceof WorkflowUpdateFailedError) return 'rejected';
+  if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already_started';
+  if (error instanceof WorkflowNotFoundError) return 'not_found';
+  return toHttpError(error)?.status === 503 ? 'unavailable' : 'error';
+}

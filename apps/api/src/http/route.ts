@@ -1,0 +1,162 @@
+import type { Request, Response, Router } from 'express';
+import type { z } from 'zod';
+import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from 'zod-openapi';
+import { problemSchema } from '../schemas/common';
+import { badRequest, HttpError, type FieldError } from './http-error';
+
+type AnyObject = z.ZodObject;
+
+/** What a handler answers; errors are thrown instead (see http/to-problem.ts). */
+export interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface RouteContext<P, Q, B, H> {
+  readonly params: P;
+  readonly query: Q;
+  readonly body: B;
+  readonly headers: H;
+  /** The name of the API key that authenticated the request. */
+  readonly principal: string;
+  readonly req: Request;
+  readonly res: Response;
+}
+
+/**
+ * One operation of the API: its zod schemas validate the request *and* are its OpenAPI
+ * description, so the document at `/openapi.json` cannot drift from what the server accepts.
+ */
+export interface RouteSpec<
+  P extends AnyObject = AnyObject,
+  Q extends AnyObject = AnyObject,
+  B extends z.ZodType = z.ZodType,
+  H extends AnyObject = AnyObject,
+> {
+  readonly method: 'get' | 'post';
+  /** An OpenAPI path template, e.g. `/v1/customers/{customerId}`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tag: string;
+  readonly params?: P;
+  readonly query?: Q;
+  readonly body?: B;
+  readonly headers?: H;
+  /** Success responses and the errors specific to this operation (the common ones are added). */
+  readonly responses: Readonly<
+    Record<number, { readonly description: string; readonly schema?: z.ZodType }>
+  >;
+  readonly handle: (
+    ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>, z.output<H>>,
+  ) => Promise<Reply>;
+}
+
+/** Declares a route with its types inferred from its schemas. */
+export function defineRoute<
+  P extends AnyObject = AnyObject,
+  Q extends AnyObject = AnyObject,
+  B extends z.ZodType = z.ZodType,
+  H extends AnyObject = AnyObject,
+>(spec: RouteSpec<P, Q, B, H>): RouteSpec {
+  return spec;
+}
+
+/** Registers `routes` on `router`: validation of path, query, headers and body, then the handler. */
+export function mountRoutes(router: Router, routes: readonly RouteSpec[]): void {
+  for (const route of routes) {
+    const expressPath = route.path.replace(/\{(\w+)\}/g, ':$1');
+    router[route.method](expressPath, async (req, res) => {
+      if (route.body && !req.is('application/json')) {
+        throw new HttpError(415, 'Unsupported Media Type', 'The body must be application/json');
+      }
+      const headers = route.headers
+        ? Object.fromEntries(Object.keys(route.headers.shape).map((name) => [name, req.get(name)]))
+        : {};
+      const ctx: RouteContext<never, never, never, never> = {
+        params: parse(route.params, req.params, 'path') as never,
+        query: parse(route.query, { ...req.query }, 'query') as never,
+        headers: parse(route.headers, headers, 'header') as never,
+        body: parse(route.body, req.body, 'body') as never,
+        principal: String(res.locals['principal'] ?? 'anonymous'),
+        req,
+        res,
+      };
+      const reply = await route.handle(ctx);
+      for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+      res.status(reply.status).json(reply.body);
+    });
+  }
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, where: FieldError['in']): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors: FieldError[] = result.error.issues.map((issue) => ({
+    in: where,
+    field: issue.path.length > 0 ? issue.path.join('.') : '(root)',
+    message: issue.message,
+  }));
+  throw badRequest(
+    `The request ${where === 'header' ? 'headers are' : `${where} is`} not valid`,
+    errors,
+  );
+}
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: problemSchema } },
+});
+
+/** The OpenAPI paths of `routes`, with the errors every authenticated operation can answer. */
+export function openApiPaths(routes: readonly RouteSpec[]): ZodOpenApiPathsObject {
+  const paths: ZodOpenApiPathsObject = {};
+  for (const route of routes) {
+    const responses: ZodOpenApiOperationObject['responses'] = {};
+    for (const [status, response] of Object.entries(route.responses)) {
+      responses[status as '200'] = status.startsWith('2')
+        ? {
+            description: response.description,
+            ...(response.schema
+              ? { content: { 'application/json': { schema: response.schema } } }
+              : {}),
+          }
+        : problem(response.description);
+    }
+    responses['400'] ??= problem('The request is not valid: `errors` lists each field');
+    if (route.body) {
+      responses['413'] = problem('The body is larger than the limit (64 kB by default)');
+      responses['415'] = problem('The body is not application/json');
+    }
+    responses['401'] = problem('No API key, or an unknown one');
+    responses['429'] = problem('Too many requests for this API key; see Retry-After');
+    responses['500'] = problem('An unexpected error (details are in the server log only)');
+    responses['503'] = problem('Temporal or the database is unavailable; see Retry-After');
+    const operation: ZodOpenApiOperationObject = {
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      tags: [route.tag],
+      security: [{ bearerAuth: [] }],
+      requestParams: {
+        ...(route.params ? { path: route.params } : {}),
+        ...(route.query ? { query: route.query } : {}),
+        ...(route.headers ? { header: route.headers } : {}),
+      },
+      ...(route.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: route.body } },
+            },
+          }
+        : {}),
+      responses,
+    };
+    paths[route.path] = { ...paths[route.path], [route.method]: operation };
+  }
+  return paths;
+}

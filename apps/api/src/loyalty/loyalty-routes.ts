@@ -1,0 +1,218 @@
+import { NotFoundError, type Repository } from '@invincible/astra-repo';
+import {
+  getPointsQuery,
+  LOYALTY_TASK_QUEUE,
+  LOYALTY_WORKFLOW_TYPE,
+  loyaltyWorkflowId,
+  recordPurchaseUpdate,
+  redeemCouponUpdate,
+  type LoyaltyInput,
+  type Purchase,
+} from '@invincible/workflows';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { z } from 'zod';
+import { customerParamsSchema } from '../customers/customer-schemas';
+import { notFound } from '../http/http-error';
+import { idempotencyKeySchema } from '../http/idempotency';
+import type { TrackWorkflow } from '../http/metrics';
+import { defineRoute, type RouteSpec } from '../http/route';
+import { pageOf, pageQuerySchema } from '../schemas/common';
+import {
+  couponParamsSchema,
+  couponSchema,
+  couponView,
+  emailSchema,
+  emailView,
+  loyaltySchema,
+  loyaltyView,
+  purchaseResultSchema,
+  purchaseResultView,
+  recordPurchaseSchema,
+} from './loyalty-schemas';
+
+export interface LoyaltyDeps {
+  readonly temporal: Client;
+  readonly repository: Pick<Repository, 'customers' | 'loyalty' | 'coupons' | 'outbox'>;
+  readonly track: TrackWorkflow;
+  readonly now: () => Date;
+  readonly queryTimeoutMs: number;
+}
+
+/** The loyalty program of a customer: one never-ending `loyaltyProgram` workflow each. */
+export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
+  const { temporal, repository, track } = deps;
+
+  const customer = (customerId: string) =>
+    repository.customers.get(customerId).catch((error: unknown) => {
+      throw error instanceof NotFoundError ? notFound(`no customer ${customerId}`) : error;
+    });
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/customers/{customerId}/purchases',
+      operationId: 'recordPurchase',
+      summary: 'Record a purchase: 100 points per currency unit',
+      description:
+        "Starts the customer's loyalty program if needed (update-with-start) and counts the purchase once by `purchaseId`. The update id is the purchaseId, so a retry of this request gets the first answer again, whichever API replica serves it; a purchaseId already counted some other way (the `notify-purchase` signal, a subscription charge, long ago) answers 200 with `counted: false` and adds nothing.",
+      tag: 'loyalty',
+      params: customerParamsSchema,
+      body: recordPurchaseSchema,
+      responses: {
+        201: {
+          description: 'Counted (or a retry of the request that counted it)',
+          schema: purchaseResultSchema,
+        },
+        200: {
+          description: 'Counted before by another request: nothing added',
+          schema: purchaseResultSchema,
+        },
+        404: { description: 'No such customer' },
+        422: { description: 'The workflow refused the purchase' },
+      },
+      handle: async ({ params, body, res }) => {
+        const { id, email } = await customer(params.customerId);
+        const workflowId = loyaltyWorkflowId(id);
+        res.locals['workflowId'] = workflowId;
+        const purchase: Purchase = {
+          purchaseId: body.purchaseId,
+          total: body.total,
+          currency: body.currency,
+          occurredAt: body.occurredAt ?? deps.now().toISOString(),
+        };
+        const input: LoyaltyInput = { customerId: id, customerEmail: email };
+        const result = await track('update-with-start', recordPurchaseUpdate.name, () =>
+          temporal.workflow.executeUpdateWithStart(recordPurchaseUpdate, {
+            args: [purchase],
+            // Temporal answers a repeated update id with the first outcome; the workflow's own
+            // dedupe by purchaseId covers everything older than the current run.
+            updateId: `purchase:${purchase.purchaseId}`,
+            startWorkflowOperation: new WithStartWorkflowOperation(LOYALTY_WORKFLOW_TYPE, {
+              workflowId,
+              taskQueue: LOYALTY_TASK_QUEUE,
+              args: [input],
+              workflowIdConflictPolicy: 'USE_EXISTING',
+            }),
+          }),
+        );
+        return { status: result.counted ? 201 : 200, body: purchaseResultView(result) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customers/{customerId}/loyalty',
+      operationId: 'getLoyaltyBalance',
+      summary: 'Points balance, lifetime points, coupons and recent purchases',
+      tag: 'loyalty',
+      params: customerParamsSchema,
+      responses: {
+        200: { description: 'The balance', schema: loyaltySchema },
+        404: { description: 'No such customer' },
+      },
+      handle: async ({ params }) => {
+        const handle = temporal.workflow.getHandle(loyaltyWorkflowId(params.customerId));
+        try {
+          const points = await temporal.withDeadline(Date.now() + deps.queryTimeoutMs, () =>
+            track('query', getPointsQuery.name, () => handle.query(getPointsQuery)),
+          );
+          return { status: 200, body: loyaltyView(points) };
+        } catch (error) {
+          if (!(error instanceof WorkflowNotFoundError)) {
+            // No worker answered in time: the stored projection, if there is one.
+            const stored = await repository.loyalty.get(params.customerId).catch(() => undefined);
+            if (!stored) throw error;
+            return {
+              status: 200,
+              body: {
+                ...loyaltyView({ ...stored, coupons: [], recentPurchases: [], rejectedSignals: 0 }),
+              },
+            };
+          }
+          // No purchase yet: a customer that exists has an empty account.
+          const { id } = await customer(params.customerId);
+          return {
+            status: 200,
+            body: {
+              customerId: id,
+              balance: 0,
+              lifetimePoints: 0,
+              couponsIssued: 0,
+              couponsRedeemed: 0,
+              recentPurchases: [],
+            },
+          };
+        }
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customers/{customerId}/coupons',
+      operationId: 'listCoupons',
+      summary: "List a customer's coupons",
+      tag: 'loyalty',
+      params: customerParamsSchema,
+      query: pageQuerySchema,
+      responses: {
+        200: { description: 'A page of coupons', schema: pageOf(couponSchema, 'CouponPage') },
+      },
+      handle: async ({ params, query }) => {
+        const page = await repository.coupons.listByCustomer(params.customerId, query);
+        return {
+          status: 200,
+          body: { items: page.items.map(couponView), nextCursor: page.nextCursor },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/customers/{customerId}/coupons/{couponId}/redeem',
+      operationId: 'redeemCoupon',
+      summary: 'Redeem a coupon, at most once',
+      description:
+        'Of concurrent redeems exactly one succeeds; the others get 409. Retrying with the same Idempotency-Key returns the first answer.',
+      tag: 'loyalty',
+      params: couponParamsSchema,
+      headers: z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.optional() }),
+      responses: {
+        200: { description: 'Redeemed', schema: couponSchema },
+        404: { description: 'No such customer or coupon' },
+        409: { description: 'Already redeemed' },
+      },
+      handle: async ({ params, headers, res }) => {
+        const workflowId = loyaltyWorkflowId(params.customerId);
+        res.locals['workflowId'] = workflowId;
+        const key = headers['Idempotency-Key'];
+        const redeemed = await track('update', redeemCouponUpdate.name, () =>
+          temporal.workflow.getHandle(workflowId).executeUpdate(redeemCouponUpdate, {
+            args: [{ couponId: params.couponId }],
+            ...(key ? { updateId: `redeem:${key}` } : {}),
+          }),
+        ).catch((error: unknown) => {
+          throw error instanceof WorkflowNotFoundError
+            ? notFound(`customer ${params.customerId} has no coupon ${params.couponId}`)
+            : error;
+        });
+        return { status: 200, body: couponView(redeemed) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customers/{customerId}/emails',
+      operationId: 'listEmails',
+      summary: 'List the emails sent to a customer (the outbox), newest first',
+      tag: 'customers',
+      params: customerParamsSchema,
+      query: pageQuerySchema,
+      responses: {
+        200: { description: 'A page of emails', schema: pageOf(emailSchema, 'EmailPage') },
+      },
+      handle: async ({ params, query }) => {
+        const page = await repository.outbox.listByCustomer(params.customerId, query);
+        return {
+          status: 200,
+          body: { items: page.items.map(emailView), nextCursor: page.nextCursor },
+        };
+      },
+    }),
+  ];
+}

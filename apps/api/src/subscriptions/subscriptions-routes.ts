@@ -1,0 +1,346 @@
+import { NotFoundError, type Repository } from '@invincible/astra-repo';
+import {
+  BILLING_TASK_QUEUE,
+  cancelUpdate,
+  changePriceUpdate,
+  detailsQuery,
+  pauseUpdate,
+  resumeUpdate,
+  SUBSCRIPTION_WORKFLOW_TYPE,
+  subscriptionWorkflowId,
+  type SubscriptionInput,
+} from '@invincible/workflows';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import { z } from 'zod';
+import { customerParamsSchema } from '../customers/customer-schemas';
+import { conflict, notFound, unprocessable } from '../http/http-error';
+import { fingerprint, idempotencyKeySchema, idFromIdempotencyKey } from '../http/idempotency';
+import type { TrackWorkflow } from '../http/metrics';
+import { defineRoute, type RouteSpec } from '../http/route';
+import { pageOf, pageQuerySchema } from '../schemas/common';
+import {
+  cancelResultSchema,
+  cancelSchema,
+  changePriceResultSchema,
+  changePriceSchema,
+  chargeSchema,
+  chargeView,
+  createSubscriptionSchema,
+  subscriptionParamsSchema,
+  subscriptionSchema,
+  viewFromDetails,
+  viewFromProjection,
+  type SubscriptionView,
+} from './subscription-schemas';
+
+export interface SubscriptionsDeps {
+  readonly temporal: Client;
+  readonly repository: Pick<Repository, 'customers' | 'subscriptions' | 'charges'>;
+  readonly track: TrackWorkflow;
+  readonly now: () => Date;
+  /** How long a read waits for the workflow's answer before using the stored projection. */
+  readonly queryTimeoutMs: number;
+}
+
+const optionalKey = z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.optional() });
+
+/** Subscriptions: each is one `subscription` workflow, id derived from its Idempotency-Key. */
+export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
+  const { temporal, repository, track } = deps;
+
+  /** Live state from the workflow; the projection when it has ended or cannot answer now. */
+  async function view(subscriptionId: string): Promise<SubscriptionView> {
+    const handle = temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId));
+    const running = await track('describe', 'subscription', () => handle.describe()).then(
+      (d) => d.status.name === 'RUNNING',
+      (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      },
+    );
+    if (running) {
+      try {
+        const details = await temporal.withDeadline(Date.now() + deps.queryTimeoutMs, () =>
+          track('query', detailsQuery.name, () => handle.query(detailsQuery)),
+        );
+        return viewFromDetails(details);
+      } catch (error) {
+        // No worker answered in time: the projection is the next best thing, if there is one.
+        const stored = await repository.subscriptions.get(subscriptionId).catch(() => undefined);
+        if (stored) return viewFromProjection(stored);
+        throw error;
+      }
+    }
+    return viewFromProjection(
+      await repository.subscriptions.get(subscriptionId).catch((error: unknown) => {
+        throw error instanceof NotFoundError
+          ? notFound(`no subscription ${subscriptionId}`)
+          : error;
+      }),
+    );
+  }
+
+  /** Runs an Update; a closed workflow is a 409 (it ended), a missing one a 404. */
+  async function update<T>(subscriptionId: string, name: string, call: () => Promise<T>) {
+    try {
+      return await track('update', name, call);
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      const stored = await repository.subscriptions.get(subscriptionId).catch(() => undefined);
+      if (!stored) throw notFound(`no subscription ${subscriptionId}`);
+      throw conflict(`the subscription has ended (${stored.status})`);
+    }
+  }
+
+  const handleOf = (subscriptionId: string) =>
+    temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId));
+  const updateId = (operation: string, key: string | undefined) =>
+    key ? { updateId: `${operation}:${key}` } : {};
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/subscriptions',
+      operationId: 'createSubscription',
+      summary: 'Start a subscription',
+      description:
+        'Starts the subscription workflow. The Idempotency-Key names it: the same key with the same body answers 200 with the same subscription (across API replicas and restarts, because the id is the workflow id); with another body, 409.',
+      tag: 'subscriptions',
+      headers: z.strictObject({ 'Idempotency-Key': idempotencyKeySchema }),
+      body: createSubscriptionSchema,
+      responses: {
+        201: { description: 'Started', schema: subscriptionSchema },
+        200: { description: 'Started earlier by the same request', schema: subscriptionSchema },
+        409: { description: 'The Idempotency-Key was used with another request' },
+        422: { description: 'The customer does not exist' },
+      },
+      handle: async ({ body, headers, principal, req, res }) => {
+        const subscriptionId = idFromIdempotencyKey('sub', principal, headers['Idempotency-Key']);
+        const workflowId = subscriptionWorkflowId(subscriptionId);
+        res.locals['workflowId'] = workflowId;
+        const requestFingerprint = fingerprint(body);
+        const customer = await repository.customers.get(body.customerId).catch((e: unknown) => {
+          throw e instanceof NotFoundError
+            ? unprocessable(`customer ${body.customerId} does not exist`)
+            : e;
+        });
+        const input: SubscriptionInput = {
+          subscriptionId,
+          customerId: customer.id,
+          customerEmail: customer.email,
+          paymentMethod: body.paymentMethod,
+          price: { amountMinor: body.price.amountMinor, currency: body.price.currency },
+          interval: { unit: body.interval.unit, count: body.interval.count },
+          startAt: body.startAt ?? deps.now().toISOString(),
+          timeZone: body.timeZone ?? 'UTC',
+          ...(body.trialDays !== undefined ? { trialDays: body.trialDays } : {}),
+          ...(body.maxPeriods !== undefined ? { maxPeriods: body.maxPeriods } : {}),
+        };
+        let created = true;
+        try {
+          await track('start', SUBSCRIPTION_WORKFLOW_TYPE, () =>
+            temporal.workflow.start(SUBSCRIPTION_WORKFLOW_TYPE, {
+              taskQueue: BILLING_TASK_QUEUE,
+              workflowId,
+              args: [input],
+              memo: { requestFingerprint },
+              // The workflow id is the idempotency: a second start fails, even after it ended.
+              workflowIdConflictPolicy: 'FAIL',
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          const existing = await track('describe', 'subscription', () =>
+            temporal.workflow.getHandle(workflowId).describe(),
+          );
+          if (existing.memo?.['requestFingerprint'] !== requestFingerprint) {
+            throw conflict('this Idempotency-Key was already used with a different request');
+          }
+          created = false;
+        }
+        // Started either way; until a worker has run it, the answer is what was asked for.
+        const current = await view(subscriptionId).catch((error: unknown) => {
+          req.log.info({ err: error, workflowId }, 'subscription not readable yet');
+          return pendingView(input);
+        });
+        return {
+          status: created ? 201 : 200,
+          body: current,
+          headers: { Location: `/v1/subscriptions/${subscriptionId}` },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/subscriptions/{subscriptionId}',
+      operationId: 'getSubscription',
+      summary: 'Get a subscription',
+      description:
+        'Live state from the workflow; once it has ended, the stored projection (`source` says which).',
+      tag: 'subscriptions',
+      params: subscriptionParamsSchema,
+      responses: {
+        200: { description: 'The subscription', schema: subscriptionSchema },
+        404: { description: 'No such subscription' },
+      },
+      handle: async ({ params }) => ({ status: 200, body: await view(params.subscriptionId) }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customers/{customerId}/subscriptions',
+      operationId: 'listCustomerSubscriptions',
+      summary: "List a customer's subscriptions",
+      description: 'From the stored projections, which follow the workflows within moments.',
+      tag: 'subscriptions',
+      params: customerParamsSchema,
+      query: pageQuerySchema,
+      responses: {
+        200: {
+          description: 'A page of subscriptions',
+          schema: pageOf(subscriptionSchema, 'SubscriptionPage'),
+        },
+      },
+      handle: async ({ params, query }) => {
+        const page = await repository.subscriptions.listByCustomer(params.customerId, query);
+        return {
+          status: 200,
+          body: { items: page.items.map(viewFromProjection), nextCursor: page.nextCursor },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/subscriptions/{subscriptionId}/cancel',
+      operationId: 'cancelSubscription',
+      summary: 'Cancel a subscription, now or at the end of the period',
+      tag: 'subscriptions',
+      params: subscriptionParamsSchema,
+      headers: optionalKey,
+      body: cancelSchema,
+      responses: {
+        200: { description: 'Canceled (or set to cancel)', schema: cancelResultSchema },
+        404: { description: 'No such subscription' },
+        409: { description: 'Already canceled, or ended' },
+        422: { description: 'The workflow refused the request' },
+      },
+      handle: async ({ params, body, headers }) => {
+        const result = await update(params.subscriptionId, cancelUpdate.name, () =>
+          handleOf(params.subscriptionId).executeUpdate(cancelUpdate, {
+            args: [{ mode: body.mode, ...(body.reason ? { reason: body.reason } : {}) }],
+            ...updateId('cancel', headers['Idempotency-Key']),
+          }),
+        );
+        return {
+          status: 200,
+          body: { subscriptionId: params.subscriptionId, effectiveAt: result.effectiveAt },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/subscriptions/{subscriptionId}/price',
+      operationId: 'changeSubscriptionPrice',
+      summary: 'Change the price from the next period on',
+      tag: 'subscriptions',
+      params: subscriptionParamsSchema,
+      headers: optionalKey,
+      body: changePriceSchema,
+      responses: {
+        200: {
+          description: 'The period the new price applies from',
+          schema: changePriceResultSchema,
+        },
+        404: { description: 'No such subscription' },
+        409: { description: 'Canceled, being canceled, or ended' },
+        422: { description: 'Refused, e.g. another currency' },
+      },
+      handle: async ({ params, body, headers }) => {
+        const result = await update(params.subscriptionId, changePriceUpdate.name, () =>
+          handleOf(params.subscriptionId).executeUpdate(changePriceUpdate, {
+            args: [
+              { price: { amountMinor: body.price.amountMinor, currency: body.price.currency } },
+            ],
+            ...updateId('price', headers['Idempotency-Key']),
+          }),
+        );
+        return {
+          status: 200,
+          body: { subscriptionId: params.subscriptionId, fromPeriod: result.fromPeriod },
+        };
+      },
+    }),
+    ...(['pause', 'resume'] as const).map((operation) =>
+      defineRoute({
+        method: 'post',
+        path: `/v1/subscriptions/{subscriptionId}/${operation}`,
+        operationId: `${operation}Subscription`,
+        summary:
+          operation === 'pause'
+            ? 'Pause billing (periods inside the pause are not billed)'
+            : 'Resume billing at the first anchor date after now',
+        tag: 'subscriptions',
+        params: subscriptionParamsSchema,
+        headers: optionalKey,
+        responses: {
+          200: { description: 'The subscription after the change', schema: subscriptionSchema },
+          404: { description: 'No such subscription' },
+          409: {
+            description: operation === 'pause' ? 'Not active, or set to cancel' : 'Not paused',
+          },
+        },
+        handle: async ({ params, headers }) => {
+          const definition = operation === 'pause' ? pauseUpdate : resumeUpdate;
+          await update(params.subscriptionId, definition.name, () =>
+            handleOf(params.subscriptionId).executeUpdate(definition, {
+              ...updateId(operation, headers['Idempotency-Key']),
+            }),
+          );
+          return { status: 200, body: await view(params.subscriptionId) };
+        },
+      }),
+    ),
+    defineRoute({
+      method: 'get',
+      path: '/v1/subscriptions/{subscriptionId}/charges',
+      operationId: 'listSubscriptionCharges',
+      summary: 'List the charge ledger of a subscription',
+      description: 'Every attempt, in (period, attempt) order.',
+      tag: 'subscriptions',
+      params: subscriptionParamsSchema,
+      query: pageQuerySchema,
+      responses: {
+        200: { description: 'A page of charges', schema: pageOf(chargeSchema, 'ChargePage') },
+      },
+      handle: async ({ params, query }) => {
+        const page = await repository.charges.listBySubscription(params.subscriptionId, query);
+        return {
+          status: 200,
+          body: { items: page.items.map(chargeView), nextCursor: page.nextCursor },
+        };
+      },
+    }),
+  ];
+}
+
+/** What is known of a subscription whose workflow no worker has run yet: the request. */
+function pendingView(input: SubscriptionInput): SubscriptionView {
+  return {
+    id: input.subscriptionId,
+    customerId: input.customerId,
+    status: 'pending',
+    price: input.price,
+    interval: input.interval,
+    timeZone: input.timeZone,
+    nextChargeAt: null,
+    periodsBilled: 0,
+    pendingPrice: null,
+    cancel: null,
+    pausedAt: null,
+    source: 'request',
+  };
+}
