@@ -37,6 +37,8 @@ function boundaries(sandboxed) {
         // Layers: apps and tools use libs; libs never use apps or tools.
         { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
         { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
+        // End-to-end suites are clients of the running stack: HTTP only, no workspace code.
+        { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: [] },
         { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
         // Workflows: the Temporal sandbox. Activities only as types (no-restricted-imports below).
         {

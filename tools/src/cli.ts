@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import pc from 'picocolors';
 import { devApp, type AppName } from './apps';
 import { loadStackConfig, type StackConfig } from './config';
+import { devApiKey } from './dev-api-key';
 import { StackError, StartupError } from './errors';
 import { loadExeca } from './execa';
 import { createLogger, formatDuration } from './log';
@@ -97,23 +98,40 @@ async function start(
     dataDir: config.dataDir,
   }).filter((s) => only.has(s.name as ServerName));
   const where = endpoints(config);
+  // API_KEYS from the environment, or a development key made once and kept with the data.
+  const apiKey = process.env['API_KEYS'] ? undefined : devApiKey(config.dataDir);
+  const appsEnv = apiKey ? { ...process.env, API_KEYS: `dev:${apiKey}` } : process.env;
   const supervisor = new Supervisor(log);
   return runSupervised(supervisor, async () => {
     for (const spec of specs) await supervisor.start(spec);
     if (options.apps) {
-      for (const app of APPS)
-        await supervisor.start(devApp(app, where, process.env, config.apiPort));
+      for (const app of APPS) await supervisor.start(devApp(app, where, appsEnv, config.apiPort));
     }
-    printBanner(where, options.apps ? config.apiPort : undefined, Date.now() - t0);
+    printBanner(
+      where,
+      options.apps ? { port: config.apiPort, apiKey } : undefined,
+      Date.now() - t0,
+    );
     await supervisor.watch();
   });
 }
 
-function printBanner(where: Endpoints, apiPort: number | undefined, elapsedMs: number): void {
+function printBanner(
+  where: Endpoints,
+  api: { readonly port: number; readonly apiKey: string | undefined } | undefined,
+  elapsedMs: number,
+): void {
   const lines = [
     '',
     pc.bold(`Invincible is up (${formatDuration(elapsedMs)}). Ctrl-C stops everything.`),
-    ...(apiPort ? [`  API            http://127.0.0.1:${apiPort}   (GET /healthz, /readyz)`] : []),
+    ...(api
+      ? [
+          `  API            http://127.0.0.1:${api.port}/v1   docs http://127.0.0.1:${api.port}/docs`,
+          api.apiKey
+            ? `  API key        ${api.apiKey}   (Authorization: Bearer …; development only)`
+            : '  API key        one of API_KEYS',
+        ]
+      : []),
     ...(where.temporalUiUrl ? [`  Temporal UI    ${where.temporalUiUrl}`] : []),
     `  Temporal       ${where.temporalAddress}  namespace ${where.temporalNamespace}`,
     `  Cassandra      ${where.cassandraContactPoints ?? 'not used (Astra DB Data API)'}`,

@@ -1,0 +1,106 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const REPO_ROOT = join(__dirname, '..', '..', '..');
+const run = promisify(execFile);
+
+/** A variable `npm test` sets; the suite fails (never skips) without it. */
+export function fromTestRun(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the end-to-end suite through \`npm test\``);
+  return value;
+}
+
+/**
+ * The whole stack as a user starts it: `npm start`, whose supervisor runs the api and both
+ * workers from source — here against the shared test Temporal (in a namespace of its own) and the
+ * shared test Cassandra (in a keyspace of its own), so nothing else is started.
+ */
+export class LocalStack {
+  private child: ChildProcess | undefined;
+  private log = '';
+  private readonly dataDir = mkdtempSync(join(tmpdir(), 'invincible-e2e-'));
+  baseUrl = '';
+
+  constructor(
+    private readonly options: {
+      readonly namespace: string;
+      readonly keyspace: string;
+      readonly apiKey: string;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    const temporalAddress = fromTestRun('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
+    const cli = fromTestRun('TEMPORAL_CLI_PATH');
+    await run(cli, [
+      'operator',
+      'namespace',
+      'create',
+      '--namespace',
+      this.options.namespace,
+      '--address',
+      temporalAddress,
+    ]);
+    const port = await unusedPort();
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env['PATH'],
+      HOME: process.env['HOME'],
+      FORCE_COLOR: '0',
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: this.options.namespace,
+      CASSANDRA_CONTACT_POINTS: fromTestRun('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
+      CASSANDRA_KEYSPACE: this.options.keyspace,
+      API_PORT: String(port),
+      API_KEYS: `e2e:${this.options.apiKey}`,
+      INVINCIBLE_DATA_DIR: this.dataDir,
+      LOG_LEVEL: 'warn',
+    };
+    // Its own process group, like a terminal's foreground job: Ctrl-C reaches all of it.
+    this.child = spawn('npm', ['start'], { cwd: REPO_ROOT, env, detached: true });
+    this.child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
+    this.child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
+    const exited = new Promise<void>((resolve) => this.child?.once('exit', () => resolve()));
+    const up = (async () => {
+      while (!this.log.includes('Invincible is up')) await pause(250);
+    })();
+    const outcome = await Promise.race([
+      up.then(() => 'up'),
+      exited.then(() => 'exited'),
+      pause(180_000).then(() => 'timeout'),
+    ]);
+    if (outcome !== 'up') throw new Error(`npm start ${outcome}:\n${this.log.slice(-4_000)}`);
+  }
+
+  /** Ctrl-C, as a user would; SIGKILL for whatever has not stopped after 40 s. */
+  async stop(): Promise<void> {
+    const group = this.child?.pid;
+    if (group !== undefined && this.child?.exitCode === null) {
+      const exited = new Promise((resolve) => this.child?.once('exit', resolve));
+      process.kill(-group, 'SIGINT');
+      if ((await Promise.race([exited, pause(40_000).then(() => 'late')])) === 'late')
+        process.kill(-group, 'SIGKILL');
+    }
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  output(): string {
+    return this.log;
+  }
+}
+
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function unusedPort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => probe.once('listening', resolve));
+  const address = probe.address();
+  probe.close();
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
