@@ -13,6 +13,8 @@ import { testEnv } from './testing/test-env';
  * and lockfile, workspace libs copied in), `npm ci --omit=dev` it in an empty directory, and
  * start `node main.js` from there against the shared test servers.
  */
+const CONTAINER_KEY = 'container-test-secret-0123456789';
+
 describe.each([
   ['api', undefined],
   ['billing-worker', BILLING_TASK_QUEUE],
@@ -46,6 +48,20 @@ describe.each([
     ).toBe(true);
   });
 
+  if (taskQueue === undefined) {
+    it('refuses to start in production without API_KEYS, in one line', async () => {
+      const proc = spawnCollecting(process.execPath, ['main.js'], {
+        cwd: dir,
+        env: { PATH: process.env['PATH'], NODE_ENV: 'production', PORT: String(await freePort()) },
+      });
+      expect(await proc.exited).toBe(1);
+      expect(proc.output().trim().split('\n')).toEqual([
+        'Invalid environment:',
+        '  - API_KEYS: required in production (name:secret pairs, comma-separated)',
+      ]);
+    });
+  }
+
   it('starts from there, becomes ready, and stops cleanly on SIGTERM', async () => {
     const temporalAddress = testEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
     const port = await freePort();
@@ -57,6 +73,7 @@ describe.each([
         TEMPORAL_ADDRESS: temporalAddress,
         CASSANDRA_CONTACT_POINTS: testEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
         PORT: String(port),
+        API_KEYS: `container:${CONTAINER_KEY}`,
       },
     });
     try {
@@ -68,6 +85,13 @@ describe.each([
           60_000,
         );
         expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+        // The docs' assets and the OpenAPI generator are production dependencies.
+        expect((await fetch(`http://127.0.0.1:${port}/docs/`)).status).toBe(200);
+        expect((await fetch(`http://127.0.0.1:${port}/openapi.json`)).status).toBe(200);
+        const authorized = await fetch(`http://127.0.0.1:${port}/v1/customers/nobody`, {
+          headers: { authorization: `Bearer ${CONTAINER_KEY}` },
+        });
+        expect(authorized.status).toBe(404);
       } else {
         await waitFor(
           `a poller on ${taskQueue}`,
