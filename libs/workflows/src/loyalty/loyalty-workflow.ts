@@ -199,6 +199,28 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     }
   };
 
+  /**
+   * The coupon rule: each time `balance` reaches the threshold, one coupon `<customerId>:<n>` is
+   * appended to `coupons` and the threshold deducted. Returns the balance left and the new coupons.
+   */
+  const crossThresholds = (balance: number, coupons: CouponView[], at: string) => {
+    const issued: CouponView[] = [];
+    let left = balance;
+    while (left >= threshold) {
+      left -= threshold;
+      const coupon: CouponView = {
+        id: `${input.customerId}:${coupons.length + 1}`,
+        value: couponValue,
+        status: 'issued',
+        issuedAt: at,
+        redeemedAt: null,
+      };
+      coupons.push(coupon);
+      issued.push(coupon);
+    }
+    return { balance: left, issued };
+  };
+
   /** The pre-batching path (see BATCHED_PURCHASES_PATCH): one purchase, one ledger activity. */
   const processOne = async (purchase: Purchase) => {
     if (results.has(purchase.purchaseId)) {
@@ -226,21 +248,8 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
       });
       return;
     }
-    let balance = s.balance + points;
     const coupons = [...s.coupons];
-    const issued: CouponView[] = [];
-    while (balance >= threshold) {
-      balance -= threshold;
-      const coupon: CouponView = {
-        id: `${input.customerId}:${coupons.length + 1}`,
-        value: couponValue,
-        status: 'issued',
-        issuedAt: at,
-        redeemedAt: null,
-      };
-      coupons.push(coupon);
-      issued.push(coupon);
-    }
+    const { balance, issued } = crossThresholds(s.balance + points, coupons, at);
     update({ balance, lifetimePoints: s.lifetimePoints + points, coupons });
     for (const coupon of issued) {
       await issueCoupon({
@@ -306,21 +315,10 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
         });
         return;
       }
-      balance += recorded.points;
       lifetimePoints += recorded.points;
-      const issued: CouponView[] = [];
-      while (balance >= threshold) {
-        balance -= threshold;
-        const coupon: CouponView = {
-          id: `${input.customerId}:${coupons.length + 1}`,
-          value: couponValue,
-          status: 'issued',
-          issuedAt: at,
-          redeemedAt: null,
-        };
-        coupons.push(coupon);
-        issued.push(coupon);
-      }
+      const crossed = crossThresholds(balance + recorded.points, coupons, at);
+      balance = crossed.balance;
+      const issued = crossed.issued;
       issuedNow.push(...issued);
       answers.push({
         purchaseId: purchase.purchaseId,
