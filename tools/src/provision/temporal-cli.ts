@@ -1,8 +1,7 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { MissingToolError, ProvisionError } from '../errors';
 import type { Logger } from '../log';
-import { runStep } from './run-step';
+import { goInstall } from './go-install';
 import { TEMPORAL_CLI_MODULE, TEMPORAL_CLI_VERSION } from './versions';
 import { isExecutable, which } from './which';
 
@@ -45,27 +44,14 @@ export async function ensureTemporalCli(options: TemporalCliOptions): Promise<st
         'or point TEMPORAL_ADDRESS at an existing Temporal server.',
     );
   }
-  const versionDir = join(cached, '..', '..');
-  mkdirSync(versionDir, { recursive: true });
-  const staging = mkdtempSync(join(versionDir, '.build-'));
-  try {
-    await runStep({
-      name: 'go install',
-      what: `building the Temporal CLI ${TEMPORAL_CLI_VERSION} from its Go module (first run only, a few minutes)`,
-      command: go,
-      args: ['install', '-trimpath', `${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}`],
-      env: {
-        ...env,
-        GOBIN: staging,
-        GOFLAGS: env['GOFLAGS'] ?? '',
-        CGO_ENABLED: env['CGO_ENABLED'] ?? '0',
-      },
-      log,
-    });
-    mkdirSync(join(cached, '..'), { recursive: true });
-    renameSync(join(staging, 'temporal'), cached);
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
-  return cached;
+  return goInstall({
+    go,
+    pkg: TEMPORAL_CLI_MODULE,
+    version: TEMPORAL_CLI_VERSION,
+    binary: 'temporal',
+    target: cached,
+    what: `building the Temporal CLI ${TEMPORAL_CLI_VERSION} from its Go module (first run only, a few minutes)`,
+    env,
+    log,
+  });
 }
