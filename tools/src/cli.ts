@@ -15,14 +15,33 @@ import { StackError, StartupError } from './errors';
 import { loadExeca } from './execa';
 import { createLogger, formatDuration } from './log';
 import { REPO_ROOT } from './paths';
-import { endpoints, provision, serverSpecs, type Endpoints, type ServerName } from './stack';
+import { cachedTemporalServerPaths } from './provision/temporal-server';
+import { isExecutable, which } from './provision/which';
+import { localTemporalOnCassandra } from './servers/temporal-cassandra';
+import {
+  endpoints,
+  provision,
+  serverOf,
+  serverSpecs,
+  type Endpoints,
+  type ServerName,
+} from './stack';
 import { Supervisor } from './supervisor';
 
 const log = createLogger();
 const APPS: readonly AppName[] = ['api', 'billing-worker', 'loyalty-worker'];
 
-/** Test servers get their own ports so `npm test` runs beside a running `npm start`. */
-export const TEST_PORTS = { temporal: 17233, cassandra: 19042, cassandraStorage: 17000 } as const;
+/**
+ * Test servers get their own ports so `npm test` runs beside a running `npm start`; each moves
+ * with a variable (TEMPORAL_TEST_PORT, TEMPORAL_CASSANDRA_TEST_PORT, CASSANDRA_TEST_PORT,
+ * CASSANDRA_TEST_STORAGE_PORT) so two test runs fit on one machine.
+ */
+export const TEST_PORTS = {
+  temporal: 17233,
+  temporalOnCassandra: 17333,
+  cassandra: 19042,
+  cassandraStorage: 17000,
+} as const;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
@@ -45,7 +64,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const config = loadStackConfig(process.env);
       await provision(
         config,
-        { temporal: true, cassandra: true, testServer: true },
+        { temporal: true, cassandra: true, testServer: true, temporalServer: { ui: true } },
         process.env,
         log,
       );
@@ -58,7 +77,7 @@ async function main(argv: readonly string[]): Promise<number> {
           '  start [--only temporal,cassandra]  servers, then api and both workers; Ctrl-C stops all',
           '  up    [--only temporal,cassandra]  servers only',
           '  test  [nx run-many args…]          ephemeral servers around lint, typecheck, build, test',
-          '  provision                          build/resolve Temporal CLI, Cassandra, test server',
+          '  provision                          build/resolve Temporal CLI and server, Cassandra, test server',
           '',
         ].join('\n'),
       );
@@ -86,9 +105,20 @@ async function start(
   options = { apps: true },
 ): Promise<number> {
   const t0 = Date.now();
+  const t = config.temporal;
+  // Temporal on the local Cassandra cannot start without it.
+  const needsLocalCassandra =
+    only.has('temporal') &&
+    t.mode === 'local' &&
+    t.persistence.kind === 'cassandra' &&
+    t.persistence.cassandra.via === 'local';
+  if (needsLocalCassandra && !only.has('cassandra')) {
+    log.info('TEMPORAL_PERSISTENCE=cassandra: starting the local Cassandra for Temporal too');
+  }
+  const servers = new Set<ServerName>(needsLocalCassandra ? [...only, 'cassandra'] : only);
   const wanted = {
-    temporal: only.has('temporal'),
-    cassandra: only.has('cassandra'),
+    temporal: servers.has('temporal'),
+    cassandra: servers.has('cassandra'),
     testServer: false,
   };
   const provisioned = await provision(config, wanted, process.env, log);
@@ -96,7 +126,9 @@ async function start(
   const specs = serverSpecs(config, provisioned, {
     ephemeral: false,
     dataDir: config.dataDir,
-  }).filter((s) => only.has(s.name as ServerName));
+    env: process.env,
+    log,
+  }).filter((s) => servers.has(serverOf(s)));
   const where = endpoints(config);
   // API_KEYS from the environment, or a development key made once and kept with the data.
   const apiKey = process.env['API_KEYS'] ? undefined : devApiKey(config.dataDir);
@@ -175,20 +207,44 @@ async function runSupervised(
 
 async function test(nxArgs: readonly string[]): Promise<number> {
   const t0 = Date.now();
+  const env = process.env;
   const config = loadStackConfig({
-    ...process.env,
-    TEMPORAL_PORT: process.env['TEMPORAL_TEST_PORT'] ?? String(TEST_PORTS.temporal),
-    CASSANDRA_PORT: process.env['CASSANDRA_TEST_PORT'] ?? String(TEST_PORTS.cassandra),
-    CASSANDRA_STORAGE_PORT: String(TEST_PORTS.cassandraStorage),
-    // Tests own their servers: an address in the environment is for `npm start`, not for tests.
-    TEMPORAL_ADDRESS: process.env['TEST_TEMPORAL_ADDRESS'] ?? '',
-    CASSANDRA_CONTACT_POINTS: process.env['TEST_CASSANDRA_CONTACT_POINTS'] ?? '',
+    // Tests own their servers: what the environment says about Temporal's persistence or an
+    // address is for `npm start`, not for tests.
+    ...Object.fromEntries(
+      Object.entries(env).filter(([k]) => !k.startsWith('TEMPORAL_CASSANDRA_')),
+    ),
+    TEMPORAL_PERSISTENCE: 'dev',
+    TEMPORAL_PORT: env['TEMPORAL_TEST_PORT'] ?? String(TEST_PORTS.temporal),
+    CASSANDRA_PORT: env['CASSANDRA_TEST_PORT'] ?? String(TEST_PORTS.cassandra),
+    CASSANDRA_STORAGE_PORT:
+      env['CASSANDRA_TEST_STORAGE_PORT'] ?? String(TEST_PORTS.cassandraStorage),
+    TEMPORAL_ADDRESS: env['TEST_TEMPORAL_ADDRESS'] ?? '',
+    CASSANDRA_CONTACT_POINTS: env['TEST_CASSANDRA_CONTACT_POINTS'] ?? '',
     ASTRA_DB_API_ENDPOINT: '',
   });
+  const onCassandraPort = Number(
+    env['TEMPORAL_CASSANDRA_TEST_PORT'] ?? TEST_PORTS.temporalOnCassandra,
+  );
+  // The suites that run on Temporal-on-Cassandra too need its server, built with Go; without Go
+  // (and nothing cached) they fail, naming INVINCIBLE_TEST_TEMPORAL_CASSANDRA_ADDRESS.
+  const canBuildServer =
+    which('go', env['PATH']) !== undefined ||
+    isExecutable(cachedTemporalServerPaths(config.cacheDir).server);
+  if (!canBuildServer) {
+    log.warn(
+      'Go was not found: no Temporal-on-Cassandra test server; the suites that need it fail',
+    );
+  }
   const provisioned = await provision(
     config,
-    { temporal: true, cassandra: true, testServer: true },
-    process.env,
+    {
+      temporal: true,
+      cassandra: true,
+      testServer: true,
+      ...(canBuildServer ? { temporalServer: { ui: false } } : {}),
+    },
+    env,
     log,
   );
   log.info(`provisioned in ${formatDuration(Date.now() - t0)}`);
@@ -202,30 +258,66 @@ async function test(nxArgs: readonly string[]): Promise<number> {
     async () => {
       // Both at once: Cassandra's 13 s start-up dominates; Temporal is ready in under a second.
       await Promise.all(
-        serverSpecs(config, provisioned, { ephemeral: true, dataDir }).map((s) =>
+        serverSpecs(config, provisioned, { ephemeral: true, dataDir, env, log }).map((s) =>
           supervisor.start(s),
         ),
       );
       const where = endpoints(config);
+      // Then Temporal on that Cassandra, in a keyspace of its own, for the suites that run on both.
+      let onCassandraAddress: string | undefined;
+      if (provisioned.temporalServer && where.cassandraContactPoints) {
+        const [host = '127.0.0.1', port = '9042'] =
+          where.cassandraContactPoints.split(',')[0]?.split(':') ?? [];
+        await supervisor.start(
+          localTemporalOnCassandra({
+            name: 'temporal-cassandra',
+            server: provisioned.temporalServer.server,
+            schemaTool: provisioned.temporalServer.schemaTool,
+            port: onCassandraPort,
+            namespace: 'default',
+            historyShards: 4,
+            keyspace: 'temporal_test',
+            createKeyspace: true,
+            replicationFactor: 1,
+            cassandra: {
+              via: 'hosts',
+              hosts: [host],
+              port: Number(port),
+              username: undefined,
+              password: undefined,
+              tls: undefined,
+              datacenter: undefined,
+              disableInitialHostLookup: false,
+            },
+            dataDir: join(dataDir, 'temporal-cassandra'),
+            env,
+            log,
+          }),
+        );
+        onCassandraAddress = `127.0.0.1:${onCassandraPort}`;
+      }
       log.info(`servers ready in ${formatDuration(Date.now() - t0)}; running nx`);
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
+      const testEnv: NodeJS.ProcessEnv = {
+        ...env,
         INVINCIBLE_TEST_TEMPORAL_ADDRESS: where.temporalAddress,
+        ...(onCassandraAddress
+          ? { INVINCIBLE_TEST_TEMPORAL_CASSANDRA_ADDRESS: onCassandraAddress }
+          : {}),
         INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS: where.cassandraContactPoints,
         INVINCIBLE_TEST_CASSANDRA_LOCAL_DATA_CENTER: where.cassandraLocalDataCenter,
         ...(provisioned.testServer ? { TEMPORAL_TEST_SERVER_PATH: provisioned.testServer } : {}),
         ...(provisioned.temporalCli ? { TEMPORAL_CLI_PATH: provisioned.temporalCli } : {}),
-        FORCE_COLOR: process.env['FORCE_COLOR'] ?? (process.stdout.isTTY ? '1' : '0'),
+        FORCE_COLOR: env['FORCE_COLOR'] ?? (process.stdout.isTTY ? '1' : '0'),
         INVINCIBLE_TEST_SUMMARY_DIR: summaryDir,
       };
       const args = nxArgs.length > 0 ? [...nxArgs] : ['-t', 'lint', 'typecheck', 'build', 'test'];
       // Nx keeps its cache per workspace in the home directory, shared by every clone: CI must
       // really lint, build and test the commit in front of it.
-      if (process.env['CI'] && !args.includes('--skip-nx-cache')) args.push('--skip-nx-cache');
+      if (env['CI'] && !args.includes('--skip-nx-cache')) args.push('--skip-nx-cache');
       const { execa } = await loadExeca();
       const nx = await execa(join(REPO_ROOT, 'node_modules', '.bin', 'nx'), ['run-many', ...args], {
         cwd: REPO_ROOT,
-        env,
+        env: testEnv,
         stdio: 'inherit',
         reject: false,
       });

@@ -8,6 +8,13 @@ const optionalString = z
   .transform((v) => (v.length === 0 ? undefined : v))
   .optional();
 
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0']))
+  .transform((v) => v === 'true' || v === '1');
+
 const schema = z.object({
   INVINCIBLE_CACHE_DIR: optionalString,
   INVINCIBLE_DATA_DIR: optionalString,
@@ -17,6 +24,24 @@ const schema = z.object({
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
+  // Temporal's own persistence: the CLI dev server (SQLite) or a Temporal server on Cassandra.
+  TEMPORAL_PERSISTENCE: z.enum(['dev', 'cassandra']).default('dev'),
+  TEMPORAL_HISTORY_SHARDS: z.coerce.number().int().min(1).max(16_384).default(4),
+  TEMPORAL_CASSANDRA_KEYSPACE: z
+    .string()
+    .regex(/^[a-zA-Z]\w{0,47}$/, 'a Cassandra keyspace name (letters, digits, _)')
+    .default('temporal'),
+  TEMPORAL_CASSANDRA_HOSTS: optionalString,
+  TEMPORAL_CASSANDRA_PORT: port.optional(),
+  TEMPORAL_CASSANDRA_USERNAME: optionalString,
+  TEMPORAL_CASSANDRA_PASSWORD: optionalString,
+  TEMPORAL_CASSANDRA_TLS: flag.optional(),
+  TEMPORAL_CASSANDRA_TLS_CA_FILE: optionalString,
+  TEMPORAL_CASSANDRA_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_CASSANDRA_DATACENTER: optionalString,
+  TEMPORAL_CASSANDRA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(9).optional(),
+  TEMPORAL_CASSANDRA_CREATE_KEYSPACE: flag.optional(),
+  TEMPORAL_CASSANDRA_PROXY: optionalString,
   // Cassandra: an existing cluster, Astra DB, or the local JVM process.
   CASSANDRA_CONTACT_POINTS: optionalString,
   CASSANDRA_LOCAL_DATA_CENTER: z.string().min(1).default('datacenter1'),
@@ -46,6 +71,7 @@ export interface StackConfig {
         readonly port: number;
         readonly uiPort: number;
         readonly namespace: string;
+        readonly persistence: TemporalPersistence;
       };
   readonly database:
     | { readonly mode: 'astra'; readonly endpoint: string }
@@ -65,6 +91,37 @@ export interface StackConfig {
   readonly apiPort: number;
 }
 
+/** Where a local Temporal keeps its state: the CLI dev server's SQLite, or Cassandra. */
+export type TemporalPersistence =
+  | { readonly kind: 'dev' }
+  | {
+      readonly kind: 'cassandra';
+      readonly historyShards: number;
+      readonly keyspace: string;
+      /** CREATE KEYSPACE IF NOT EXISTS before the schema (not on Astra DB: made in its console). */
+      readonly createKeyspace: boolean;
+      readonly replicationFactor: number;
+      readonly cassandra: TemporalCassandraConnection;
+    };
+
+/** How Temporal's gocql driver and its schema tool reach Cassandra. */
+export interface TemporalCassandraConnection {
+  /**
+   * `local`: the Cassandra the stack runs (CASSANDRA_PORT); `hosts`: a cluster given by
+   * TEMPORAL_CASSANDRA_HOSTS; `proxy`: Astra DB through a CQL proxy (TEMPORAL_CASSANDRA_PROXY).
+   */
+  readonly via: 'local' | 'hosts' | 'proxy';
+  readonly hosts: readonly string[];
+  readonly port: number;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly tls:
+    { readonly caFile: string | undefined; readonly serverName: string | undefined } | undefined;
+  readonly datacenter: string | undefined;
+  /** Talk to the given hosts only (a proxy is one node standing for the whole cluster). */
+  readonly disableInitialHostLookup: boolean;
+}
+
 /** Thrown with every invalid variable at once, so one run shows everything to fix. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -80,6 +137,8 @@ export function loadStackConfig(env: NodeJS.ProcessEnv): StackConfig {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  const issues = temporalIssues(e);
+  if (issues.length > 0) throw new ConfigError(issues);
   return {
     cacheDir: e.INVINCIBLE_CACHE_DIR ?? defaultCacheDir(env),
     dataDir: e.INVINCIBLE_DATA_DIR ?? defaultDataDir(),
@@ -91,6 +150,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv): StackConfig {
           port: e.TEMPORAL_PORT,
           uiPort: e.TEMPORAL_UI_PORT,
           namespace: e.TEMPORAL_NAMESPACE,
+          persistence: temporalPersistence(e),
         },
     database: e.ASTRA_DB_API_ENDPOINT
       ? { mode: 'astra', endpoint: e.ASTRA_DB_API_ENDPOINT }
@@ -109,5 +169,151 @@ export function loadStackConfig(env: NodeJS.ProcessEnv): StackConfig {
           },
     javaHome: e.JAVA_HOME,
     apiPort: e.API_PORT,
+  };
+}
+
+const TEMPORAL_CASSANDRA_KEYS = [
+  'TEMPORAL_CASSANDRA_HOSTS',
+  'TEMPORAL_CASSANDRA_PORT',
+  'TEMPORAL_CASSANDRA_USERNAME',
+  'TEMPORAL_CASSANDRA_PASSWORD',
+  'TEMPORAL_CASSANDRA_TLS',
+  'TEMPORAL_CASSANDRA_TLS_CA_FILE',
+  'TEMPORAL_CASSANDRA_TLS_SERVER_NAME',
+  'TEMPORAL_CASSANDRA_DATACENTER',
+  'TEMPORAL_CASSANDRA_REPLICATION_FACTOR',
+  'TEMPORAL_CASSANDRA_CREATE_KEYSPACE',
+  'TEMPORAL_CASSANDRA_PROXY',
+] as const;
+
+/** Combinations zod cannot see one variable at a time; each names what to change. */
+function temporalIssues(e: StackEnv): string[] {
+  const issues: string[] = [];
+  const cassandra = e.TEMPORAL_PERSISTENCE === 'cassandra';
+  if (!cassandra) {
+    const stray = TEMPORAL_CASSANDRA_KEYS.filter((k) => e[k] !== undefined);
+    if (stray.length > 0) {
+      issues.push(
+        `${stray.join(', ')}: only used with TEMPORAL_PERSISTENCE=cassandra (it is ${e.TEMPORAL_PERSISTENCE})`,
+      );
+    }
+    return issues;
+  }
+  if (e.TEMPORAL_ADDRESS) {
+    issues.push(
+      'TEMPORAL_PERSISTENCE=cassandra starts a local Temporal server, TEMPORAL_ADDRESS uses an ' +
+        'existing one: unset one of them',
+    );
+  }
+  if (e.TEMPORAL_CASSANDRA_HOSTS && e.TEMPORAL_CASSANDRA_PROXY) {
+    issues.push('TEMPORAL_CASSANDRA_HOSTS and TEMPORAL_CASSANDRA_PROXY: set one, not both');
+  }
+  if (e.TEMPORAL_CASSANDRA_HOSTS?.split(',').some((h) => h.includes(':') || h.trim() === '')) {
+    issues.push(
+      'TEMPORAL_CASSANDRA_HOSTS: comma-separated host names or IPv4 addresses, without ports ' +
+        '(the port goes in TEMPORAL_CASSANDRA_PORT)',
+    );
+  }
+  if (e.TEMPORAL_CASSANDRA_PROXY && !/^[^:\s]+:\d+$/.test(e.TEMPORAL_CASSANDRA_PROXY)) {
+    issues.push('TEMPORAL_CASSANDRA_PROXY: host:port of the CQL proxy, e.g. 127.0.0.1:9044');
+  }
+  if (!e.TEMPORAL_CASSANDRA_HOSTS && !e.TEMPORAL_CASSANDRA_PROXY) {
+    if (e.ASTRA_DB_API_ENDPOINT || e.CASSANDRA_CONTACT_POINTS) {
+      issues.push(
+        'TEMPORAL_PERSISTENCE=cassandra with a database given by address: say where Temporal keeps ' +
+          'its keyspace with TEMPORAL_CASSANDRA_HOSTS (a Cassandra/DSE/HCD cluster) or ' +
+          'TEMPORAL_CASSANDRA_PROXY (Astra DB through its CQL proxy)',
+      );
+    }
+    const remoteOnly = TEMPORAL_CASSANDRA_KEYS.filter(
+      (k) =>
+        e[k] !== undefined &&
+        k !== 'TEMPORAL_CASSANDRA_CREATE_KEYSPACE' &&
+        k !== 'TEMPORAL_CASSANDRA_REPLICATION_FACTOR',
+    );
+    if (remoteOnly.length > 0) {
+      issues.push(
+        `${remoteOnly.join(', ')}: describe a remote cluster; set TEMPORAL_CASSANDRA_HOSTS too ` +
+          '(without it Temporal uses the local Cassandra on CASSANDRA_PORT)',
+      );
+    }
+  }
+  if (e.TEMPORAL_CASSANDRA_PROXY) {
+    const direct = (
+      [
+        'TEMPORAL_CASSANDRA_PORT',
+        'TEMPORAL_CASSANDRA_TLS',
+        'TEMPORAL_CASSANDRA_TLS_CA_FILE',
+        'TEMPORAL_CASSANDRA_TLS_SERVER_NAME',
+      ] as const
+    ).filter((k) => e[k] !== undefined);
+    if (direct.length > 0) {
+      issues.push(
+        `${direct.join(', ')}: not used with TEMPORAL_CASSANDRA_PROXY (the proxy holds the ` +
+          'secure connect bundle and speaks plain CQL on its own address)',
+      );
+    }
+  }
+  if (Boolean(e.TEMPORAL_CASSANDRA_USERNAME) !== Boolean(e.TEMPORAL_CASSANDRA_PASSWORD)) {
+    issues.push('TEMPORAL_CASSANDRA_USERNAME and TEMPORAL_CASSANDRA_PASSWORD: set both or neither');
+  }
+  if (
+    (e.TEMPORAL_CASSANDRA_TLS_CA_FILE || e.TEMPORAL_CASSANDRA_TLS_SERVER_NAME) &&
+    e.TEMPORAL_CASSANDRA_TLS !== true
+  ) {
+    issues.push(
+      'TEMPORAL_CASSANDRA_TLS_CA_FILE / _TLS_SERVER_NAME: set TEMPORAL_CASSANDRA_TLS=true as well',
+    );
+  }
+  // The other services listen around the frontend: membership 300 below, HTTP 10 above.
+  if (e.TEMPORAL_PORT <= 1_324 || e.TEMPORAL_PORT > 65_525) {
+    issues.push(
+      `TEMPORAL_PORT: with TEMPORAL_PERSISTENCE=cassandra it must be between 1325 and 65525 ` +
+        `(the server's other ports are derived from it); not ${e.TEMPORAL_PORT}`,
+    );
+  }
+  return issues;
+}
+
+function temporalPersistence(e: StackEnv): TemporalPersistence {
+  if (e.TEMPORAL_PERSISTENCE === 'dev') return { kind: 'dev' };
+  const proxy = e.TEMPORAL_CASSANDRA_PROXY?.split(':');
+  const remote = Boolean(e.TEMPORAL_CASSANDRA_HOSTS);
+  const cassandra: TemporalCassandraConnection = proxy
+    ? {
+        via: 'proxy',
+        hosts: [proxy[0] ?? ''],
+        port: Number(proxy[1]),
+        username: e.TEMPORAL_CASSANDRA_USERNAME,
+        password: e.TEMPORAL_CASSANDRA_PASSWORD,
+        tls: undefined,
+        datacenter: e.TEMPORAL_CASSANDRA_DATACENTER,
+        disableInitialHostLookup: true,
+      }
+    : {
+        via: remote ? 'hosts' : 'local',
+        hosts: remote
+          ? (e.TEMPORAL_CASSANDRA_HOSTS ?? '').split(',').map((h) => h.trim())
+          : ['127.0.0.1'],
+        port: remote ? (e.TEMPORAL_CASSANDRA_PORT ?? 9042) : e.CASSANDRA_PORT,
+        username: e.TEMPORAL_CASSANDRA_USERNAME,
+        password: e.TEMPORAL_CASSANDRA_PASSWORD,
+        tls: e.TEMPORAL_CASSANDRA_TLS
+          ? {
+              caFile: e.TEMPORAL_CASSANDRA_TLS_CA_FILE,
+              serverName: e.TEMPORAL_CASSANDRA_TLS_SERVER_NAME,
+            }
+          : undefined,
+        datacenter: e.TEMPORAL_CASSANDRA_DATACENTER,
+        disableInitialHostLookup: false,
+      };
+  return {
+    kind: 'cassandra',
+    historyShards: e.TEMPORAL_HISTORY_SHARDS,
+    keyspace: e.TEMPORAL_CASSANDRA_KEYSPACE,
+    // Astra DB keyspaces are made in its console; CQL cannot create them.
+    createKeyspace: e.TEMPORAL_CASSANDRA_CREATE_KEYSPACE ?? !proxy,
+    replicationFactor: e.TEMPORAL_CASSANDRA_REPLICATION_FACTOR ?? (remote ? 3 : 1),
+    cassandra,
   };
 }

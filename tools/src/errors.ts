@@ -43,3 +43,8 @@ export class StartupError extends StackError {
     super(`${process}: ${message}`);
   }
 }
+
+/** Temporal's Cassandra cannot be used: unreachable, refused, or holding another schema. */
+export class TemporalPersistenceError extends StackError {
+  override readonly name = 'TemporalPersistenceError';
+}

@@ -4,15 +4,25 @@ import type { Logger } from './log';
 import { findJava } from './provision/java';
 import { ensureClasspath, ensureTestServerExecutable } from './provision/maven';
 import { ensureTemporalCli } from './provision/temporal-cli';
+import { ensureTemporalServer, type TemporalServerBinaries } from './provision/temporal-server';
 import { localCassandra } from './servers/cassandra';
 import type { ProcessSpec } from './servers/process-spec';
+import { localTemporalOnCassandra } from './servers/temporal-cassandra';
 import { localTemporal } from './servers/temporal-dev';
+import { localTemporalUi } from './servers/temporal-ui';
 
 export type ServerName = 'temporal' | 'cassandra';
+
+/** The server a process spec belongs to, for `--only` (the Web UI goes with Temporal). */
+export function serverOf(spec: ProcessSpec): ServerName {
+  return spec.name === 'cassandra' ? 'cassandra' : 'temporal';
+}
 
 /** Everything provisioned for one run: paths to binaries and classpaths. */
 export interface Provisioned {
   readonly temporalCli?: string;
+  /** The Temporal server on Cassandra, its schema tool and (unless headless) the UI server. */
+  readonly temporalServer?: TemporalServerBinaries;
   readonly cassandraClasspath?: string;
   readonly testServer?: string;
   readonly java?: string;
@@ -22,6 +32,11 @@ export interface ProvisionRequest {
   readonly temporal: boolean;
   readonly cassandra: boolean;
   readonly testServer: boolean;
+  /**
+   * The Temporal server on Cassandra even when the config runs the dev server (`provision`,
+   * `test`); `ui: false` skips the Web UI server (tests are headless).
+   */
+  readonly temporalServer?: { readonly ui: boolean };
 }
 
 /** Provisions (first run) or finds in the cache (every later run) what `request` asks for. */
@@ -34,10 +49,16 @@ export async function provision(
   const options = { cacheDir: config.cacheDir, env, log };
   const needJava = (request.cassandra && config.database.mode === 'local') || request.testServer;
   const java = needJava ? findJava(config.javaHome, env['PATH']) : undefined;
-  // Sequential on purpose: the Go build and Maven would fight over the 2 cores.
+  const t = config.temporal;
+  const onCassandra = t.mode === 'local' && t.persistence.kind === 'cassandra';
+  // Sequential on purpose: the Go builds and Maven would fight over the 2 cores.
   const temporalCli =
-    request.temporal && config.temporal.mode === 'local'
-      ? await ensureTemporalCli({ ...options, cliPath: config.temporal.cliPath })
+    request.temporal && t.mode === 'local' && (!onCassandra || request.temporalServer)
+      ? await ensureTemporalCli({ ...options, cliPath: t.cliPath })
+      : undefined;
+  const temporalServer =
+    (request.temporal && onCassandra) || request.temporalServer
+      ? await ensureTemporalServer({ ...options, ui: request.temporalServer?.ui ?? true })
       : undefined;
   const cassandraClasspath =
     request.cassandra && config.database.mode === 'local'
@@ -45,7 +66,7 @@ export async function provision(
       : undefined;
   const testServer =
     request.testServer && java ? await ensureTestServerExecutable(java, options) : undefined;
-  return { temporalCli, cassandraClasspath, testServer, java };
+  return { temporalCli, temporalServer, cassandraClasspath, testServer, java };
 }
 
 /** Where the apps and tests find the servers, whichever way they were provided. */
@@ -58,24 +79,21 @@ export interface Endpoints {
   readonly cassandraLocalDataCenter: string;
 }
 
-/** The local server processes `config` asks for (none for servers given by address). */
+/**
+ * The local server processes `config` asks for (none for servers given by address), in start
+ * order: a local Cassandra comes before a Temporal server that keeps its history in it.
+ */
 export function serverSpecs(
   config: StackConfig,
   provisioned: Provisioned,
-  options: { readonly ephemeral: boolean; readonly dataDir: string },
+  options: {
+    readonly ephemeral: boolean;
+    readonly dataDir: string;
+    readonly env: NodeJS.ProcessEnv;
+    readonly log: Logger;
+  },
 ): ProcessSpec[] {
   const specs: ProcessSpec[] = [];
-  if (config.temporal.mode === 'local' && provisioned.temporalCli) {
-    specs.push(
-      localTemporal({
-        cliPath: provisioned.temporalCli,
-        port: config.temporal.port,
-        uiPort: options.ephemeral ? undefined : config.temporal.uiPort,
-        dataDir: options.ephemeral ? undefined : join(options.dataDir, 'temporal'),
-        namespace: config.temporal.namespace,
-      }),
-    );
-  }
   if (config.database.mode === 'local' && provisioned.cassandraClasspath && provisioned.java) {
     specs.push(
       localCassandra({
@@ -85,6 +103,43 @@ export function serverSpecs(
         port: config.database.port,
         storagePort: config.database.storagePort,
         heap: config.database.heap,
+      }),
+    );
+  }
+  const t = config.temporal;
+  if (t.mode === 'local' && t.persistence.kind === 'cassandra' && provisioned.temporalServer) {
+    const binaries = provisioned.temporalServer;
+    specs.push(
+      localTemporalOnCassandra({
+        server: binaries.server,
+        schemaTool: binaries.schemaTool,
+        port: t.port,
+        namespace: t.namespace,
+        ...t.persistence,
+        dataDir: join(options.dataDir, 'temporal-cassandra'),
+        env: options.env,
+        log: options.log,
+      }),
+    );
+    if (!options.ephemeral && binaries.uiServer) {
+      specs.push(
+        localTemporalUi({
+          uiServer: binaries.uiServer,
+          temporalAddress: `127.0.0.1:${t.port}`,
+          port: t.uiPort,
+          namespace: t.namespace,
+          dataDir: join(options.dataDir, 'temporal-ui'),
+        }),
+      );
+    }
+  } else if (t.mode === 'local' && provisioned.temporalCli) {
+    specs.push(
+      localTemporal({
+        cliPath: provisioned.temporalCli,
+        port: t.port,
+        uiPort: options.ephemeral ? undefined : t.uiPort,
+        dataDir: options.ephemeral ? undefined : join(options.dataDir, 'temporal'),
+        namespace: t.namespace,
       }),
     );
   }

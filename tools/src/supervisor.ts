@@ -47,6 +47,7 @@ export class Supervisor {
     for (const { port, role, variable } of spec.ports ?? []) {
       await assertPortFree(port, role, variable);
     }
+    if (spec.prepare) await spec.prepare();
     const started = Date.now();
     const { execa } = await loadExeca();
     const child = execa(spec.command, spec.args, {

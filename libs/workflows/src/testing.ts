@@ -32,7 +32,36 @@ export function requireTestEnv(name: string): string {
   return value;
 }
 
-/** Registers a namespace of a suite's own on the shared dev server and waits until it is usable. */
+/** One of the real Temporal servers `npm test` runs for the end-to-end suites. */
+export interface TemporalTestServer {
+  /** For test titles: `dev server` or `Temporal on Cassandra`. */
+  readonly name: string;
+  /** Short and distinct, to keep the keyspaces and ids of one suite apart per server. */
+  readonly tag: string;
+  readonly address: string;
+}
+
+/**
+ * The dev server (SQLite) and the Temporal server persisted on Cassandra that `npm test` starts,
+ * for `describe.each`: every end-to-end suite runs on both. Either address missing fails the
+ * suite, naming it — never a silent skip.
+ */
+export function temporalTestServers(): TemporalTestServer[] {
+  return [
+    {
+      name: 'dev server',
+      tag: 'd',
+      address: requireTestEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS'),
+    },
+    {
+      name: 'Temporal on Cassandra',
+      tag: 'c',
+      address: requireTestEnv('INVINCIBLE_TEST_TEMPORAL_CASSANDRA_ADDRESS'),
+    },
+  ];
+}
+
+/** Registers a namespace of a suite's own on a shared test server and waits until it is usable. */
 export async function createTestNamespace(
   connection: Connection,
   namespace: string,

@@ -5,3 +5,16 @@
  */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+
+/**
+ * The Temporal server run on Cassandra (`TEMPORAL_PERSISTENCE=cassandra`): the same server
+ * version as inside the CLI, so both modes behave alike, and its Cassandra schema tool.
+ */
+export const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+/** The Cassandra schema version Server 1.29.1 expects (its schema/cassandra/version.go). */
+export const TEMPORAL_CASSANDRA_SCHEMA_VERSION = '1.13';
+
+/** The Web UI server, the same UI version the CLI's dev server embeds. */
+export const TEMPORAL_UI_SERVER_MODULE = 'github.com/temporalio/ui-server/v2';
+export const TEMPORAL_UI_SERVER_VERSION = 'v2.42.1';

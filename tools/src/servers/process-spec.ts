@@ -8,6 +8,11 @@ export interface ProcessSpec {
   readonly cwd?: string;
   /** Ports it will bind on 127.0.0.1, checked before start so a clash names the port and role. */
   readonly ports?: readonly { port: number; role: string; variable?: string }[];
+  /**
+   * One-shot work the process needs first (a schema migration), run after the port checks and
+   * before the spawn; its error stops the start as it is (a one-line StackError).
+   */
+  readonly prepare?: () => Promise<void>;
   /** Polled until true; the process counts as started only then. */
   readonly ready?: {
     readonly description: string;

@@ -25,12 +25,17 @@ export function temporalDevArgs(options: TemporalDevOptions): string[] {
   return args;
 }
 
-/** True once the frontend answers gRPC health checks as SERVING. */
+/**
+ * True once the frontend answers gRPC health checks as SERVING. The connection is lazy: the
+ * SDK's eager connect calls GetSystemInfo, which a server still starting logs as an error with a
+ * stack trace.
+ */
 export async function temporalServing(address: string): Promise<boolean> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 2_000 });
-    const { status } = await connection.healthService.check({});
+    connection = Connection.lazy({ address });
+    const health = connection.healthService;
+    const { status } = await connection.withDeadline(Date.now() + 2_000, () => health.check({}));
     return status === grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;
   } catch {
     return false;
