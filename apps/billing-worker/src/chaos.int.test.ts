@@ -2,12 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createRepository, type MigratableRepository } from '@invincible/astra-repo';
 import { subscriptionWorkflowId, type SubscriptionInput } from '@invincible/workflows';
-import { createTestNamespace, requireTestEnv } from '@invincible/workflows/testing';
+import {
+  createTestNamespace,
+  requireTestEnv,
+  temporalTestServers,
+  type TemporalTestServer,
+} from '@invincible/workflows/testing';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
 /**
- * Chaos on the real dev server: the billing worker process is SIGKILLed while a charge is in
+ * Chaos on each real test server (the dev server, and Temporal persisted on Cassandra): the billing worker process is SIGKILLed while a charge is in
  * flight — after the sandbox provider recorded it, before the worker heard back — and
  * restarted. Every period must still end with exactly one ledger entry and one gateway charge.
  * The suite uses a namespace and a keyspace of its own on the shared test servers.
@@ -15,12 +20,16 @@ import { temporal } from '@temporalio/proto';
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('billing worker SIGKILLed in the middle of a charge (dev server)', () => {
+describe.each(temporalTestServers())(
+  'billing worker SIGKILLed in the middle of a charge ($name)',
+  chaosSuite,
+);
+
+function chaosSuite({ address, tag }: TemporalTestServer): void {
   jest.setTimeout(240_000);
-  const run = Date.now().toString(36);
+  const run = `${Date.now().toString(36)}${tag}`;
   const namespace = `chaos-${run}`;
   const keyspace = `chaos_${run}`;
-  let address: string;
   let contactPoints: string;
   let connection: Connection;
   let client: Client;
@@ -57,7 +66,6 @@ describe('billing worker SIGKILLed in the middle of a charge (dev server)', () =
   }
 
   beforeAll(async () => {
-    address = requireTestEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
     contactPoints = requireTestEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS');
     connection = await Connection.connect({ address });
     await createTestNamespace(connection, namespace);
@@ -154,4 +162,4 @@ describe('billing worker SIGKILLed in the middle of a charge (dev server)', () =
       );
     }
   });
-});
+}

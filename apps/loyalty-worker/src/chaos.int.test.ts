@@ -3,22 +3,32 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createRepository, type MigratableRepository } from '@invincible/astra-repo';
 import { LOYALTY_TASK_QUEUE, loyaltyWorkflowId, recordPurchaseUpdate } from '@invincible/workflows';
-import { createTestNamespace, requireTestEnv } from '@invincible/workflows/testing';
+import {
+  createTestNamespace,
+  requireTestEnv,
+  temporalTestServers,
+  type TemporalTestServer,
+} from '@invincible/workflows/testing';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { SMTPServer } from 'smtp-server';
 
 /**
- * Chaos on the real dev server: the loyalty worker process is SIGKILLed while it issues a
+ * Chaos on each real test server (the dev server, and Temporal persisted on Cassandra): the loyalty worker process is SIGKILLed while it issues a
  * coupon — its email is held by a real local SMTP server — and restarted. The customer must end
  * with one coupon and one delivered email. Own namespace and keyspace on the shared servers.
  */
 const REPO_ROOT = join(__dirname, '..', '..', '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('loyalty worker SIGKILLed while issuing a coupon (dev server)', () => {
+describe.each(temporalTestServers())(
+  'loyalty worker SIGKILLed while issuing a coupon ($name)',
+  chaosSuite,
+);
+
+function chaosSuite({ address, tag }: TemporalTestServer): void {
   jest.setTimeout(240_000);
-  const run = Date.now().toString(36);
+  const run = `${Date.now().toString(36)}${tag}`;
   const namespace = `chaos-loyalty-${run}`;
   const keyspace = `chaos_loyalty_${run}`;
   const delivered: string[] = [];
@@ -41,7 +51,7 @@ describe('loyalty worker SIGKILLed while issuing a coupon (dev server)', () => {
         cwd: REPO_ROOT,
         env: {
           PATH: process.env['PATH'],
-          TEMPORAL_ADDRESS: requireTestEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS'),
+          TEMPORAL_ADDRESS: address,
           TEMPORAL_NAMESPACE: namespace,
           CASSANDRA_CONTACT_POINTS: requireTestEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
           CASSANDRA_KEYSPACE: keyspace,
@@ -83,9 +93,7 @@ describe('loyalty worker SIGKILLed while issuing a coupon (dev server)', () => {
     await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
     smtpPort = (smtp.server.address() as AddressInfo).port;
 
-    connection = await Connection.connect({
-      address: requireTestEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS'),
-    });
+    connection = await Connection.connect({ address });
     await createTestNamespace(connection, namespace);
     repository = createRepository({
       backend: 'cassandra',
@@ -161,4 +169,4 @@ describe('loyalty worker SIGKILLed while issuing a coupon (dev server)', () => {
     expect(delivered.filter((m) => m.includes(`${customerId}:1`))).toHaveLength(1);
     await handle.terminate('test done');
   });
-});
+}

@@ -8,21 +8,22 @@ import {
   WORKFLOW_SOURCES,
   type Purchase,
 } from '@invincible/workflows';
-import { requireTestEnv } from '@invincible/workflows/testing';
+import { temporalTestServers, type TemporalTestServer } from '@invincible/workflows/testing';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 
 /**
  * Purchases sent continuously — signals and Updates mixed, with duplicates — across several
- * continue-as-new boundaries, on the real dev server (a task queue of this suite's own): none
+ * continue-as-new boundaries, on each real test server (a task queue of this suite's own): none
  * lost, none counted twice, the balance exact.
  */
-describe('loyaltyProgram across continue-as-new (dev server)', () => {
+describe.each(temporalTestServers())('loyaltyProgram across continue-as-new ($name)', suite);
+
+function suite({ address, tag }: TemporalTestServer): void {
   jest.setTimeout(120_000);
 
   it('loses and double-counts nothing across at least three boundaries', async () => {
-    const address = requireTestEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
-    const run = Date.now().toString(36);
+    const run = `${Date.now().toString(36)}${tag}`;
     const taskQueue = `loyalty-can-${run}`;
     const repo = createInMemoryRepository();
     const connection = await Connection.connect({ address });
@@ -101,4 +102,4 @@ describe('loyaltyProgram across continue-as-new (dev server)', () => {
     });
     await connection.close();
   });
-});
+}
