@@ -242,7 +242,8 @@ async function test(nxArgs: readonly string[]): Promise<number> {
       temporal: true,
       cassandra: true,
       testServer: true,
-      ...(canBuildServer ? { temporalServer: { ui: false } } : {}),
+      // With the UI server: the durability suite starts a whole `up` on Temporal-on-Cassandra.
+      ...(canBuildServer ? { temporalServer: { ui: true } } : {}),
     },
     env,
     log,

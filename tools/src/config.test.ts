@@ -9,6 +9,7 @@ describe('loadStackConfig', () => {
       port: 7233,
       uiPort: 8233,
       namespace: 'default',
+      persistence: { kind: 'dev' },
     });
     expect(config.database).toMatchObject({
       mode: 'local',
@@ -70,5 +71,133 @@ describe('loadStackConfig', () => {
       expect(issues).toMatch(/CASSANDRA_PORT/);
       expect(issues).toMatch(/CASSANDRA_HEAP: a JVM heap size/);
     }
+  });
+
+  describe('TEMPORAL_PERSISTENCE=cassandra', () => {
+    const persistence = (env: NodeJS.ProcessEnv) => {
+      const { temporal } = loadStackConfig({ TEMPORAL_PERSISTENCE: 'cassandra', ...env });
+      if (temporal.mode !== 'local') throw new Error('expected a local Temporal');
+      return temporal.persistence;
+    };
+    const issues = (env: NodeJS.ProcessEnv): string => {
+      try {
+        loadStackConfig(env);
+      } catch (error) {
+        return (error as ConfigError).issues.join('\n');
+      }
+      throw new Error('expected a ConfigError');
+    };
+
+    it('defaults to 4 shards in keyspace temporal of the local Cassandra, created with RF 1', () => {
+      expect(persistence({ CASSANDRA_PORT: '19042' })).toEqual({
+        kind: 'cassandra',
+        historyShards: 4,
+        keyspace: 'temporal',
+        createKeyspace: true,
+        replicationFactor: 1,
+        cassandra: {
+          via: 'local',
+          hosts: ['127.0.0.1'],
+          port: 19042,
+          username: undefined,
+          password: undefined,
+          tls: undefined,
+          datacenter: undefined,
+          disableInitialHostLookup: false,
+        },
+      });
+    });
+
+    it('reaches a remote cluster by environment alone: hosts, credentials, TLS', () => {
+      expect(
+        persistence({
+          CASSANDRA_CONTACT_POINTS: '10.0.0.1:9042',
+          TEMPORAL_HISTORY_SHARDS: '512',
+          TEMPORAL_CASSANDRA_KEYSPACE: 'temporal_prod',
+          TEMPORAL_CASSANDRA_HOSTS: '10.0.0.1, 10.0.0.2',
+          TEMPORAL_CASSANDRA_PORT: '9142',
+          TEMPORAL_CASSANDRA_USERNAME: 'temporal',
+          TEMPORAL_CASSANDRA_PASSWORD: 's3cret',
+          TEMPORAL_CASSANDRA_TLS: 'true',
+          TEMPORAL_CASSANDRA_TLS_CA_FILE: '/etc/ca.pem',
+          TEMPORAL_CASSANDRA_DATACENTER: 'dc1',
+        }),
+      ).toEqual({
+        kind: 'cassandra',
+        historyShards: 512,
+        keyspace: 'temporal_prod',
+        createKeyspace: true,
+        replicationFactor: 3,
+        cassandra: {
+          via: 'hosts',
+          hosts: ['10.0.0.1', '10.0.0.2'],
+          port: 9142,
+          username: 'temporal',
+          password: 's3cret',
+          tls: { caFile: '/etc/ca.pem', serverName: undefined },
+          datacenter: 'dc1',
+          disableInitialHostLookup: false,
+        },
+      });
+    });
+
+    it('reaches Astra DB through its CQL proxy, creating no keyspace', () => {
+      expect(
+        persistence({
+          ASTRA_DB_API_ENDPOINT: 'https://db.apps.astra.example',
+          TEMPORAL_CASSANDRA_PROXY: '127.0.0.1:9044',
+          TEMPORAL_CASSANDRA_KEYSPACE: 'temporal',
+        }),
+      ).toMatchObject({
+        createKeyspace: false,
+        cassandra: {
+          via: 'proxy',
+          hosts: ['127.0.0.1'],
+          port: 9044,
+          tls: undefined,
+          disableInitialHostLookup: true,
+        },
+      });
+    });
+
+    it('rejects combinations that cannot both hold, each with what to change', () => {
+      const all = issues({
+        TEMPORAL_PERSISTENCE: 'cassandra',
+        TEMPORAL_ADDRESS: 'temporal.internal:7233',
+        TEMPORAL_CASSANDRA_HOSTS: 'a:9042',
+        TEMPORAL_CASSANDRA_PROXY: '127.0.0.1:9044',
+        TEMPORAL_CASSANDRA_USERNAME: 'only-a-name',
+        TEMPORAL_CASSANDRA_TLS_CA_FILE: '/etc/ca.pem',
+      });
+      expect(all).toMatch(/TEMPORAL_ADDRESS uses an existing one: unset one of them/);
+      expect(all).toMatch(/TEMPORAL_CASSANDRA_HOSTS and TEMPORAL_CASSANDRA_PROXY: set one/);
+      expect(all).toMatch(/TEMPORAL_CASSANDRA_HOSTS: .*without ports/);
+      expect(all).toMatch(/TEMPORAL_CASSANDRA_USERNAME and TEMPORAL_CASSANDRA_PASSWORD: set both/);
+      expect(all).toMatch(/set TEMPORAL_CASSANDRA_TLS=true as well/);
+      expect(all).toMatch(/not used with TEMPORAL_CASSANDRA_PROXY/);
+    });
+
+    it('asks where Temporal keeps its keyspace when the business data is remote', () => {
+      expect(
+        issues({ TEMPORAL_PERSISTENCE: 'cassandra', CASSANDRA_CONTACT_POINTS: 'db:9042' }),
+      ).toMatch(/keeps its keyspace with TEMPORAL_CASSANDRA_HOSTS .* or TEMPORAL_CASSANDRA_PROXY/);
+    });
+
+    it('refuses Temporal-on-Cassandra settings while Temporal runs on the dev server', () => {
+      expect(issues({ TEMPORAL_CASSANDRA_HOSTS: 'db' })).toMatch(
+        /TEMPORAL_CASSANDRA_HOSTS: only used with TEMPORAL_PERSISTENCE=cassandra \(it is dev\)/,
+      );
+    });
+
+    it('rejects an unknown persistence, a bad shard count and a bad keyspace name', () => {
+      const all = issues({
+        TEMPORAL_PERSISTENCE: 'sqlite',
+        TEMPORAL_HISTORY_SHARDS: '0',
+        TEMPORAL_CASSANDRA_KEYSPACE: 'temporal-prod',
+      });
+      expect(all).toMatch(/TEMPORAL_PERSISTENCE/);
+      expect(all).toMatch(/TEMPORAL_HISTORY_SHARDS/);
+      expect(all).toMatch(/TEMPORAL_CASSANDRA_KEYSPACE: a Cassandra keyspace name/);
+    });
   });
 });

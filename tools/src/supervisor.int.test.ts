@@ -3,24 +3,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './paths';
-import { freePort, isAlive, spawnCollecting, waitFor } from './testing/processes';
+import {
+  cleanStackEnv,
+  STACK_CLI,
+  freePort,
+  isAlive,
+  spawnCollecting,
+  waitFor,
+} from './testing/processes';
 import { testEnv } from './testing/test-env';
-
-const CLI = [
-  '--conditions=@invincible/source',
-  '--import',
-  'tsx',
-  join(REPO_ROOT, 'tools', 'src', 'cli.ts'),
-];
-
-/** The environment of a developer's shell, minus anything that would point at other servers. */
-function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (/^(TEMPORAL_|CASSANDRA_|ASTRA_|INVINCIBLE_|API_PORT)/.test(key)) delete env[key];
-  }
-  return { ...env, FORCE_COLOR: '0', ...extra };
-}
 
 describe('the supervisor behind `npm start`', () => {
   jest.setTimeout(180_000);
@@ -36,7 +27,7 @@ describe('the supervisor behind `npm start`', () => {
     const npm = spawnCollecting('npm', ['start'], {
       cwd: REPO_ROOT,
       detached: true, // its own process group, like a terminal's foreground job
-      env: cleanEnv({
+      env: cleanStackEnv({
         TEMPORAL_CLI_PATH: testEnv('TEMPORAL_CLI_PATH'),
         TEMPORAL_PORT: String(temporalPort),
         TEMPORAL_UI_PORT: String(uiPort),
@@ -97,9 +88,9 @@ describe('the supervisor behind `npm start`', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const cli = spawnCollecting(process.execPath, [...CLI, 'up', '--only', 'temporal'], {
+      const cli = spawnCollecting(process.execPath, [...STACK_CLI, 'up', '--only', 'temporal'], {
         cwd: REPO_ROOT,
-        env: cleanEnv({
+        env: cleanStackEnv({
           TEMPORAL_CLI_PATH: testEnv('TEMPORAL_CLI_PATH'),
           TEMPORAL_PORT: String(port),
           INVINCIBLE_DATA_DIR: dataDir,
@@ -130,10 +121,10 @@ describe('the supervisor behind `npm start`', () => {
       mkdirSync(bin);
       symlinkSync(process.execPath, join(bin, 'node'));
       try {
-        const cli = spawnCollecting(process.execPath, [...CLI, 'up', '--only', server], {
+        const cli = spawnCollecting(process.execPath, [...STACK_CLI, 'up', '--only', server], {
           cwd: REPO_ROOT,
           env: {
-            ...cleanEnv({ INVINCIBLE_CACHE_DIR: emptyCache, INVINCIBLE_DATA_DIR: dataDir }),
+            ...cleanStackEnv({ INVINCIBLE_CACHE_DIR: emptyCache, INVINCIBLE_DATA_DIR: dataDir }),
             PATH: bin,
             JAVA_HOME: '',
           },

@@ -179,7 +179,7 @@ export function classifySchemaFailure(
     );
   }
   if (
-    /no response received from cassandra within timeout|i\/o timeout|timed out|no route to host/i.test(
+    /no response (received from cassandra|to connection startup) within timeout|i\/o timeout|timed out|no route to host/i.test(
       text,
     )
   ) {

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../paths';
 
 /** A spawned process whose combined output is collected for assertions. */
 export interface Spawned {
@@ -56,3 +58,20 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** The environment of a developer's shell, minus anything that would point at other servers. */
+export function cleanStackEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^(TEMPORAL_|CASSANDRA_|ASTRA_|INVINCIBLE_|API_PORT)/.test(key)) delete env[key];
+  }
+  return { ...env, FORCE_COLOR: '0', ...extra };
+}
+
+/** Node arguments that run the stack's CLI from source, as the npm scripts do. */
+export const STACK_CLI = [
+  '--conditions=@invincible/source',
+  '--import',
+  'tsx',
+  join(REPO_ROOT, 'tools', 'src', 'cli.ts'),
+] as const;
