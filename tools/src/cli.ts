@@ -17,7 +17,7 @@ import { createLogger, formatDuration } from './log';
 import { REPO_ROOT } from './paths';
 import { cachedTemporalServerPaths } from './provision/temporal-server';
 import { isExecutable, which } from './provision/which';
-import { localTemporalOnCassandra } from './servers/temporal-cassandra';
+import { localTemporalOnCassandra, plainCassandraAt } from './servers/temporal-cassandra';
 import {
   endpoints,
   provision,
@@ -267,8 +267,6 @@ async function test(nxArgs: readonly string[]): Promise<number> {
       // Then Temporal on that Cassandra, in a keyspace of its own, for the suites that run on both.
       let onCassandraAddress: string | undefined;
       if (provisioned.temporalServer && where.cassandraContactPoints) {
-        const [host = '127.0.0.1', port = '9042'] =
-          where.cassandraContactPoints.split(',')[0]?.split(':') ?? [];
         await supervisor.start(
           localTemporalOnCassandra({
             name: 'temporal-cassandra',
@@ -280,16 +278,7 @@ async function test(nxArgs: readonly string[]): Promise<number> {
             keyspace: 'temporal_test',
             createKeyspace: true,
             replicationFactor: 1,
-            cassandra: {
-              via: 'hosts',
-              hosts: [host],
-              port: Number(port),
-              username: undefined,
-              password: undefined,
-              tls: undefined,
-              datacenter: undefined,
-              disableInitialHostLookup: false,
-            },
+            cassandra: plainCassandraAt(where.cassandraContactPoints),
             dataDir: join(dataDir, 'temporal-cassandra'),
             env,
             log,

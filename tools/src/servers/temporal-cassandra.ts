@@ -50,6 +50,24 @@ export function temporalServerPorts(frontend: number) {
 const ENVIRONMENT = 'invincible';
 
 /**
+ * A plain connection (no credentials, no TLS) to the first of `contactPoints` (`host:port,…`): the
+ * test and benchmark servers on the Cassandra the stack runs.
+ */
+export function plainCassandraAt(contactPoints: string): TemporalCassandraConnection {
+  const [host = '127.0.0.1', port = '9042'] = contactPoints.split(',')[0]?.split(':') ?? [];
+  return {
+    via: 'hosts',
+    hosts: [host],
+    port: Number(port),
+    username: undefined,
+    password: undefined,
+    tls: undefined,
+    datacenter: undefined,
+    disableInitialHostLookup: false,
+  };
+}
+
+/**
  * The server's YAML config: default store Cassandra (history, executions, tasks, namespaces),
  * visibility on SQLite in the data directory (no Elasticsearch to run), every service bound to
  * 127.0.0.1. A pure function of its options, so it is unit-tested as data.
@@ -261,5 +279,16 @@ export function localTemporalOnCassandra(options: TemporalOnCassandraOptions): P
       intervalMs: 500,
     },
     stopTimeoutMs: 15_000,
+    // Go stack frames under each error line, the config loader's chatter, and what a stopping
+    // single-node server says while its services leave the ring one by one.
+    quiet: new RegExp(
+      [
+        '^\\s',
+        '^(go\\.temporal\\.io|google\\.golang\\.org|github\\.com|go\\.uber\\.org)/',
+        '^\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d Loading config',
+        'Not enough hosts to serve the request',
+        'Failed to check Nexus endpoints ownership',
+      ].join('|'),
+    ),
   };
 }
