@@ -5,11 +5,19 @@ import { LocalStack, pause } from './local-stack';
  * The product end to end, over HTTP only: `npm start` brings up the api and both workers on
  * real Temporal and Cassandra; this suite is a client of the API and nothing else.
  */
-describe('Invincible end to end (npm start, HTTP only)', () => {
+describe.each([
+  ['the dev server', 'INVINCIBLE_TEST_TEMPORAL_ADDRESS', 'd'],
+  ['Temporal on Cassandra', 'INVINCIBLE_TEST_TEMPORAL_CASSANDRA_ADDRESS', 'c'],
+])('Invincible end to end on %s (npm start, HTTP only)', (_server, temporalVariable, tag) => {
   jest.setTimeout(300_000);
-  const run = Date.now().toString(36);
+  const run = `${Date.now().toString(36)}${tag}`;
   const apiKey = `e2e_${randomBytes(16).toString('hex')}`;
-  const stack = new LocalStack({ namespace: `e2e-${run}`, keyspace: `e2e_${run}`, apiKey });
+  const stack = new LocalStack({
+    namespace: `e2e-${run}`,
+    keyspace: `e2e_${run}`,
+    apiKey,
+    temporalVariable,
+  });
 
   beforeAll(() => stack.start(), 240_000);
   afterAll(() => stack.stop(), 60_000);

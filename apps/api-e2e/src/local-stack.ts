@@ -31,11 +31,13 @@ export class LocalStack {
       readonly namespace: string;
       readonly keyspace: string;
       readonly apiKey: string;
+      /** The variable holding the address of the Temporal server to run on. */
+      readonly temporalVariable: string;
     },
   ) {}
 
   async start(): Promise<void> {
-    const temporalAddress = fromTestRun('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
+    const temporalAddress = fromTestRun(this.options.temporalVariable);
     const cli = fromTestRun('TEMPORAL_CLI_PATH');
     await run(cli, [
       'operator',
