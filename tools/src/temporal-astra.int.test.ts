@@ -5,7 +5,14 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { REPO_ROOT } from './paths';
 import type { timers } from './testing/persistence-workflows';
-import { cleanStackEnv, freePort, STACK_CLI, spawnCollecting, waitFor } from './testing/processes';
+import {
+  cleanStackEnv,
+  freePort,
+  freeTemporalPorts,
+  STACK_CLI,
+  spawnCollecting,
+  waitFor,
+} from './testing/processes';
 
 /**
  * Temporal persisted in Astra DB, the production shape: Temporal's gocql driver cannot read a
@@ -26,7 +33,7 @@ live(
 
     it('sets up the schema in the Astra keyspace, starts, and runs a workflow with timers', async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'invincible-temporal-astra-'));
-      const port = await freePort();
+      const port = await freeTemporalPorts();
       const stack = spawnCollecting(process.execPath, [...STACK_CLI, 'up', '--only', 'temporal'], {
         cwd: REPO_ROOT,
         detached: true,

@@ -11,6 +11,7 @@ import {
   cleanStackEnv,
   STACK_CLI,
   freePort,
+  freeTemporalPorts,
   isAlive,
   spawnCollecting,
   waitFor,
@@ -23,14 +24,6 @@ import { testEnv } from './testing/test-env';
  * shared test Cassandra (a keyspace per test): workflows survive a SIGKILLed server with every
  * timer fired exactly once, and each misconfiguration ends in one line naming what to fix.
  */
-
-/** A frontend port whose derived ports (300 below to 10 above) are free too, most likely. */
-async function temporalPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port > 1_400 && port < 65_000) return port;
-  }
-}
 
 const run = Date.now().toString(36);
 
@@ -98,7 +91,7 @@ describe('Temporal on Cassandra (TEMPORAL_PERSISTENCE=cassandra)', () => {
   }
 
   it('resumes every workflow after a SIGKILLed server, each timer fired exactly once', async () => {
-    const [port, uiPort] = [await temporalPort(), await freePort()];
+    const [port, uiPort] = [await freeTemporalPorts(), await freePort()];
     const address = `127.0.0.1:${port}`;
     const env = {
       TEMPORAL_PORT: String(port),
@@ -162,7 +155,7 @@ describe('Temporal on Cassandra (TEMPORAL_PERSISTENCE=cassandra)', () => {
   it('names the variable when Cassandra is unreachable', async () => {
     const closed = await freePort();
     const stack = up({
-      TEMPORAL_PORT: String(await temporalPort()),
+      TEMPORAL_PORT: String(await freeTemporalPorts()),
       TEMPORAL_CASSANDRA_PORT: String(closed),
     });
     await expectOneLineFailure(
@@ -181,7 +174,7 @@ describe('Temporal on Cassandra (TEMPORAL_PERSISTENCE=cassandra)', () => {
     const { port } = silent.address() as { port: number };
     try {
       const stack = up({
-        TEMPORAL_PORT: String(await temporalPort()),
+        TEMPORAL_PORT: String(await freeTemporalPorts()),
         TEMPORAL_CASSANDRA_HOSTS: '127.0.0.1',
         TEMPORAL_CASSANDRA_PORT: String(port),
       });
@@ -218,7 +211,7 @@ describe('Temporal on Cassandra (TEMPORAL_PERSISTENCE=cassandra)', () => {
       await cql.shutdown();
     }
     const stack = up({
-      TEMPORAL_PORT: String(await temporalPort()),
+      TEMPORAL_PORT: String(await freeTemporalPorts()),
       TEMPORAL_CASSANDRA_KEYSPACE: keyspace,
     });
     await expectOneLineFailure(

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../paths';
+import { temporalServerPorts } from '../servers/temporal-cassandra';
 
 /** A spawned process whose combined output is collected for assertions. */
 export interface Spawned {
@@ -75,3 +76,25 @@ export const STACK_CLI = [
   'tsx',
   join(REPO_ROOT, 'tools', 'src', 'cli.ts'),
 ] as const;
+
+/**
+ * A frontend port whose derived ports (300 below to 10 above) are all free: drawn below the
+ * kernel's ephemeral range, where outgoing connections take ports at any moment, and each port
+ * checked by binding it.
+ */
+export async function freeTemporalPorts(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const all = Object.values(temporalServerPorts(port));
+    if ((await Promise.all(all.map(canBind))).every(Boolean)) return port;
+  }
+  throw new Error('no free set of Temporal ports between 19700 and 30010');
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
