@@ -41,6 +41,7 @@ describe('API over real workflows (time-skipping)', () => {
   let running: Promise<unknown>;
   let app: Express;
   let spec: OpenApiConformance;
+  const logLines: string[] = [];
 
   beforeAll(async () => {
     Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -75,7 +76,8 @@ describe('API over real workflows (time-skipping)', () => {
     ];
     running = Promise.all(workers.map((w) => w.run()));
     app = createApp({
-      logger: pino({ level: 'silent' }),
+      // Log lines are kept to check what they carry (request id, workflow id).
+      logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
       temporal: env.client,
       repository,
       apiKeys: [
@@ -253,7 +255,11 @@ describe('API over real workflows (time-skipping)', () => {
       await until('the first charge', async () =>
         (await charges()).items.length >= 1 ? true : undefined,
       );
-      const live = await call('get', `/v1/subscriptions/${id}`);
+      // The ledger entry is written before the workflow counts the period billed.
+      const live = await until('period 1 billed', async () => {
+        const res = await call('get', `/v1/subscriptions/${id}`);
+        return (res.body as { periodsBilled: number }).periodsBilled >= 1 ? res : undefined;
+      });
       expect(live.body).toMatchObject({
         id,
         customerId,
@@ -426,6 +432,41 @@ describe('API over real workflows (time-skipping)', () => {
         return view.lifetimePoints > 0 ? view : undefined;
       });
       expect(points).toMatchObject({ lifetimePoints: 1_500, balance: 1_500 });
+    });
+  });
+
+  describe('observability', () => {
+    it('logs each request with its request id and the workflow id it touched', async () => {
+      const customerId = await customer();
+      const res = await call('post', `/v1/customers/${customerId}/purchases`, {
+        body: { purchaseId: 'logged-1', total: 100, currency: 'USD' },
+        headers: { 'X-Request-Id': `req-${run}-logged` },
+      });
+      expect(res.status).toBe(201);
+      const entry = logLines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find(
+          (e) =>
+            (e['req'] as { id?: unknown } | undefined)?.id === `req-${run}-logged` &&
+            e['msg'] === 'request completed',
+        );
+      expect(entry).toMatchObject({
+        workflowId: `loyalty:${customerId}`,
+        res: { statusCode: 201 },
+      });
+    });
+
+    it('counts workflow operations by outcome', async () => {
+      const metrics = (await call('get', '/metrics')).text;
+      expect(metrics).toMatch(
+        /invincible_workflow_operations_total\{operation="update-with-start",name="recordPurchase",outcome="ok"\} [1-9]/,
+      );
+      expect(metrics).toMatch(
+        /invincible_workflow_operations_total\{operation="update",name="redeemCoupon",outcome="rejected"\} [1-9]/,
+      );
+      expect(metrics).toMatch(
+        /invincible_workflow_operations_total\{operation="start",name="subscription",outcome="already_started"\} [1-9]/,
+      );
     });
   });
 
