@@ -221,6 +221,19 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     return { balance: left, issued };
   };
 
+  /** Stores and emails each coupon, one after the other (each idempotent by its id). */
+  const issueCoupons = async (coupons: readonly CouponView[]) => {
+    for (const coupon of coupons) {
+      await issueCoupon({
+        id: coupon.id,
+        customerId: input.customerId,
+        email: input.customerEmail ?? null,
+        value: coupon.value,
+        issuedAt: coupon.issuedAt,
+      });
+    }
+  };
+
   /** The pre-batching path (see BATCHED_PURCHASES_PATCH): one purchase, one ledger activity. */
   const processOne = async (purchase: Purchase) => {
     if (results.has(purchase.purchaseId)) {
@@ -251,15 +264,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     const coupons = [...s.coupons];
     const { balance, issued } = crossThresholds(s.balance + points, coupons, at);
     update({ balance, lifetimePoints: s.lifetimePoints + points, coupons });
-    for (const coupon of issued) {
-      await issueCoupon({
-        id: coupon.id,
-        customerId: input.customerId,
-        email: input.customerEmail ?? null,
-        value: coupon.value,
-        issuedAt: coupon.issuedAt,
-      });
-    }
+    await issueCoupons(issued);
     remember({
       purchaseId: purchase.purchaseId,
       points,
@@ -329,15 +334,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
       });
     });
     update({ balance, lifetimePoints, coupons });
-    for (const coupon of issuedNow) {
-      await issueCoupon({
-        id: coupon.id,
-        customerId: input.customerId,
-        email: input.customerEmail ?? null,
-        value: coupon.value,
-        issuedAt: coupon.issuedAt,
-      });
-    }
+    await issueCoupons(issuedNow);
     answers.forEach(remember);
   };
 
