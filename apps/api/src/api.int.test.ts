@@ -325,6 +325,14 @@ describe('API over real workflows (time-skipping)', () => {
       expect(listed.map((s) => s.id)).toContain(id);
     });
 
+    it('reads a missing body as empty: field errors, not a media-type error', async () => {
+      const res = await call('post', '/v1/customers');
+      expectProblem(res, 400);
+      expect(
+        (res.body as { errors: { field: string }[] }).errors.map((e) => e.field).sort(),
+      ).toEqual(['email', 'name']);
+    });
+
     it('requires an Idempotency-Key and an existing customer', async () => {
       const customerId = await customer();
       const body = {
@@ -346,7 +354,8 @@ describe('API over real workflows (time-skipping)', () => {
 
     it('answers 404 for an unknown subscription, read or changed', async () => {
       expectProblem(await call('get', '/v1/subscriptions/sub_unknown'), 404);
-      expectProblem(await call('post', '/v1/subscriptions/sub_unknown/cancel', { body: {} }), 404);
+      // No body at all is the cancel's defaults (mode now), so this reaches the workflow lookup.
+      expectProblem(await call('post', '/v1/subscriptions/sub_unknown/cancel'), 404);
       expectProblem(await call('post', '/v1/subscriptions/sub_unknown/pause'), 404);
     });
   });

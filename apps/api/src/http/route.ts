@@ -69,7 +69,12 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[]): void 
   for (const route of routes) {
     const expressPath = route.path.replace(/\{(\w+)\}/g, ':$1');
     router[route.method](expressPath, async (req, res) => {
-      if (route.body && !req.is('application/json')) {
+      // No body at all reads as `{}` (POST …/cancel alone means its defaults); any other body must be JSON.
+      const noBody =
+        req.get('content-type') === undefined &&
+        req.get('transfer-encoding') === undefined &&
+        Number(req.get('content-length') ?? 0) === 0;
+      if (route.body && !noBody && !req.is('application/json')) {
         throw new HttpError(415, 'Unsupported Media Type', 'The body must be application/json');
       }
       const headers = route.headers
@@ -79,7 +84,7 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[]): void 
         params: parse(route.params, req.params, 'path') as never,
         query: parse(route.query, { ...req.query }, 'query') as never,
         headers: parse(route.headers, headers, 'header') as never,
-        body: parse(route.body, req.body, 'body') as never,
+        body: parse(route.body, noBody ? {} : req.body, 'body') as never,
         principal: String(res.locals['principal'] ?? 'anonymous'),
         req,
         res,
