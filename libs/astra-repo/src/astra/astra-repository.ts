@@ -25,7 +25,7 @@ import type {
   ProcessedPurchase,
   SubscriptionProjection,
 } from '../model/entities';
-import { chargeKey, samePayment } from '../model/rules';
+import { chargeKey, checkClaim } from '../model/rules';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
 import type { Page, Stored } from '../ports/paging';
@@ -268,14 +268,7 @@ export function createAstraRepository(
           p,
           'payment',
         );
-        if (!stored.created && !samePayment(stored.record, p)) {
-          throw new ConflictError(
-            'payment',
-            p.idempotencyKey,
-            'idempotency key reused with a different request',
-          );
-        }
-        return stored;
+        return checkClaim(stored, p);
       },
       get: async (key) => findById<PaymentRecord>('payments', validate.key(key), 'payment'),
     },

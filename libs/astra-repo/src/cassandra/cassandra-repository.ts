@@ -17,7 +17,7 @@ import type {
   SubscriptionProjection,
   SubscriptionStatus,
 } from '../model/entities';
-import { applyPoints, chargeKey, emptyAccount, samePayment } from '../model/rules';
+import { applyPoints, chargeKey, emptyAccount, checkClaim } from '../model/rules';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
 import type { Page, PageRequest, Stored } from '../ports/paging';
@@ -471,14 +471,7 @@ export function createCassandraRepository(
           p,
           toPayment,
         );
-        if (!stored.created && !samePayment(stored.record, p)) {
-          throw new ConflictError(
-            'payment',
-            p.idempotencyKey,
-            'idempotency key reused with a different request',
-          );
-        }
-        return stored;
+        return checkClaim(stored, p);
       },
       get: async (key) =>
         one(

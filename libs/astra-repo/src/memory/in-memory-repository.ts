@@ -10,7 +10,7 @@ import type {
   ProcessedPurchase,
   SubscriptionProjection,
 } from '../model/entities';
-import { applyPoints, chargeKey, emptyAccount, samePayment } from '../model/rules';
+import { applyPoints, chargeKey, emptyAccount, checkClaim } from '../model/rules';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
 import type { Page, PageRequest, Stored } from '../ports/paging';
@@ -135,14 +135,7 @@ export function createInMemoryRepository(): InMemoryRepository {
       claim: (p) =>
         run(() => {
           const stored = insertOnce(payments, validate.payment(p).idempotencyKey, p);
-          if (!stored.created && !samePayment(stored.record, p)) {
-            throw new ConflictError(
-              'payment',
-              p.idempotencyKey,
-              'idempotency key reused with a different request',
-            );
-          }
-          return stored;
+          return checkClaim(stored, p);
         }),
       get: (key) => run(() => found(payments.get(validate.key(key)), 'payment', key)),
     },

@@ -1,4 +1,5 @@
-import { ValidationError } from '../errors';
+import { ConflictError, ValidationError } from '../errors';
+import type { Stored } from '../ports/paging';
 import type { ChargeEntry, LoyaltyAccount, PaymentRecord } from './entities';
 
 /** The ledger key of a charge attempt: `<subscriptionId>:<period>:<attempt>`. */
@@ -8,14 +9,28 @@ export function chargeKey(
   return `${entry.subscriptionId}:${entry.period}:${entry.attempt}`;
 }
 
-/** Whether two payment requests are the same request (what an idempotency key must not change). */
-export function samePayment(a: PaymentRecord, b: PaymentRecord): boolean {
-  return (
-    a.customerId === b.customerId &&
-    a.amount.amountMinor === b.amount.amountMinor &&
-    a.amount.currency === b.amount.currency &&
-    a.paymentMethod === b.paymentMethod
-  );
+/**
+ * The idempotency rule of a payment claim: a key claimed before answers with what was stored
+ * then, unless the request differs (customer, amount, payment method) — a key is never reused.
+ */
+export function checkClaim(
+  stored: Stored<PaymentRecord>,
+  requested: PaymentRecord,
+): Stored<PaymentRecord> {
+  const a = stored.record;
+  const same =
+    a.customerId === requested.customerId &&
+    a.amount.amountMinor === requested.amount.amountMinor &&
+    a.amount.currency === requested.amount.currency &&
+    a.paymentMethod === requested.paymentMethod;
+  if (!stored.created && !same) {
+    throw new ConflictError(
+      'payment',
+      requested.idempotencyKey,
+      'idempotency key reused with a different request',
+    );
+  }
+  return stored;
 }
 
 /** The account of a customer who has no points yet. */
