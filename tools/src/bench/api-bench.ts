@@ -9,10 +9,7 @@
  * Sizes: BENCH_REQUESTS per round (default 400, max 4000), BENCH_CONCURRENCY (default 10, max 64),
  * BENCH_ROUNDS (default 2, max 5). Prints p50 / p99 of both and their ratios (target p99 ≤ 1.5).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { createLoyaltyActivities, createOutboxMailer } from '@invincible/activities';
 import { createRepository } from '@invincible/astra-repo';
 import {
@@ -26,7 +23,10 @@ import { createTestNamespace } from '@invincible/workflows/testing';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import autocannon from 'autocannon';
-import { REPO_ROOT } from '../paths';
+import { devApp } from '../apps';
+import { createLogger } from '../log';
+import { Supervisor } from '../supervisor';
+import { freePort } from '../testing/processes';
 
 const REQUESTS = Math.min(Number(process.env['BENCH_REQUESTS'] ?? 400), 4_000);
 const CONCURRENCY = Math.min(Number(process.env['BENCH_CONCURRENCY'] ?? 10), 64);
@@ -36,21 +36,13 @@ const CUSTOMERS = 20;
 const percentile = (sorted: readonly number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
-async function freeLocalPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const address = server.address();
-  server.close();
-  if (typeof address !== 'object' || address === null) throw new Error('no free port');
-  return address.port;
-}
-
 async function main(): Promise<void> {
   const address = process.env['TEMPORAL_ADDRESS'] ?? '127.0.0.1:7233';
   const contactPoints = process.env['CASSANDRA_CONTACT_POINTS'] ?? '127.0.0.1:9042';
   const run = Date.now().toString(36);
   const namespace = `bench-api-${run}`;
   const keyspace = `bench_api_${run}`;
+  const dataCenter = process.env['CASSANDRA_LOCAL_DATA_CENTER'] ?? 'datacenter1';
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
   const connection = await Connection.connect({ address });
@@ -59,7 +51,7 @@ async function main(): Promise<void> {
   const repository = createRepository({
     backend: 'cassandra',
     contactPoints: contactPoints.split(','),
-    localDataCenter: process.env['CASSANDRA_LOCAL_DATA_CENTER'] ?? 'datacenter1',
+    localDataCenter: dataCenter,
     keyspace,
     replicationFactor: 1,
   });
@@ -75,47 +67,36 @@ async function main(): Promise<void> {
     }),
   });
 
-  const port = await freeLocalPort();
+  const port = await freePort();
   const secret = `bench_${randomBytes(16).toString('hex')}`;
-  const api = spawn(
-    process.execPath,
-    [
-      '--conditions=@invincible/source',
-      '--import',
-      'tsx',
-      join(REPO_ROOT, 'apps', 'api', 'src', 'main.ts'),
-    ],
-    {
-      cwd: REPO_ROOT,
-      env: {
+  // The API as `npm start` runs it, under the same supervisor: started, then ready on /readyz.
+  const supervisor = new Supervisor(createLogger('bench'));
+  await supervisor.start(
+    devApp(
+      'api',
+      {
+        temporalAddress: address,
+        temporalNamespace: namespace,
+        temporalUiUrl: undefined,
+        cassandraContactPoints: contactPoints,
+        cassandraLocalDataCenter: dataCenter,
+      },
+      {
         PATH: process.env['PATH'],
-        PORT: String(port),
-        TEMPORAL_ADDRESS: address,
-        TEMPORAL_NAMESPACE: namespace,
-        CASSANDRA_CONTACT_POINTS: contactPoints,
         CASSANDRA_KEYSPACE: keyspace,
         REPOSITORY_MIGRATE: 'false',
         API_KEYS: `bench:${secret}`,
         RATE_LIMIT_PER_MINUTE: '1000000',
         LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
+      port,
+    ),
   );
   const base = `http://127.0.0.1:${port}`;
   const auth = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
 
   try {
     await worker.runUntil(async () => {
-      for (let i = 0; ; i++) {
-        const ready = await fetch(`${base}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        );
-        if (ready) break;
-        if (i > 240) throw new Error('the API did not become ready');
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
       const customers = Array.from({ length: CUSTOMERS }, (_, i) => `bench-${run}-${i}`);
       for (const id of customers) {
         const res = await fetch(`${base}/v1/customers`, {
@@ -222,7 +203,7 @@ async function main(): Promise<void> {
       );
     });
   } finally {
-    api.kill('SIGTERM');
+    await supervisor.stopAll();
     await repository.close();
     await connection.close();
   }
