@@ -43,34 +43,49 @@ function boundaries(sandboxed) {
         // Workflows: the Temporal sandbox. Activities only as types (no-restricted-imports below).
         {
           sourceTag: 'scope:workflows',
-          onlyDependOnLibsWithTags: ['scope:activities'],
+          onlyDependOnLibsWithTags: ['scope:activities', 'scope:shared'],
           ...(sandboxed
             ? { allowedExternalImports: ['@temporalio/workflow', '@temporalio/common'] }
             : {}),
         },
         {
           sourceTag: 'scope:activities',
-          onlyDependOnLibsWithTags: ['scope:repo', 'scope:workflows'],
+          onlyDependOnLibsWithTags: ['scope:repo', 'scope:workflows', 'scope:shared'],
         },
         {
           sourceTag: 'scope:repo',
-          onlyDependOnLibsWithTags: [],
+          onlyDependOnLibsWithTags: ['scope:shared'],
           bannedExternalImports: ['@temporalio/*', 'express'],
+        },
+        // Pure values every layer shares (money, ISO 4217): no I/O, no Temporal, no dependencies.
+        {
+          sourceTag: 'scope:shared',
+          onlyDependOnLibsWithTags: [],
         },
         // The API starts and queries workflows; its tests also run the real workers' activities.
         {
           sourceTag: 'scope:api',
           onlyDependOnLibsWithTags: sandboxed
-            ? ['scope:workflows', 'scope:repo']
-            : ['scope:workflows', 'scope:repo', 'scope:activities'],
+            ? ['scope:workflows', 'scope:repo', 'scope:shared']
+            : ['scope:workflows', 'scope:repo', 'scope:activities', 'scope:shared'],
         },
         {
           sourceTag: 'scope:billing',
-          onlyDependOnLibsWithTags: ['scope:workflows', 'scope:activities', 'scope:repo'],
+          onlyDependOnLibsWithTags: [
+            'scope:workflows',
+            'scope:activities',
+            'scope:repo',
+            'scope:shared',
+          ],
         },
         {
           sourceTag: 'scope:loyalty',
-          onlyDependOnLibsWithTags: ['scope:workflows', 'scope:activities', 'scope:repo'],
+          onlyDependOnLibsWithTags: [
+            'scope:workflows',
+            'scope:activities',
+            'scope:repo',
+            'scope:shared',
+          ],
         },
       ],
     },

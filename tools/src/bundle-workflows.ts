@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { WORKFLOW_SOURCES } from '@invincible/workflows';
+import { PAYLOAD_CONVERTER_SOURCE, WORKFLOW_SOURCES } from '@invincible/workflows';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 async function main(): Promise<void> {
@@ -14,7 +14,10 @@ async function main(): Promise<void> {
     throw new Error('usage: bundle-workflows <billing|loyalty> <out-file>');
   }
   const workflowsPath = require.resolve(WORKFLOW_SOURCES[domain]);
-  const { code } = await bundleWorkflowCode({ workflowsPath });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE),
+  });
   const target = resolve(outFile);
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, code);

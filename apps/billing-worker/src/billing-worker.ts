@@ -1,4 +1,8 @@
-import { BILLING_TASK_QUEUE, type BillingActivities } from '@invincible/workflows';
+import {
+  PAYLOAD_CONVERTER_SOURCE,
+  BILLING_TASK_QUEUE,
+  type BillingActivities,
+} from '@invincible/workflows';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { WorkerTuning } from './config';
 
@@ -20,6 +24,9 @@ export function createBillingWorker(deps: BillingWorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: BILLING_TASK_QUEUE,
     activities: deps.activities,
+    // Undecodable payloads reach the workflow as a marker its message guard rejects (with a
+    // prebuilt bundle, the bundle carries the same converter for the workflow side).
+    dataConverter: { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) },
     ...('bundlePath' in deps.workflows
       ? { workflowBundle: { codePath: deps.workflows.bundlePath } }
       : { workflowsPath: deps.workflows.workflowsPath }),

@@ -1,4 +1,8 @@
-import { LOYALTY_TASK_QUEUE, type LoyaltyActivities } from '@invincible/workflows';
+import {
+  PAYLOAD_CONVERTER_SOURCE,
+  LOYALTY_TASK_QUEUE,
+  type LoyaltyActivities,
+} from '@invincible/workflows';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { WorkerTuning } from './config';
 
@@ -20,6 +24,9 @@ export function createLoyaltyWorker(deps: LoyaltyWorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: LOYALTY_TASK_QUEUE,
     activities: deps.activities,
+    // Undecodable payloads reach the workflow as a marker its message guard rejects (with a
+    // prebuilt bundle, the bundle carries the same converter for the workflow side).
+    dataConverter: { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) },
     ...('bundlePath' in deps.workflows
       ? { workflowBundle: { codePath: deps.workflows.bundlePath } }
       : { workflowsPath: deps.workflows.workflowsPath }),

@@ -12,3 +12,12 @@ export const WORKFLOW_SOURCES = {
   billing: '@invincible/workflows/billing/workflows',
   loyalty: '@invincible/workflows/loyalty/workflows',
 } as const;
+
+export type { RejectedMessages } from './messages/message-guard';
+
+/**
+ * Module specifier of the workers' payload converter (undecodable payloads become a marker the
+ * message guard rejects, instead of a workflow-task failure). Every worker passes it as
+ * `dataConverter.payloadConverterPath`, and the workflow bundle is built with it.
+ */
+export const PAYLOAD_CONVERTER_SOURCE = '@invincible/workflows/payload-converter';

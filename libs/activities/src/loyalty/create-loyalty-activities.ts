@@ -1,4 +1,5 @@
 import type { Repository } from '@invincible/astra-repo';
+import { formatMoney } from '@invincible/money';
 import type { LoyaltyActivities } from '@invincible/workflows';
 import type { Mailer } from '../mail/mailer';
 import { guarded } from '../guarded';
@@ -8,9 +9,6 @@ export interface LoyaltyActivityDeps {
   readonly mailer: Mailer;
   readonly now?: () => Date;
 }
-
-const money = (m: { amountMinor: number; currency: string }) =>
-  `${(m.amountMinor / 100).toFixed(2)} ${m.currency}`;
 
 /**
  * The activities of the `loyalty` task queue (the contract is `LoyaltyActivities` in
@@ -57,8 +55,8 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
             customerId: coupon.customerId,
             to: coupon.email,
             template: 'coupon_issued',
-            subject: `You earned a ${money(coupon.value)} coupon`,
-            body: `Thank you for your loyalty! Your coupon ${coupon.id} is worth ${money(coupon.value)}.`,
+            subject: `You earned a ${formatMoney(coupon.value)} coupon`,
+            body: `Thank you for your loyalty! Your coupon ${coupon.id} is worth ${formatMoney(coupon.value)}.`,
           });
         }
       }),

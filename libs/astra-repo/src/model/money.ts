@@ -1,8 +1,5 @@
 /**
- * An amount in integer minor units (cents for USD, yen for JPY) and its ISO 4217 currency:
- * never a float, so no rounding ever loses a cent.
+ * An amount in integer minor units and its ISO 4217 currency: the one definition, shared with
+ * every layer through @invincible/money.
  */
-export interface Money {
-  readonly amountMinor: number;
-  readonly currency: string;
-}
+export type { Money } from '@invincible/money';

@@ -9,9 +9,8 @@ import type {
   ProcessedPurchase,
   SubscriptionProjection,
 } from './entities';
+import { isCurrency } from '@invincible/money';
 import { ValidationError } from '../errors';
-
-const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
 /**
  * A business id: letters, digits, `_`, `.` and `-`, at most 64 characters. No `:` (composite
@@ -34,10 +33,7 @@ export const keySchema = z
 
 export const currencySchema = z
   .string()
-  .refine(
-    (c) => /^[A-Z]{3}$/.test(c) && CURRENCIES.has(c),
-    'an ISO 4217 currency code such as USD',
-  );
+  .refine((c) => isCurrency(c), 'an ISO 4217 currency code such as USD');
 
 export const moneySchema = z.strictObject({
   amountMinor: z

@@ -32,11 +32,9 @@ export function chargeIdempotencyKey(
 /** The workflow type (a function name: renaming it breaks running executions). */
 export const SUBSCRIPTION_WORKFLOW_TYPE = 'subscription';
 
-/** Integer minor units and an ISO 4217 code. */
-export interface Money {
-  readonly amountMinor: number;
-  readonly currency: string;
-}
+/** Integer minor units and an ISO 4217 code (the one definition, in @invincible/money). */
+export type { Money } from '@invincible/money';
+import type { Money } from '@invincible/money';
 
 export interface SubscriptionInput {
   readonly subscriptionId: string;

@@ -9,6 +9,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { formatMoney } from '@invincible/money';
 import { chargeAt } from './calendar';
 import {
   cancelSignal,
@@ -60,7 +61,6 @@ const DEFAULT_PERIODS_PER_RUN = 12;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const ms = (instant: string) => new Date(instant).getTime();
-const formatMoney = (m: Money) => `${(m.amountMinor / 100).toFixed(2)} ${m.currency}`;
 
 function initialState(input: SubscriptionInput): SubscriptionState {
   const start = ms(input.startAt);

@@ -3,7 +3,7 @@
  * must agree on. Imported by all of them; no other file spells these names.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Money } from '../billing/contract';
+import type { Money } from '@invincible/money';
 
 /** The task queue polled by apps/loyalty-worker. */
 export const LOYALTY_TASK_QUEUE = 'loyalty';
@@ -22,13 +22,13 @@ export const LOYALTY_WORKFLOW_TYPE = 'loyaltyProgram';
 /** A purchase or coupon key: letters, digits, "_", ".", ":" or "-" (never a query operator). */
 export const LOYALTY_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
 
-/** The minor-unit exponent of an ISO 4217 currency (USD 2, JPY 0, BHD 3), or undefined if unknown. */
-export function exponentOf(currency: string): number | undefined {
-  if (!/^[A-Z]{3}$/.test(currency) || !Intl.supportedValuesOf('currency').includes(currency))
-    return undefined;
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
-    .maximumFractionDigits;
-}
+/**
+ * The minor-unit exponent of an ISO 4217 currency (USD 2, JPY 0, BHD 3), or undefined if unknown:
+ * from the static table in @invincible/money, never from the runtime's ICU data, so every worker
+ * and every replay computes the same points.
+ */
+export { currencyExponent as exponentOf } from '@invincible/money';
+import { currencyExponent as exponentOf } from '@invincible/money';
 
 /** Why `p` is not a purchase, or null when it is one. */
 export function purchaseProblem(p: unknown): string | null {
