@@ -2,11 +2,8 @@ import type { Client } from 'cassandra-driver';
 import type { CassandraRepositoryConfig } from '../config';
 import { UnavailableError } from '../errors';
 
-/** Bump when the tables below change; a migration applies each version once. */
-export const SCHEMA_VERSION = 'v1';
-
-/** The business tables. Every statement is idempotent (`IF NOT EXISTS`). */
-export const TABLES: readonly string[] = [
+/** The business tables as first released. Every statement is idempotent (`IF NOT EXISTS`). */
+const V1_TABLES: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS customers (
      id text PRIMARY KEY, email text, name text, created_at timestamp)`,
   `CREATE TABLE IF NOT EXISTS subscriptions (
@@ -42,6 +39,19 @@ export const TABLES: readonly string[] = [
      customer_id text, created_at timestamp, id text,
      PRIMARY KEY ((customer_id), created_at, id)) WITH CLUSTERING ORDER BY (created_at DESC, id ASC)`,
 ];
+
+/**
+ * The schema's history: each step is applied once, in order, and marked done in
+ * `schema_migrations` under its id. Never edit a released step; append a new one. Each statement
+ * is idempotent (`IF NOT EXISTS`), so a step interrupted half-way is simply run again.
+ */
+export const MIGRATIONS: readonly {
+  readonly id: string;
+  readonly statements: readonly string[];
+}[] = [{ id: 'v1', statements: V1_TABLES }];
+
+/** The id of the newest step: a keyspace marked with it is up to date. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.id ?? 'v1';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -88,15 +98,21 @@ export async function migrateCassandra(
   }
   try {
     if (await done()) return { applied: false };
-    for (const ddl of TABLES) {
+    for (const step of MIGRATIONS) {
+      const marked = await client.execute(`SELECT id FROM ${ks}.schema_migrations WHERE id = ?`, [
+        step.id,
+      ]);
+      if (marked.rowLength > 0) continue;
+      for (const ddl of step.statements) {
+        await client.execute(
+          ddl.replace(/^(CREATE TABLE IF NOT EXISTS|ALTER TABLE) /, `$1 ${ks}.`),
+        );
+      }
       await client.execute(
-        ddl.replace(/^CREATE TABLE IF NOT EXISTS /, `CREATE TABLE IF NOT EXISTS ${ks}.`),
+        `INSERT INTO ${ks}.schema_migrations (id, owner, applied_at) VALUES (?, ?, ?)`,
+        [step.id, owner, new Date()],
       );
     }
-    await client.execute(
-      `INSERT INTO ${ks}.schema_migrations (id, owner, applied_at) VALUES (?, ?, ?)`,
-      [SCHEMA_VERSION, owner, new Date()],
-    );
     return { applied: true };
   } finally {
     await client.execute(`DELETE FROM ${ks}.schema_migrations WHERE id = 'lock' IF owner = ?`, [
