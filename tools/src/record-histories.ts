@@ -29,6 +29,7 @@ import {
   resumeUpdate,
   statusQuery,
   subscriptionWorkflowId,
+  PAYLOAD_CONVERTER_SOURCE,
   WORKFLOW_SOURCES,
   type LoyaltyInput,
   type Purchase,
@@ -139,9 +140,30 @@ const loyaltyScenarios: Record<string, LoyaltyScenario> = {
   redeem: async (start) => {
     const h = await start({});
     await h.executeUpdate(recordPurchaseUpdate, { args: [buy('r-1', 10_000)] });
-    const couponId = (await h.query(getPointsQuery)).coupons[0]?.id ?? '';
+    const couponId = `${(await h.query(getPointsQuery)).customerId}:1`;
     await h.executeUpdate(redeemCouponUpdate, { args: [{ couponId }] });
     await h.executeUpdate(redeemCouponUpdate, { args: [{ couponId }] }).catch(() => undefined);
+    return [h];
+  },
+  // A malformed, an unknown and an undecodable signal, then a purchase: counted, never a task failure.
+  'rejected-messages': async (start) => {
+    const h = await start({});
+    await h.signal(notifyPurchaseSignal, buy('bad', -1));
+    await h.signal('notifyPurchase', buy('wrong-name', 100));
+    await h.client.workflowService.signalWorkflowExecution({
+      namespace: h.client.options.namespace,
+      workflowExecution: { workflowId: h.workflowId },
+      signalName: notifyPurchaseSignal.name,
+      input: {
+        payloads: [
+          {
+            metadata: { encoding: new TextEncoder().encode('text/weird') },
+            data: new TextEncoder().encode('x'),
+          },
+        ],
+      },
+    });
+    await h.executeUpdate(recordPurchaseUpdate, { args: [buy('m-1', 1_000)] });
     return [h];
   },
   'continue-as-new': async (start) => {
@@ -178,6 +200,7 @@ async function main(): Promise<void> {
       connection: await NativeConnection.connect({ address }),
       taskQueue: TASK_QUEUE,
       workflowsPath: require.resolve(WORKFLOW_SOURCES.billing),
+      dataConverter: { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) },
       activities: createBillingActivities({
         repository,
         payments: createSandboxGateway({ payments: repository.payments }),
@@ -222,6 +245,7 @@ async function main(): Promise<void> {
       connection: await NativeConnection.connect({ address }),
       taskQueue: LOYALTY_QUEUE,
       workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty),
+      dataConverter: { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) },
       activities: createLoyaltyActivities({
         repository,
         mailer: createOutboxMailer({ outbox: repository.outbox }),

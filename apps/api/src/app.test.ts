@@ -142,7 +142,9 @@ describe('createApp: health and errors', () => {
       title: 'Service Unavailable',
       detail: 'Temporal is unavailable',
     });
-    await expect(store.purchases.get('order-1')).rejects.toThrow(/not/);
+    await expect(
+      store.purchases.get('cus-1', { source: 'purchase', purchaseId: 'order-1' }),
+    ).rejects.toThrow(/not/);
   });
 
   it('answers 503 with Retry-After when the database is unavailable', async () => {

@@ -79,7 +79,12 @@ function suite({ address, tag }: TemporalTestServer): void {
         lifetimePoints: expected,
       });
       const ledger = await Promise.all(
-        Array.from({ length: 60 }, (_, i) => repo.purchases.get(purchase(i).purchaseId)),
+        Array.from({ length: 60 }, (_, i) =>
+          repo.purchases.get(customerId, {
+            source: 'purchase',
+            purchaseId: purchase(i).purchaseId,
+          }),
+        ),
       );
       expect(ledger.map((p) => p.points)).toEqual(Array.from({ length: 60 }, (_, i) => 100 + i));
 

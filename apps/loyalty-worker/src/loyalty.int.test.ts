@@ -120,7 +120,9 @@ describe('loyaltyProgram workflow (time-skipping)', () => {
       balance: 3_000,
       lifetimePoints: 3_000,
     });
-    await expect(repo.purchases.get('order-1')).resolves.toMatchObject({
+    await expect(
+      repo.purchases.get(input.customerId, { source: 'purchase', purchaseId: 'order-1' }),
+    ).resolves.toMatchObject({
       points: 2_000,
       customerId: input.customerId,
     });

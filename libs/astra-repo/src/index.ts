@@ -11,6 +11,8 @@ export type {
   OutboxEmail,
   PaymentRecord,
   ProcessedPurchase,
+  PurchaseKey,
+  PurchaseSource,
   SubscriptionProjection,
   SubscriptionStatus,
 } from './model/entities';

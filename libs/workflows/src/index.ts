@@ -6,6 +6,15 @@ export * from './billing/contract';
 export { chargeAt, isTimeZone } from './billing/calendar';
 export type { BillingSchedule, IntervalUnit } from './billing/calendar';
 export * from './loyalty/contract';
+export {
+  answerBatch,
+  balanceOf,
+  couponId,
+  couponsOwed,
+  DEFAULT_SETTINGS as DEFAULT_LOYALTY_SETTINGS,
+  loyaltyInputProblem,
+  purchaseKey,
+} from './loyalty/rules';
 
 /** Module specifiers of the workflow sources, for `require.resolve` in the workers. */
 export const WORKFLOW_SOURCES = {

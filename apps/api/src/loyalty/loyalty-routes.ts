@@ -124,7 +124,12 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
             return {
               status: 200,
               body: {
-                ...loyaltyView({ ...stored, coupons: [], recentPurchases: [], rejectedSignals: 0 }),
+                ...loyaltyView({
+                  ...stored,
+                  recentPurchases: [],
+                  rejectedSignals: 0,
+                  rejected: { undecodable: 0, malformed: 0, unknown: 0 },
+                }),
               },
             };
           }

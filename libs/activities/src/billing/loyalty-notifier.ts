@@ -24,7 +24,8 @@ export function createLoyaltyNotifier(workflows: WorkflowClient): LoyaltyNotifie
         taskQueue: LOYALTY_TASK_QUEUE,
         args: [{ customerId, customerEmail }],
         signal: notifyPurchaseSignal,
-        signalArgs: [purchase],
+        // A charge's award is its own id space in the ledger: no caller's purchase id can take it.
+        signalArgs: [{ ...purchase, source: 'charge' }],
       });
     },
   };

@@ -1,6 +1,12 @@
-import type { Repository } from '@invincible/astra-repo';
-import { formatMoney } from '@invincible/money';
-import type { LoyaltyActivities } from '@invincible/workflows';
+import { NotFoundError, type ProcessedPurchase, type Repository } from '@invincible/astra-repo';
+import { formatMoney, type Money } from '@invincible/money';
+import {
+  answerBatch,
+  couponId,
+  type CouponView,
+  type LedgerEntryResult,
+  type LoyaltyActivities,
+} from '@invincible/workflows';
 import type { Mailer } from '../mail/mailer';
 import { guarded } from '../guarded';
 
@@ -10,73 +16,235 @@ export interface LoyaltyActivityDeps {
   readonly now?: () => Date;
 }
 
+/** How many ledger rows of a batch are written at once (each is its own lightweight transaction). */
+const LEDGER_WRITES_IN_FLIGHT = 16;
+
+async function inChunks<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>) {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    out.push(...(await Promise.all(items.slice(i, i + size).map(work))));
+  }
+  return out;
+}
+
 /**
  * The activities of the `loyalty` task queue (the contract is `LoyaltyActivities` in
- * libs/workflows). Each does one side effect, idempotent by a business key: the purchaseId,
- * the coupon id `<customerId>:<n>`, the email id `<couponId>:coupon`.
+ * libs/workflows). Each does one side effect, idempotent by a business key — the ledger row
+ * (customer, source, purchaseId), the coupon id `<customerId>:<n>`, the email `<couponId>:coupon`,
+ * the redemption's request id — and each tells its own earlier attempt from someone else's.
  */
 export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActivities {
   const now = deps.now ?? (() => new Date());
+  const { purchases, coupons } = deps.repository;
+
+  const issueOne = async (coupon: {
+    readonly id: string;
+    readonly customerId: string;
+    readonly email: string | null;
+    readonly value: Money;
+    readonly issuedAt: string;
+  }) => {
+    await coupons.issue({
+      id: coupon.id,
+      customerId: coupon.customerId,
+      value: coupon.value,
+      status: 'issued',
+      issuedAt: new Date(coupon.issuedAt),
+      redeemedAt: null,
+      redeemedBy: null,
+    });
+    if (coupon.email) {
+      await deps.mailer.send({
+        id: `${coupon.id}:coupon`,
+        customerId: coupon.customerId,
+        to: coupon.email,
+        template: 'coupon_issued',
+        subject: `You earned a ${formatMoney(coupon.value)} coupon`,
+        body: `Thank you for your loyalty! Your coupon ${coupon.id} is worth ${formatMoney(coupon.value)}.`,
+      });
+    }
+  };
+
+  /** Ledger rows written before the ledger kept who wrote them (legacy activities): one token per batch instant. */
+  const legacyRecord = async (
+    customerId: string,
+    processedAt: string,
+    entry: { readonly purchaseId: string; readonly total: Money; readonly points: number },
+  ) => {
+    const countedBy = `legacy:${processedAt}`;
+    const { record } = await purchases.record({
+      customerId,
+      source: 'purchase',
+      purchaseId: entry.purchaseId,
+      total: entry.total,
+      points: entry.points,
+      processedAt: new Date(processedAt),
+      countedBy,
+      requestId: null,
+      balanceAfter: 0,
+      couponsIssued: [],
+    });
+    return { created: record.countedBy === countedBy, points: record.points };
+  };
+
   return {
-    recordProcessedPurchase: (entry) =>
+    countPurchases: ({
+      customerId,
+      countedBy,
+      processedAt,
+      couponThreshold,
+      lifetimePoints,
+      entries,
+    }) =>
       guarded(async () => {
-        const { record, created } = await deps.repository.purchases.record({
-          ...entry,
-          processedAt: new Date(entry.processedAt),
-        });
-        return { created, points: record.points };
-      }),
-
-    recordProcessedPurchases: ({ customerId, processedAt, entries }) =>
-      guarded(async () => {
-        const at = new Date(processedAt);
-        // One compare-and-set per purchaseId, all in flight at once: each is its own partition.
-        const recorded = await Promise.all(
-          entries.map((entry) =>
-            deps.repository.purchases.record({ ...entry, customerId, processedAt: at }),
-          ),
+        const stored = new Map(
+          (
+            await purchases.find(
+              customerId,
+              entries.map(({ source, purchaseId }) => ({ source, purchaseId })),
+            )
+          ).map((row) => [`${row.source}:${row.purchaseId}`, row]),
         );
-        return recorded.map(({ record, created }) => ({ created, points: record.points }));
-      }),
-
-    issueCoupon: (coupon) =>
-      guarded(async () => {
-        await deps.repository.coupons.issue({
-          id: coupon.id,
-          customerId: coupon.customerId,
-          value: coupon.value,
-          status: 'issued',
-          issuedAt: new Date(coupon.issuedAt),
-          redeemedAt: null,
+        const rowOf = (e: (typeof entries)[number]) => stored.get(`${e.source}:${e.purchaseId}`);
+        // Counted by this batch unless another writer's row is there: a row with this batch's
+        // token is an earlier attempt of this very activity whose answer was lost.
+        const counts = entries.map((e) => {
+          const row = rowOf(e);
+          return { points: e.points, counted: !row || row.countedBy === countedBy };
         });
-        if (coupon.email) {
-          await deps.mailer.send({
-            id: `${coupon.id}:coupon`,
-            customerId: coupon.customerId,
-            to: coupon.email,
-            template: 'coupon_issued',
-            subject: `You earned a ${formatMoney(coupon.value)} coupon`,
-            body: `Thank you for your loyalty! Your coupon ${coupon.id} is worth ${formatMoney(coupon.value)}.`,
-          });
-        }
+        const { answers } = answerBatch(customerId, lifetimePoints, couponThreshold, counts);
+        const at = new Date(processedAt);
+        const written = await inChunks(
+          entries.map((e, i) => ({ e, i })),
+          LEDGER_WRITES_IN_FLIGHT,
+          async ({ e, i }): Promise<ProcessedPurchase | undefined> => {
+            const answer = answers[i];
+            if (!counts[i]?.counted || rowOf(e) || !answer) return rowOf(e);
+            const { record } = await purchases.record({
+              customerId,
+              source: e.source,
+              purchaseId: e.purchaseId,
+              total: e.total,
+              points: e.points,
+              processedAt: at,
+              countedBy,
+              requestId: e.requestId,
+              balanceAfter: answer.balanceAfter,
+              couponsIssued: answer.couponsIssued,
+            });
+            return record;
+          },
+        );
+        return written.map((row, i): LedgerEntryResult => {
+          if (row && row.countedBy !== countedBy) {
+            // Someone else counted it (before this batch, or racing it): its first answer.
+            return {
+              counted: false,
+              points: row.points,
+              requestId: row.requestId,
+              balanceAfter: row.balanceAfter,
+              couponsIssued: row.couponsIssued,
+            };
+          }
+          const e = entries[i] as (typeof entries)[number];
+          const answer = answers[i] as (typeof answers)[number];
+          return {
+            counted: true,
+            points: e.points,
+            requestId: e.requestId,
+            balanceAfter: answer.balanceAfter,
+            couponsIssued: answer.couponsIssued,
+          };
+        });
       }),
 
-    redeemCoupon: ({ id, customerId, at }) =>
+    issueCoupons: ({ customerId, email, from, to, value, issuedAt }) =>
       guarded(async () => {
-        await deps.repository.coupons.redeem(id, customerId, new Date(at));
+        const ids = [];
+        for (let n = from; n <= to; n++) ids.push(couponId(customerId, n));
+        await inChunks(ids, LEDGER_WRITES_IN_FLIGHT, (id) =>
+          issueOne({ id, customerId, email, value, issuedAt }),
+        );
       }),
 
-    saveAccount: ({ customerId, state }) =>
+    loadAccount: ({ customerId }) =>
       guarded(async () => {
-        await deps.repository.loyalty.save({
+        const [totals, issued, account] = await Promise.all([
+          purchases.totals(customerId),
+          coupons.countByCustomer(customerId),
+          deps.repository.loyalty.get(customerId).catch((error: unknown) => {
+            if (error instanceof NotFoundError) return null;
+            throw error;
+          }),
+        ]);
+        return {
+          lifetimePoints: totals.points,
+          couponsIssued: issued,
+          couponsRedeemed: account?.couponsRedeemed ?? 0,
+          version: account?.version ?? 0,
+        };
+      }),
+
+    redeemCoupon: ({ id, customerId, at, requestId }) =>
+      guarded(async (): Promise<CouponView> => {
+        const coupon = await coupons.redeem(
+          id,
           customerId,
-          balance: state.balance,
-          lifetimePoints: state.lifetimePoints,
-          couponsIssued: state.coupons.length,
-          couponsRedeemed: state.coupons.filter((c) => c.status === 'redeemed').length,
-          version: state.version,
+          new Date(at),
+          requestId ?? `redeem:${id}`,
+        );
+        return {
+          id: coupon.id,
+          value: coupon.value,
+          status: coupon.status,
+          issuedAt: coupon.issuedAt.toISOString(),
+          redeemedAt: coupon.redeemedAt?.toISOString() ?? null,
+        };
+      }),
+
+    saveAccount: (account) =>
+      guarded(async () => {
+        // An attempt scheduled before the ledger passed the whole workflow state.
+        const legacy = account as unknown as {
+          customerId: string;
+          state?: {
+            balance: number;
+            lifetimePoints: number;
+            coupons: readonly { status: string }[];
+            version: number;
+          };
+        };
+        const a = legacy.state
+          ? {
+              customerId: legacy.customerId,
+              balance: legacy.state.balance,
+              lifetimePoints: legacy.state.lifetimePoints,
+              couponsIssued: legacy.state.coupons.length,
+              couponsRedeemed: legacy.state.coupons.filter((c) => c.status === 'redeemed').length,
+              version: legacy.state.version,
+            }
+          : account;
+        await deps.repository.loyalty.save({
+          customerId: a.customerId,
+          balance: a.balance,
+          lifetimePoints: a.lifetimePoints,
+          couponsIssued: a.couponsIssued,
+          couponsRedeemed: a.couponsRedeemed,
+          version: a.version,
           updatedAt: now(),
         });
       }),
+
+    recordProcessedPurchase: (entry) =>
+      guarded(() => legacyRecord(entry.customerId, entry.processedAt, entry)),
+
+    recordProcessedPurchases: ({ customerId, processedAt, entries }) =>
+      guarded(() =>
+        inChunks(entries, LEDGER_WRITES_IN_FLIGHT, (entry) =>
+          legacyRecord(customerId, processedAt, entry),
+        ),
+      ),
+
+    issueCoupon: (coupon) => guarded(() => issueOne(coupon)),
   };
 }

@@ -2,6 +2,7 @@ import {
   DataAPIHttpError,
   DataAPIResponseError,
   DataAPITimeoutError,
+  TooManyDocumentsToCountError,
   type Collection,
   type CollectionIndexingOptions,
   type SomeDoc,
@@ -43,6 +44,7 @@ export const COLLECTIONS = {
   payments: { deny: ['*'] },
   loyalty_accounts: { allow: ['balance', 'version'] },
   processed_purchases: { deny: ['*'] },
+  purchase_ledger: { allow: ['customerId'] },
   coupons: { allow: ['id', 'customerId', 'status'] },
   outbox: { allow: ['id', 'customerId', 'createdAt', 'status'] },
 } as const satisfies Record<string, CollectionIndexingOptions<SomeDoc>>;
@@ -328,9 +330,38 @@ export function createAstraRepository(
 
     purchases: {
       record: async (p) =>
-        insertOnce('processed_purchases', validate.purchase(p).purchaseId, p, 'purchase'),
-      get: async (purchaseId) =>
-        findById<ProcessedPurchase>('processed_purchases', validate.key(purchaseId), 'purchase'),
+        insertOnce('purchase_ledger', ledgerId(validate.purchase(p).customerId, p), p, 'purchase'),
+      get: async (customerId, key) =>
+        findById<ProcessedPurchase>(
+          'purchase_ledger',
+          ledgerId(validate.id(customerId, 'customerId'), validate.purchaseKey(key)),
+          'purchase',
+        ),
+      async find(customerId, keys) {
+        validate.id(customerId, 'customerId');
+        const ids = validate.purchaseKeys(keys).map((key) => ledgerId(customerId, key));
+        if (ids.length === 0) return [];
+        const docs = await call(() =>
+          coll('purchase_ledger')
+            .find({ _id: { $in: ids } })
+            .toArray(),
+        );
+        return docs.map((d) => strip<ProcessedPurchase>(d));
+      },
+      async totals(customerId) {
+        validate.id(customerId, 'customerId');
+        // No aggregation on the Data API: page through the customer's rows, points only.
+        const cursor = coll('purchase_ledger').find({ customerId }, { projection: { points: 1 } });
+        let purchases = 0;
+        let points = 0;
+        await call(async () => {
+          for await (const doc of cursor) {
+            purchases++;
+            points += Number(doc['points'] ?? 0);
+          }
+        });
+        return { purchases, points };
+      },
     },
 
     coupons: {
@@ -347,14 +378,15 @@ export function createAstraRepository(
           (c) => ({ i: c.id }),
         );
       },
-      async redeem(id, customerId, at) {
+      async redeem(id, customerId, at, requestId) {
         validate.key(id);
         validate.id(customerId, 'customerId');
         validate.date(at, 'at');
+        validate.requestId(requestId);
         const doc = await call(() =>
           coll('coupons').findOneAndUpdate(
             { _id: id, customerId, status: 'issued' },
-            { $set: { status: 'redeemed', redeemedAt: at } },
+            { $set: { status: 'redeemed', redeemedAt: at, redeemedBy: requestId } },
             { returnDocument: 'after' },
           ),
         );
@@ -362,7 +394,27 @@ export function createAstraRepository(
         const current = await call(() => coll('coupons').findOne({ _id: id }));
         // Another customer's coupon is reported as missing: existence is not disclosed.
         if (!current || current['customerId'] !== customerId) throw new NotFoundError('coupon', id);
+        // Redeemed by this very request (its answer was lost): the redemption stands.
+        if (current['redeemedBy'] === requestId) return strip<Coupon>(current);
         throw new ConflictError('coupon', id, 'already redeemed');
+      },
+      async countByCustomer(customerId) {
+        validate.id(customerId, 'customerId');
+        try {
+          return await call(() => coll('coupons').countDocuments({ customerId }, 1_000));
+        } catch (error) {
+          if (!(error instanceof TooManyDocumentsToCountError)) throw error;
+          // Past the Data API's count limit: page through ids.
+          let count = 0;
+          await call(async () => {
+            const cursor = coll('coupons').find({ customerId }, { projection: { _id: 1 } });
+            while (await cursor.hasNext()) {
+              await cursor.next();
+              count++;
+            }
+          });
+          return count;
+        }
       },
     },
 
@@ -401,6 +453,11 @@ export function createAstraRepository(
       },
     },
   };
+}
+
+/** The `_id` of a ledger row: the customer's own id space, split by source. */
+function ledgerId(customerId: string, key: { source: string; purchaseId: string }): string {
+  return `${customerId}/${key.source}/${key.purchaseId}`;
 }
 
 /** An insert (or upsert's insert) on an `_id` that exists: the idempotent "already done" path. */

@@ -180,14 +180,59 @@ describe('astra adapter: commands on the wire', () => {
       json({ data: { document: redeemed } }),
     );
     await expect(
-      repoWith(api).coupons.redeem('cus_1:1', 'cus_1', new Date(9)),
+      repoWith(api).coupons.redeem('cus_1:1', 'cus_1', new Date(9), 'upd-2'),
     ).rejects.toBeInstanceOf(ConflictError);
     expect(api.sent[0]).toMatchObject({
       command: 'findOneAndUpdate',
       payload: {
         filter: { _id: 'cus_1:1', customerId: 'cus_1', status: 'issued' },
-        update: { $set: { status: 'redeemed', redeemedAt: { $date: 9 } } },
+        update: { $set: { status: 'redeemed', redeemedAt: { $date: 9 }, redeemedBy: 'upd-2' } },
       },
+    });
+  });
+
+  it('answers a retried redemption (the same request id) with the coupon it redeemed', async () => {
+    const redeemed = {
+      _id: 'cus_1:1',
+      id: 'cus_1:1',
+      customerId: 'cus_1',
+      value: { amountMinor: 500, currency: 'USD' },
+      status: 'redeemed',
+      issuedAt: { $date: 0 },
+      redeemedAt: { $date: 5 },
+      redeemedBy: 'upd-1',
+    };
+    const api = dataApi(
+      json({ data: { document: null }, status: { matchedCount: 0, modifiedCount: 0 } }),
+      json({ data: { document: redeemed } }),
+    );
+    await expect(
+      repoWith(api).coupons.redeem('cus_1:1', 'cus_1', new Date(9), 'upd-1'),
+    ).resolves.toMatchObject({ status: 'redeemed', redeemedBy: 'upd-1' });
+  });
+
+  it("counts a customer's coupons with countDocuments, bounded as the Data API requires", async () => {
+    // The answer shape is the one recorded from a real Data API (notes/data-api/10-count-documents.json).
+    const api = dataApi(json({ status: { count: 4 } }));
+    await expect(repoWith(api).coupons.countByCustomer('cus_1')).resolves.toBe(4);
+    expect(api.sent[0]).toMatchObject({
+      command: 'countDocuments',
+      payload: { filter: { customerId: 'cus_1' } },
+    });
+  });
+
+  it('looks up a batch of ledger rows by their _ids with one find', async () => {
+    const api = dataApi(json({ data: { documents: [], nextPageState: null } }));
+    await expect(
+      repoWith(api).purchases.find('cus_1', [
+        { source: 'purchase', purchaseId: 'ord-1' },
+        { source: 'charge', purchaseId: 'sub_1:3' },
+      ]),
+    ).resolves.toEqual([]);
+    expect(api.sent[0]).toMatchObject({
+      path: '/api/json/v1/invincible/purchase_ledger',
+      command: 'find',
+      payload: { filter: { _id: { $in: ['cus_1/purchase/ord-1', 'cus_1/charge/sub_1:3'] } } },
     });
   });
 
@@ -372,10 +417,10 @@ describe('astra adapter: every port method, one command each on its own collecti
     ],
     [
       'purchases.get',
-      (r) => r.purchases.get('order-7'),
-      'processed_purchases',
+      (r) => r.purchases.get('cus_1', { source: 'purchase', purchaseId: 'order-7' }),
+      'purchase_ledger',
       'findOne',
-      { filter: { _id: 'order-7' } },
+      { filter: { _id: 'cus_1/purchase/order-7' } },
     ],
     [
       'coupons.get',
@@ -419,15 +464,20 @@ describe('astra adapter: every port method, one command each on its own collecti
       'purchases.record',
       (r) =>
         r.purchases.record({
-          purchaseId: 'order-7',
           customerId: 'cus_1',
+          source: 'purchase',
+          purchaseId: 'order-7',
           total: { amountMinor: 100, currency: 'USD' },
           points: 100,
           processedAt: at,
+          countedBy: 'run-1:1',
+          requestId: 'purchase:order-7',
+          balanceAfter: 100,
+          couponsIssued: [],
         }),
-      'processed_purchases',
+      'purchase_ledger',
       'insertOne',
-      { document: { _id: 'order-7' } },
+      { document: { _id: 'cus_1/purchase/order-7', countedBy: 'run-1:1', balanceAfter: 100 } },
     ],
     [
       'coupons.issue',
@@ -439,6 +489,7 @@ describe('astra adapter: every port method, one command each on its own collecti
           status: 'issued',
           issuedAt: at,
           redeemedAt: null,
+          redeemedBy: null,
         }),
       'coupons',
       'insertOne',

@@ -14,6 +14,7 @@ import type {
   OutboxEmail,
   PaymentRecord,
   ProcessedPurchase,
+  PurchaseSource,
   SubscriptionProjection,
   SubscriptionStatus,
 } from '../model/entities';
@@ -125,11 +126,16 @@ const toAccount = (r: Row): LoyaltyAccount => ({
 });
 
 const toPurchase = (r: Row): ProcessedPurchase => ({
-  purchaseId: str(r['purchase_id']),
   customerId: str(r['customer_id']),
+  source: str(r['source']) as PurchaseSource,
+  purchaseId: str(r['purchase_id']),
   total: { amountMinor: num(r['total_minor']), currency: str(r['currency']) },
   points: num(r['points']),
   processedAt: date(r['processed_at']),
+  countedBy: str(r['counted_by']),
+  requestId: strOrNull(r['request_id']),
+  balanceAfter: num(r['balance_after']),
+  couponsIssued: (r['coupons_issued'] as string[] | null) ?? [],
 });
 
 const toCoupon = (r: Row): Coupon => ({
@@ -139,6 +145,7 @@ const toCoupon = (r: Row): Coupon => ({
   status: str(r['status']) as CouponStatus,
   issuedAt: date(r['issued_at']),
   redeemedAt: dateOrNull(r['redeemed_at']),
+  redeemedBy: strOrNull(r['redeemed_by']),
 });
 
 const toEmail = (r: Row): OutboxEmail => ({
@@ -554,28 +561,66 @@ export function createCassandraRepository(
       async record(p) {
         validate.purchase(p);
         return insertOnce(
-          `INSERT INTO {ks}.processed_purchases (purchase_id, customer_id, total_minor, currency, points, processed_at)
-             VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          `INSERT INTO {ks}.purchase_ledger (customer_id, source, purchase_id, total_minor, currency, points,
+             processed_at, counted_by, request_id, balance_after, coupons_issued)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
           [
-            p.purchaseId,
             p.customerId,
+            p.source,
+            p.purchaseId,
             long(p.total.amountMinor),
             p.total.currency,
             long(p.points),
             p.processedAt,
+            p.countedBy,
+            p.requestId,
+            long(p.balanceAfter),
+            [...p.couponsIssued],
           ],
           p,
           toPurchase,
         );
       },
-      get: async (purchaseId) =>
-        one(
-          'SELECT * FROM {ks}.processed_purchases WHERE purchase_id = ?',
-          [validate.key(purchaseId)],
+      async get(customerId, key) {
+        validate.id(customerId, 'customerId');
+        validate.purchaseKey(key);
+        return one(
+          'SELECT * FROM {ks}.purchase_ledger WHERE customer_id = ? AND source = ? AND purchase_id = ?',
+          [customerId, key.source, key.purchaseId],
           toPurchase,
           'purchase',
-          purchaseId,
-        ),
+          `${customerId}/${key.source}/${key.purchaseId}`,
+        );
+      },
+      async find(customerId, keys) {
+        validate.id(customerId, 'customerId');
+        const bySource = new Map<string, string[]>();
+        for (const key of validate.purchaseKeys(keys)) {
+          bySource.set(key.source, [...(bySource.get(key.source) ?? []), key.purchaseId]);
+        }
+        // One partition, at most one query per source: the rows of a batch in one round trip each.
+        const results = await Promise.all(
+          [...bySource].map(([source, ids]) =>
+            exec(
+              'SELECT * FROM {ks}.purchase_ledger WHERE customer_id = ? AND source = ? AND purchase_id IN ?',
+              [customerId, source, ids],
+              { serialRead: true },
+            ),
+          ),
+        );
+        return results.flatMap((result) => result.rows.map(toPurchase));
+      },
+      async totals(customerId) {
+        validate.id(customerId, 'customerId');
+        const row = (
+          await exec(
+            'SELECT count(*) AS n, sum(points) AS p FROM {ks}.purchase_ledger WHERE customer_id = ?',
+            [customerId],
+            { serialRead: true },
+          )
+        ).first();
+        return { purchases: num(row?.['n']), points: num(row?.['p']) };
+      },
     },
 
     coupons: {
@@ -586,8 +631,8 @@ export function createCassandraRepository(
           c.id,
         ]);
         return insertOnce(
-          `INSERT INTO {ks}.coupons (id, customer_id, value_minor, currency, status, issued_at, redeemed_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          `INSERT INTO {ks}.coupons (id, customer_id, value_minor, currency, status, issued_at, redeemed_at, redeemed_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
           [
             c.id,
             c.customerId,
@@ -596,6 +641,7 @@ export function createCassandraRepository(
             c.status,
             c.issuedAt,
             c.redeemedAt,
+            c.redeemedBy,
           ],
           c,
           toCoupon,
@@ -619,21 +665,37 @@ export function createCassandraRepository(
             ),
         );
       },
-      async redeem(id, customerId, at) {
+      async redeem(id, customerId, at, requestId) {
         validate.key(id);
         validate.id(customerId, 'customerId');
         validate.date(at, 'at');
+        validate.requestId(requestId);
         const result = await exec(
-          "UPDATE {ks}.coupons SET status = 'redeemed', redeemed_at = ? WHERE id = ? IF status = 'issued' AND customer_id = ?",
-          [at, id, customerId],
+          "UPDATE {ks}.coupons SET status = 'redeemed', redeemed_at = ?, redeemed_by = ? WHERE id = ? IF status = 'issued' AND customer_id = ?",
+          [at, requestId, id, customerId],
         );
-        if (result.wasApplied())
-          return one('SELECT * FROM {ks}.coupons WHERE id = ?', [id], toCoupon, 'coupon', id, true);
+        const read = () =>
+          one('SELECT * FROM {ks}.coupons WHERE id = ?', [id], toCoupon, 'coupon', id, true);
+        if (result.wasApplied()) return read();
         const current = result.first();
         // No row, or another customer's coupon: not found (existence is not disclosed).
         if (!current || current['status'] === null || current['customer_id'] !== customerId)
           throw new NotFoundError('coupon', id);
+        // Redeemed by this very request (its answer was lost): the redemption stands.
+        const stored = await read();
+        if (stored.redeemedBy === requestId) return stored;
         throw new ConflictError('coupon', id, 'already redeemed');
+      },
+      async countByCustomer(customerId) {
+        validate.id(customerId, 'customerId');
+        const row = (
+          await exec(
+            'SELECT count(*) AS n FROM {ks}.coupons_by_customer WHERE customer_id = ?',
+            [customerId],
+            { serialRead: true },
+          )
+        ).first();
+        return num(row?.['n']);
       },
     },
 

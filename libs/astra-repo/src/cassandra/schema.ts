@@ -48,7 +48,23 @@ const V1_TABLES: readonly string[] = [
 export const MIGRATIONS: readonly {
   readonly id: string;
   readonly statements: readonly string[];
-}[] = [{ id: 'v1', statements: V1_TABLES }];
+}[] = [
+  { id: 'v1', statements: V1_TABLES },
+  {
+    // The points ledger per customer (the source of truth for points, one id space per source),
+    // and who redeemed a coupon (so a retried redemption is told from a second one).
+    id: 'v2',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS purchase_ledger (
+         customer_id text, source text, purchase_id text, total_minor bigint, currency text,
+         points bigint, processed_at timestamp, counted_by text, request_id text,
+         balance_after bigint, coupons_issued list<text>,
+         PRIMARY KEY ((customer_id), source, purchase_id))`,
+      `ALTER TABLE coupons ADD IF NOT EXISTS redeemed_by text`,
+    ],
+  },
+  // Billing's step goes here (v3-billing).
+];
 
 /** The id of the newest step: a keyspace marked with it is up to date. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.id ?? 'v1';

@@ -155,9 +155,33 @@ export function createInMemoryRepository(): InMemoryRepository {
         }),
     },
     purchases: {
-      record: (p) => run(() => insertOnce(purchases, validate.purchase(p).purchaseId, p)),
-      get: (purchaseId) =>
-        run(() => found(purchases.get(validate.key(purchaseId)), 'purchase', purchaseId)),
+      record: (p) =>
+        run(() => insertOnce(purchases, ledgerKey(validate.purchase(p).customerId, p), p)),
+      get: (customerId, key) =>
+        run(() => {
+          const k = ledgerKey(validate.id(customerId, 'customerId'), validate.purchaseKey(key));
+          return found(purchases.get(k), 'purchase', k);
+        }),
+      find: (customerId, keys) =>
+        run(() => {
+          validate.id(customerId, 'customerId');
+          return validate
+            .purchaseKeys(keys)
+            .map((key) => purchases.get(ledgerKey(customerId, key)))
+            .filter((p): p is ProcessedPurchase => p !== undefined);
+        }),
+      totals: (customerId) =>
+        run(() => {
+          validate.id(customerId, 'customerId');
+          let count = 0;
+          let points = 0;
+          for (const p of purchases.values()) {
+            if (p.customerId !== customerId) continue;
+            count++;
+            points += p.points;
+          }
+          return { purchases: count, points };
+        }),
     },
     coupons: {
       issue: (c) => run(() => insertOnce(coupons, validate.coupon(c).id, c)),
@@ -170,18 +194,31 @@ export function createInMemoryRepository(): InMemoryRepository {
             .sort((a, b) => cmp(a.id, b.id));
           return paginate(all, page);
         }),
-      redeem: (id, customerId, at) =>
+      redeem: (id, customerId, at, requestId) =>
         run(() => {
           validate.key(id);
           validate.id(customerId, 'customerId');
           validate.date(at, 'at');
+          validate.requestId(requestId);
           const coupon = coupons.get(id);
           if (!coupon || coupon.customerId !== customerId) throw new NotFoundError('coupon', id);
-          if (coupon.status === 'redeemed')
+          if (coupon.status === 'redeemed') {
+            if (coupon.redeemedBy === requestId) return coupon;
             throw new ConflictError('coupon', id, 'already redeemed');
-          const redeemed: Coupon = { ...coupon, status: 'redeemed', redeemedAt: at };
+          }
+          const redeemed: Coupon = {
+            ...coupon,
+            status: 'redeemed',
+            redeemedAt: at,
+            redeemedBy: requestId,
+          };
           coupons.set(id, redeemed);
           return redeemed;
+        }),
+      countByCustomer: (customerId) =>
+        run(() => {
+          validate.id(customerId, 'customerId');
+          return [...coupons.values()].filter((c) => c.customerId === customerId).length;
         }),
     },
     outbox: {
@@ -206,6 +243,11 @@ export function createInMemoryRepository(): InMemoryRepository {
         }),
     },
   };
+}
+
+/** The ledger's key: a customer's own id space, split by source. */
+function ledgerKey(customerId: string, key: { source: string; purchaseId: string }): string {
+  return `${customerId}/${key.source}/${key.purchaseId}`;
 }
 
 function cmp(a: string, b: string): number {

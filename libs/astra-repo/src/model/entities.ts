@@ -78,13 +78,40 @@ export interface LoyaltyAccount {
   readonly updatedAt: Date;
 }
 
-/** A purchase that earned points: the dedupe ledger, one row per purchaseId, forever. */
+/**
+ * Where a purchase came from. Each source is its own id space, so a caller's purchase id can
+ * never collide with (or pre-claim) a subscription charge's award.
+ */
+export type PurchaseSource = 'purchase' | 'charge';
+
+/**
+ * One counted purchase in a customer's points ledger: keyed by (customer, source, purchaseId),
+ * forever. The ledger is the source of truth for points: lifetime points are the sum of its rows.
+ * Each row also keeps who counted it and the answer given then, so a retry — of the activity that
+ * wrote it, or of the client request that asked for it — recognises its own write and gets the
+ * first answer, instead of reading it as "counted by someone else".
+ */
 export interface ProcessedPurchase {
-  readonly purchaseId: string;
   readonly customerId: string;
+  readonly source: PurchaseSource;
+  readonly purchaseId: string;
   readonly total: Money;
   readonly points: number;
   readonly processedAt: Date;
+  /** The writer: the loyalty program's batch token (`<runId>:<batch>`), the same on every retry. */
+  readonly countedBy: string;
+  /** The request that counted it (the Update id), or null when a signal did. */
+  readonly requestId: string | null;
+  /** The first answer: the balance right after this purchase… */
+  readonly balanceAfter: number;
+  /** …and the coupons it made the customer cross into. */
+  readonly couponsIssued: readonly string[];
+}
+
+/** A ledger row's key within the customer's ledger. */
+export interface PurchaseKey {
+  readonly source: PurchaseSource;
+  readonly purchaseId: string;
 }
 
 export type CouponStatus = 'issued' | 'redeemed';
@@ -97,6 +124,8 @@ export interface Coupon {
   readonly status: CouponStatus;
   readonly issuedAt: Date;
   readonly redeemedAt: Date | null;
+  /** The request that redeemed it (an Update id): its retry is answered "redeemed", not "taken". */
+  readonly redeemedBy: string | null;
 }
 
 export type EmailStatus = 'pending' | 'sent';

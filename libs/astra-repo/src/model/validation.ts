@@ -7,6 +7,7 @@ import type {
   OutboxEmail,
   PaymentRecord,
   ProcessedPurchase,
+  PurchaseKey,
   SubscriptionProjection,
 } from './entities';
 import { isCurrency } from '@invincible/money';
@@ -110,12 +111,19 @@ const loyaltyAccount = z.strictObject({
   updatedAt: date,
 });
 
+const source = z.enum(['purchase', 'charge']);
+const purchaseKey = z.strictObject({ source, purchaseId: keySchema });
 const purchase = z.strictObject({
-  purchaseId: keySchema,
   customerId: idSchema,
+  source,
+  purchaseId: keySchema,
   total: moneySchema,
   points: count,
   processedAt: date,
+  countedBy: text(200).min(1),
+  requestId: text(300).nullable(),
+  balanceAfter: count,
+  couponsIssued: z.array(keySchema).max(1_000),
 });
 
 const coupon = z.strictObject({
@@ -125,6 +133,7 @@ const coupon = z.strictObject({
   status: z.enum(['issued', 'redeemed']),
   issuedAt: date,
   redeemedAt: date.nullable(),
+  redeemedBy: text(300).nullable(),
 });
 
 const email = z.strictObject({
@@ -185,6 +194,10 @@ export const validate = {
   loyaltyAccount: (value: LoyaltyAccount): LoyaltyAccount =>
     check(loyaltyAccount, value, 'loyalty account'),
   purchase: (value: ProcessedPurchase): ProcessedPurchase => check(purchase, value, 'purchase'),
+  purchaseKey: (value: PurchaseKey): PurchaseKey => check(purchaseKey, value, 'purchase key'),
+  purchaseKeys: (value: readonly PurchaseKey[]): PurchaseKey[] =>
+    check(z.array(purchaseKey).max(100), value, 'purchase keys'),
+  requestId: (value: unknown): string => check(text(300).min(1), value, 'requestId'),
   coupon: (value: Coupon): Coupon => check(coupon, value, 'coupon'),
   email: (value: OutboxEmail): OutboxEmail => check(email, value, 'email'),
   positive: (value: unknown, what: string): number => check(positive, value, what),

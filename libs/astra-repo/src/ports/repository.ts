@@ -6,6 +6,7 @@ import type {
   OutboxEmail,
   PaymentRecord,
   ProcessedPurchase,
+  PurchaseKey,
   SubscriptionProjection,
 } from '../model/entities';
 import type { Page, PageRequest, Stored } from './paging';
@@ -54,9 +55,15 @@ export interface LoyaltyAccountsPort {
   addPoints(customerId: string, points: number, at: Date): Promise<LoyaltyAccount>;
 }
 
+/** The points ledger: one row per (customer, source, purchaseId), never updated, never deleted. */
 export interface PurchasesPort {
+  /** Stores the row unless one with its key exists; then returns the stored row (`created: false`). */
   record(purchase: ProcessedPurchase): Promise<Stored<ProcessedPurchase>>;
-  get(purchaseId: string): Promise<ProcessedPurchase>;
+  get(customerId: string, key: PurchaseKey): Promise<ProcessedPurchase>;
+  /** The stored rows of `keys` (at most 100), in no particular order; missing keys are absent. */
+  find(customerId: string, keys: readonly PurchaseKey[]): Promise<ProcessedPurchase[]>;
+  /** Rows and points in the customer's ledger: what rehydrates a loyalty program. */
+  totals(customerId: string): Promise<{ readonly purchases: number; readonly points: number }>;
 }
 
 export interface CouponsPort {
@@ -64,10 +71,14 @@ export interface CouponsPort {
   get(id: string): Promise<Coupon>;
   listByCustomer(customerId: string, page?: PageRequest): Promise<Page<Coupon>>;
   /**
-   * Marks the customer's coupon redeemed. Exactly one of any number of concurrent calls
-   * succeeds; the others get `ConflictError`. Another customer's coupon is `NotFoundError`.
+   * Marks the customer's coupon redeemed by `requestId`. Exactly one of any number of concurrent
+   * requests succeeds; the others get `ConflictError`. A retry of the request that redeemed it
+   * (same `requestId`) gets the redeemed coupon again. Another customer's coupon is
+   * `NotFoundError`.
    */
-  redeem(id: string, customerId: string, at: Date): Promise<Coupon>;
+  redeem(id: string, customerId: string, at: Date, requestId: string): Promise<Coupon>;
+  /** How many coupons the customer has been issued (rehydrates a loyalty program). */
+  countByCustomer(customerId: string): Promise<number>;
 }
 
 export interface OutboxPort {

@@ -6,6 +6,8 @@ import type {
   LoyaltyAccount,
   OutboxEmail,
   PaymentRecord,
+  ProcessedPurchase,
+  PurchaseSource,
   SubscriptionProjection,
 } from '../model/entities';
 import type { Repository } from '../ports/repository';
@@ -81,6 +83,24 @@ export function describeRepositoryContract(
       status: 'issued',
       issuedAt: at('2026-03-01T00:00:00Z'),
       redeemedAt: null,
+      redeemedBy: null,
+    });
+    const purchase = (
+      customerId: string,
+      purchaseId: string,
+      source: PurchaseSource = 'purchase',
+      points = 1250,
+    ): ProcessedPurchase => ({
+      customerId,
+      source,
+      purchaseId,
+      total: { amountMinor: points, currency: 'USD' },
+      points,
+      processedAt: at('2026-03-01T00:00:00Z'),
+      countedBy: 'run-1:1',
+      requestId: `purchase:${purchaseId}`,
+      balanceAfter: points,
+      couponsIssued: [],
     });
     const email = (emailId: string, customerId: string, createdAt: string): OutboxEmail => ({
       id: emailId,
@@ -126,17 +146,11 @@ export function describeRepositoryContract(
         [
           'purchases',
           async (key: string) => {
-            const p = {
-              purchaseId: key,
-              customerId: id('cus'),
-              total: { amountMinor: 1250, currency: 'USD' },
-              points: 1250,
-              processedAt: at('2026-03-01T00:00:00Z'),
-            };
+            const p = purchase(id('cus'), key);
             return [
               await repo.purchases.record(p),
-              await repo.purchases.record({ ...p, points: 1 }),
-              await repo.purchases.get(key),
+              await repo.purchases.record({ ...p, points: 1, countedBy: 'someone-else' }),
+              await repo.purchases.get(p.customerId, { source: 'purchase', purchaseId: key }),
               p,
             ] as const;
           },
@@ -264,8 +278,8 @@ export function describeRepositoryContract(
         const couponId = `${cid}:1`;
         await repo.coupons.issue(coupon(couponId, cid));
         const outcomes = await Promise.allSettled(
-          Array.from({ length: 10 }, () =>
-            repo.coupons.redeem(couponId, cid, at('2026-03-02T00:00:00Z')),
+          Array.from({ length: 10 }, (_, i) =>
+            repo.coupons.redeem(couponId, cid, at('2026-03-02T00:00:00Z'), `redeem:${i}`),
           ),
         );
         const won = outcomes.filter((o) => o.status === 'fulfilled');
@@ -283,9 +297,56 @@ export function describeRepositoryContract(
         const couponId = `${id('cus-owner')}:1`;
         await repo.coupons.issue(coupon(couponId, id('cus-owner')));
         await expect(
-          repo.coupons.redeem(couponId, id('cus-thief'), at('2026-03-02T00:00:00Z')),
+          repo.coupons.redeem(couponId, id('cus-thief'), at('2026-03-02T00:00:00Z'), 'redeem:x'),
         ).rejects.toBeInstanceOf(NotFoundError);
         await expect(repo.coupons.get(couponId)).resolves.toMatchObject({ status: 'issued' });
+      });
+
+      it('a retried redemption (same request) gets the coupon again; another request is refused', async () => {
+        const cid = id('cus-retry-redeem');
+        const couponId = `${cid}:1`;
+        await repo.coupons.issue(coupon(couponId, cid));
+        const first = await repo.coupons.redeem(couponId, cid, at('2026-03-02T00:00:00Z'), 'upd-1');
+        expect(first).toMatchObject({ status: 'redeemed', redeemedBy: 'upd-1' });
+        await expect(
+          repo.coupons.redeem(couponId, cid, at('2026-03-02T00:00:09Z'), 'upd-1'),
+        ).resolves.toEqual(first);
+        await expect(
+          repo.coupons.redeem(couponId, cid, at('2026-03-02T00:00:09Z'), 'upd-2'),
+        ).rejects.toBeInstanceOf(ConflictError);
+        await expect(repo.coupons.countByCustomer(cid)).resolves.toBe(1);
+        await expect(repo.coupons.countByCustomer(id('cus-none'))).resolves.toBe(0);
+      });
+
+      it('the points ledger is per customer and per source: one purchase id never collides', async () => {
+        const a = id('cus-ledger-a');
+        const b = id('cus-ledger-b');
+        const results = [
+          await repo.purchases.record(purchase(a, 'ord-4', 'purchase', 100)),
+          await repo.purchases.record(purchase(b, 'ord-4', 'purchase', 200)),
+          await repo.purchases.record(purchase(a, 'ord-4', 'charge', 300)),
+        ];
+        expect(results.map((r) => r.created)).toEqual([true, true, true]);
+        const again = await repo.purchases.record({ ...purchase(b, 'ord-4'), countedBy: 'x' });
+        expect(again).toEqual({ record: purchase(b, 'ord-4', 'purchase', 200), created: false });
+        const found = await repo.purchases.find(a, [
+          { source: 'purchase', purchaseId: 'ord-4' },
+          { source: 'charge', purchaseId: 'ord-4' },
+          { source: 'purchase', purchaseId: 'ord-missing' },
+        ]);
+        expect(found.map((p) => `${p.source}:${p.points}`).sort()).toEqual([
+          'charge:300',
+          'purchase:100',
+        ]);
+        await expect(repo.purchases.find(a, [])).resolves.toEqual([]);
+        await expect(repo.purchases.totals(a)).resolves.toEqual({ purchases: 2, points: 400 });
+        await expect(repo.purchases.totals(b)).resolves.toEqual({ purchases: 1, points: 200 });
+        await expect(repo.purchases.totals(id('cus-ledger-none'))).resolves.toEqual({
+          purchases: 0,
+          points: 0,
+        });
+        const stored = await repo.purchases.get(a, { source: 'purchase', purchaseId: 'ord-4' });
+        expect(stored).toEqual(purchase(a, 'ord-4', 'purchase', 100));
       });
 
       it('marking an email sent twice keeps the first sentAt', async () => {
@@ -369,12 +430,15 @@ export function describeRepositoryContract(
         ['charge', () => repo.charges.get(id('nothing'), 1, 1)],
         ['payment', () => repo.payments.get(`${id('nothing')}:1:1`)],
         ['loyalty account', () => repo.loyalty.get(id('nobody'))],
-        ['purchase', () => repo.purchases.get(id('nothing'))],
+        [
+          'purchase',
+          () => repo.purchases.get(id('nobody'), { source: 'purchase', purchaseId: id('nothing') }),
+        ],
         ['coupon', () => repo.coupons.get(`${id('nobody')}:1`)],
         ['email', () => repo.outbox.get(id('nothing'))],
         [
           'coupon to redeem',
-          () => repo.coupons.redeem(`${id('nobody')}:1`, id('nobody'), new Date()),
+          () => repo.coupons.redeem(`${id('nobody')}:1`, id('nobody'), new Date(), 'redeem:1'),
         ],
         ['email to mark sent', () => repo.outbox.markSent(id('nothing'), new Date())],
       ])('a missing %s is NotFoundError', async (_what, read) => {

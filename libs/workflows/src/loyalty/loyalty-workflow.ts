@@ -3,37 +3,56 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  log,
+  currentUpdateInfo,
   patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Money } from '../billing/contract';
+import { createMessageGuard, NO_REJECTED_MESSAGES } from '../messages/message-guard';
+import { isUndecodable } from '../messages/undecodable';
 import {
   getPointsQuery,
   notifyPurchaseSignal,
   recordPurchaseUpdate,
   redeemCouponUpdate,
   type CouponView,
+  type LedgerEntryResult,
   type LoyaltyActivities,
   type LoyaltyInput,
+  type LoyaltySettings,
   type LoyaltyState,
   type Purchase,
   type PurchaseResult,
+  type QueuedPurchase,
+  type RecentPurchase,
   COUPON_ALREADY_REDEEMED,
   COUPON_NOT_FOUND,
+  INVALID_LOYALTY_INPUT,
   LOYALTY_KEY_PATTERN,
-  exponentOf,
+  pointsFor,
   purchaseProblem,
 } from './contract';
+import {
+  answerBatch,
+  balanceOf,
+  couponId,
+  couponNumber,
+  couponsOwed,
+  loyaltyInputProblem,
+  purchaseKey,
+  resolveSettings,
+} from './rules';
 
 const {
+  countPurchases,
+  issueCoupons: issueCouponRange,
+  loadAccount,
+  redeemCoupon,
+  saveAccount,
   recordProcessedPurchase,
   recordProcessedPurchases,
   issueCoupon,
-  redeemCoupon,
-  saveAccount,
 } = proxyActivities<LoyaltyActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
@@ -42,87 +61,144 @@ const {
 const refused = (type: string, message: string) =>
   ApplicationFailure.create({ message, type, nonRetryable: true });
 
-const DEFAULT_EARN_RATE = 100;
-const DEFAULT_THRESHOLD = 10_000;
-const DEFAULT_COUPON_VALUE: Money = { amountMinor: 500, currency: 'USD' };
-const DEFAULT_EVENTS_PER_RUN = 500;
-/** Results kept in workflow state for instant dedupe; older ids go through the ledger. */
-const WINDOW = 500;
+/** Results carried across continue-as-new and shown by `get-points`. */
+const RECENT = 20;
+/** Results answered from memory within a run; older ones are answered from the ledger. */
+const ANSWERS_IN_MEMORY = 1_000;
 /** Queued purchases counted per loop turn, with one ledger activity for all of them. */
 const MAX_BATCH = 100;
+/** Coupons stored and emailed per activity. */
+const COUPON_CHUNK = 100;
 /**
- * Histories recorded before batching counted one purchase per loop turn, each with its own
- * `recordProcessedPurchase`; they take the old path on replay.
+ * Executions recorded before batching counted one purchase per loop turn, each with its own
+ * `recordProcessedPurchase`; they take that path on replay.
  */
 const BATCHED_PURCHASES_PATCH = 'loyalty-batched-purchases';
+/**
+ * The ledger: purchases counted by (customer, source, purchaseId) with the writer's token and the
+ * first answer, coupons derived from the ledger's sum, rehydration from the tables, validated
+ * input. Executions recorded before it replay on the paths above.
+ */
+const LEDGER_PATCH = 'loyalty-ledger';
 
-function initialState(): LoyaltyState {
+/** The state carried by runs before the ledger: whole coupon objects, results without request ids. */
+interface PreLedgerState {
+  readonly lifetimePoints?: number;
+  readonly coupons?: readonly { readonly status: string }[];
+  readonly recent?: readonly PurchaseResult[];
+  readonly pending?: readonly Purchase[];
+  readonly rejectedSignals?: number;
+  readonly version?: number;
+}
+
+/** What state a run starts from, whichever shape the previous run carried. */
+function carriedState(
+  state: LoyaltyState | PreLedgerState,
+  settings: LoyaltySettings,
+): LoyaltyState {
+  if ('settings' in state) return state;
+  const coupons = state.coupons ?? [];
   return {
-    balance: 0,
-    lifetimePoints: 0,
-    coupons: [],
-    recent: [],
-    pending: [],
-    rejectedSignals: 0,
-    version: 0,
+    settings,
+    lifetimePoints: state.lifetimePoints ?? 0,
+    couponsIssued: coupons.length,
+    couponsRedeemed: coupons.filter((c) => c.status === 'redeemed').length,
+    // All of them: an execution that carried them may answer a duplicate from any (on replay too).
+    recent: (state.recent ?? []).map((result) => ({
+      key: purchaseKey({ purchaseId: result.purchaseId }),
+      requestId: null,
+      result,
+    })),
+    pending: (state.pending ?? []).map((purchase) => ({ purchase, requestId: null })),
+    rejected: { ...NO_REJECTED_MESSAGES, malformed: state.rejectedSignals ?? 0 },
+    version: state.version ?? 0,
+    batches: 0,
   };
 }
 
 /**
- * One customer's loyalty program, forever: each purchase earns points once (by purchaseId,
- * across retries, duplicate deliveries and continue-as-new), every time the balance reaches the
- * threshold a coupon is issued exactly once and the threshold is deducted, and coupons are
- * redeemed at most once. Handlers validate and enqueue; the loop decides, in order.
+ * One customer's loyalty program, forever: each purchase earns points exactly once (by customer,
+ * source and purchaseId, across retries, lost answers, duplicate deliveries, continue-as-new and
+ * restarts), a coupon is issued exactly once each time the balance reaches the threshold, and
+ * coupons are redeemed at most once. Handlers validate and enqueue; the loop decides, in order;
+ * the points ledger in the repository is the source of truth it rehydrates from.
  */
 export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
-  const earnRate = input.earnRate ?? DEFAULT_EARN_RATE;
-  const threshold = input.couponThreshold ?? DEFAULT_THRESHOLD;
-  const couponValue = input.couponValue ?? DEFAULT_COUPON_VALUE;
-  const eventsPerRun = input.eventsPerRun ?? DEFAULT_EVENTS_PER_RUN;
-  let s: LoyaltyState = input.state ?? initialState();
-  const queue: Purchase[] = [...s.pending];
-  const results = new Map<string, PurchaseResult>(s.recent.map((r) => [r.purchaseId, r]));
-  const redeeming = new Set<string>();
-  /** purchaseIds that a recordPurchase handler waits for; the loop clears them as it answers. */
-  const waitingFor = new Set<string>();
-  let events = 0;
+  // Executions recorded before the ledger take their old paths; new ones validate their input
+  // first: a run for another customer, or with no input at all, fails at once with a reason.
+  const onLedger = patched(LEDGER_PATCH);
+  if (onLedger) {
+    const problem = loyaltyInputProblem(
+      isUndecodable(input) ? undefined : input,
+      workflowInfo().workflowId,
+    );
+    if (problem) throw refused(INVALID_LOYALTY_INPUT, problem);
+  }
+  const { customerId } = input;
+  let s: LoyaltyState = input.state
+    ? carriedState(input.state, resolveSettings(input))
+    : {
+        settings: resolveSettings(input),
+        lifetimePoints: 0,
+        couponsIssued: 0,
+        couponsRedeemed: 0,
+        recent: [],
+        pending: [],
+        rejected: NO_REJECTED_MESSAGES,
+        version: 0,
+        batches: 0,
+      };
+  const { earnRate, couponThreshold: threshold, couponValue, eventsPerRun } = s.settings;
   // Each run saves the projection once at its start (a continued run may carry changes).
   let changed = true;
+  // A rejected message changes the state (its count), and is projected like any other change.
+  const guard = createMessageGuard(s.rejected, () => (changed = true));
+  const queue: QueuedPurchase[] = [...s.pending];
+  const answers = new Map<string, RecentPurchase>(s.recent.map((r) => [r.key, r]));
+  const redeeming = new Set<string>();
+  /** Keys that a recordPurchase handler waits for; the loop clears them as it answers. */
+  const waitingFor = new Set<string>();
+  let ready = !(onLedger && !input.state);
+  let events = 0;
 
   const update = (patch: Partial<LoyaltyState>) => {
     s = { ...s, ...patch, version: s.version + 1 };
     changed = true;
   };
+  const balance = () => balanceOf(s.lifetimePoints, threshold);
+  /** The answer a request gets: the first result, `counted` only for the request that counted it. */
+  const answerFor = (known: RecentPurchase, requestId: string | null): PurchaseResult =>
+    known.result.counted && known.requestId !== null && known.requestId === requestId
+      ? known.result
+      : { ...known.result, counted: false };
 
-  const pointsFor = (p: Purchase) =>
-    Math.floor((p.total * earnRate) / 10 ** (exponentOf(p.currency) ?? 2));
-
-  setHandler(notifyPurchaseSignal, (purchase) => {
-    // A signal cannot be rejected to its sender: bad input is counted, never thrown.
-    const problem = purchaseProblem(purchase);
-    if (problem) {
-      log.warn('notify-purchase rejected', { problem });
-      update({ rejectedSignals: s.rejectedSignals + 1 });
-      return;
-    }
-    if (!results.has(purchase.purchaseId)) queue.push(purchase);
-  });
+  setHandler(
+    notifyPurchaseSignal,
+    // A signal cannot be refused to its sender: bad or undecodable input is counted, never thrown.
+    guard.signal(
+      'notify-purchase',
+      (p) => purchaseProblem(p, onLedger ? s.settings : undefined),
+      (purchase: Purchase) => {
+        if (!answers.has(purchaseKey(purchase))) queue.push({ purchase, requestId: null });
+      },
+    ),
+  );
 
   setHandler(
     recordPurchaseUpdate,
     async (purchase: Purchase) => {
-      const known = results.get(purchase.purchaseId);
-      if (known) return { ...known, counted: false };
-      const mine = !queue.some((q) => q.purchaseId === purchase.purchaseId);
-      if (mine) queue.push(purchase);
-      waitingFor.add(purchase.purchaseId);
-      await condition(() => results.has(purchase.purchaseId));
-      const result = results.get(purchase.purchaseId) as PurchaseResult;
-      return mine ? result : { ...result, counted: false };
+      const key = purchaseKey(purchase);
+      const requestId = currentUpdateInfo()?.id ?? null;
+      const known = answers.get(key);
+      if (known) return answerFor(known, requestId);
+      if (!queue.some((q) => purchaseKey(q.purchase) === key)) queue.push({ purchase, requestId });
+      waitingFor.add(key);
+      await condition(() => answers.has(key));
+      return answerFor(answers.get(key) as RecentPurchase, requestId);
     },
     {
       validator: (purchase) => {
-        const problem = purchaseProblem(purchase);
+        const problem = purchaseProblem(purchase, onLedger ? s.settings : undefined);
         if (problem) throw new Error(problem);
       },
     },
@@ -130,22 +206,37 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
 
   setHandler(
     redeemCouponUpdate,
-    async ({ couponId }: { readonly couponId: string }) => {
-      const coupon = s.coupons.find((c) => c.id === couponId);
+    async ({ couponId: id }: { readonly couponId: string }) => {
+      await condition(() => ready);
+      const n = couponNumber(customerId, id);
+      if (n === null || n > s.couponsIssued)
+        throw refused(COUPON_NOT_FOUND, `customer ${customerId} has no coupon ${id}`);
       // Checked again here: of two concurrent redeems, the second starts after the first took it.
-      if (!coupon || coupon.status !== 'issued' || redeeming.has(couponId)) {
-        throw refused(COUPON_ALREADY_REDEEMED, `coupon ${couponId} is already redeemed`);
-      }
-      redeeming.add(couponId);
+      if (redeeming.has(id))
+        throw refused(COUPON_ALREADY_REDEEMED, `coupon ${id} is already redeemed`);
+      redeeming.add(id);
       try {
         const at = new Date().toISOString();
-        await redeemCoupon({ id: couponId, customerId: input.customerId, at });
-        const redeemed: CouponView = { ...coupon, status: 'redeemed', redeemedAt: at };
-        update({ coupons: s.coupons.map((c) => (c.id === couponId ? redeemed : c)) });
-        return redeemed;
+        const stored = await redeemCoupon({
+          id,
+          customerId,
+          at,
+          requestId: currentUpdateInfo()?.id ?? `redeem:${id}`,
+        });
+        // Counted once: a retry of a redemption made by an earlier run keeps its first instant.
+        if (!stored || stored.redeemedAt === at) update({ couponsRedeemed: s.couponsRedeemed + 1 });
+        // (Executions before the ledger got no coupon back: answer as they did.)
+        const answer: CouponView = stored ?? {
+          id,
+          value: couponValue,
+          status: 'redeemed',
+          issuedAt: at,
+          redeemedAt: at,
+        };
+        return answer;
       } catch (error) {
         if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
-          // The repository's own guard refused it: the same answers as the validator's.
+          // The repository's guard refused it: the same answers as the validator's.
           const type = error.cause.type;
           throw refused(
             type === 'ConflictError'
@@ -158,184 +249,214 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
         }
         throw error;
       } finally {
-        redeeming.delete(couponId);
+        redeeming.delete(id);
       }
     },
     {
       validator: (request) => {
-        const couponId = (request as { couponId?: unknown } | null)?.couponId;
-        if (typeof couponId !== 'string' || !LOYALTY_KEY_PATTERN.test(couponId))
+        const id = (request as { couponId?: unknown } | null)?.couponId;
+        if (typeof id !== 'string' || !LOYALTY_KEY_PATTERN.test(id))
           throw new Error('couponId must be a coupon id');
-        const coupon = s.coupons.find((c) => c.id === couponId);
-        if (!coupon)
-          throw refused(COUPON_NOT_FOUND, `customer ${input.customerId} has no coupon ${couponId}`);
-        if (coupon.status === 'redeemed' || redeeming.has(couponId))
-          throw refused(COUPON_ALREADY_REDEEMED, `coupon ${couponId} is already redeemed`);
+        const n = couponNumber(customerId, id);
+        if (n === null || (ready && n > s.couponsIssued))
+          throw refused(COUPON_NOT_FOUND, `customer ${customerId} has no coupon ${id}`);
+        if (redeeming.has(id))
+          throw refused(COUPON_ALREADY_REDEEMED, `coupon ${id} is already redeemed`);
       },
     },
   );
 
   setHandler(getPointsQuery, () => ({
-    customerId: input.customerId,
-    balance: s.balance,
+    customerId,
+    balance: balance(),
     lifetimePoints: s.lifetimePoints,
-    couponsIssued: s.coupons.length,
-    couponsRedeemed: s.coupons.filter((c) => c.status === 'redeemed').length,
-    coupons: s.coupons,
-    recentPurchases: s.recent.slice(-20),
-    rejectedSignals: s.rejectedSignals,
+    couponsIssued: s.couponsIssued,
+    couponsRedeemed: s.couponsRedeemed,
+    recentPurchases: s.recent.map((r) => r.result),
+    rejectedSignals: guard.total(),
+    rejected: guard.rejected(),
   }));
 
-  const remember = (result: PurchaseResult) => {
-    results.set(result.purchaseId, result);
-    waitingFor.delete(result.purchaseId);
-    const recent = [...s.recent, result];
-    update({ recent: recent.length > WINDOW ? recent.slice(recent.length - WINDOW) : recent });
-    if (results.size > WINDOW * 2) {
-      for (const id of results.keys()) {
-        if (results.size <= WINDOW) break;
-        if (!s.recent.some((r) => r.purchaseId === id)) results.delete(id);
+  guard.rejectUnknownSignals();
+
+  /** Records an answer: waiting handlers take it, and the last few are carried across runs. */
+  const remember = (answer: RecentPurchase) => {
+    answers.set(answer.key, answer);
+    waitingFor.delete(answer.key);
+    update({ recent: [...s.recent, answer].slice(-RECENT) });
+    if (answers.size > ANSWERS_IN_MEMORY) {
+      const carried = new Set(s.recent.map((r) => r.key));
+      for (const key of answers.keys()) {
+        if (answers.size <= ANSWERS_IN_MEMORY / 2) break;
+        if (!carried.has(key) && !waitingFor.has(key)) answers.delete(key);
       }
     }
   };
 
-  /**
-   * The coupon rule: each time `balance` reaches the threshold, one coupon `<customerId>:<n>` is
-   * appended to `coupons` and the threshold deducted. Returns the balance left and the new coupons.
-   */
-  const crossThresholds = (balance: number, coupons: CouponView[], at: string) => {
-    const issued: CouponView[] = [];
-    let left = balance;
-    while (left >= threshold) {
-      left -= threshold;
-      const coupon: CouponView = {
-        id: `${input.customerId}:${coupons.length + 1}`,
-        value: couponValue,
-        status: 'issued',
-        issuedAt: at,
-        redeemedAt: null,
-      };
-      coupons.push(coupon);
-      issued.push(coupon);
-    }
-    return { balance: left, issued };
-  };
-
-  /** Stores and emails each coupon, one after the other (each idempotent by its id). */
-  const issueCoupons = async (coupons: readonly CouponView[]) => {
-    for (const coupon of coupons) {
-      await issueCoupon({
-        id: coupon.id,
-        customerId: input.customerId,
-        email: input.customerEmail ?? null,
-        value: coupon.value,
-        issuedAt: coupon.issuedAt,
-      });
+  /** Stores and emails every coupon the ledger's sum owes and the tables do not hold yet. */
+  const issueOwedCoupons = async (legacyOnePerActivity: boolean) => {
+    const owed = couponsOwed(s.lifetimePoints, threshold);
+    while (s.couponsIssued < owed) {
+      const from = s.couponsIssued + 1;
+      const to = legacyOnePerActivity ? from : Math.min(owed, from + COUPON_CHUNK - 1);
+      const issuedAt = new Date().toISOString();
+      const email = input.customerEmail ?? null;
+      if (legacyOnePerActivity) {
+        await issueCoupon({
+          id: couponId(customerId, from),
+          customerId,
+          email,
+          value: couponValue,
+          issuedAt,
+        });
+      } else {
+        await issueCouponRange({ customerId, email, from, to, value: couponValue, issuedAt });
+      }
+      update({ couponsIssued: to });
     }
   };
 
-  /** The pre-batching path (see BATCHED_PURCHASES_PATCH): one purchase, one ledger activity. */
-  const processOne = async (purchase: Purchase) => {
-    if (results.has(purchase.purchaseId)) {
-      // A second delivery of a purchase already counted: its waiter already has the answer.
-      waitingFor.delete(purchase.purchaseId);
-      return;
-    }
-    const at = new Date().toISOString();
-    const points = pointsFor(purchase);
-    const ledger = await recordProcessedPurchase({
-      purchaseId: purchase.purchaseId,
-      customerId: input.customerId,
-      total: { amountMinor: purchase.total, currency: purchase.currency },
-      points,
-      processedAt: at,
-    });
-    if (!ledger.created) {
-      // Counted in an earlier run, beyond the window: the first result stands.
-      remember({
+  /** The answer of a purchase counted now, from the shared rules. */
+  const countedNow = (
+    purchase: Purchase,
+    requestId: string | null,
+    points: number,
+  ): RecentPurchase => {
+    const [answer] = answerBatch(customerId, s.lifetimePoints, threshold, [
+      { points, counted: true },
+    ]).answers;
+    update({ lifetimePoints: s.lifetimePoints + points });
+    return {
+      key: purchaseKey(purchase),
+      requestId,
+      result: {
         purchaseId: purchase.purchaseId,
-        points: ledger.points,
-        counted: false,
-        couponsIssued: [],
-        balance: s.balance,
-      });
-      return;
-    }
-    const coupons = [...s.coupons];
-    const { balance, issued } = crossThresholds(s.balance + points, coupons, at);
-    update({ balance, lifetimePoints: s.lifetimePoints + points, coupons });
-    await issueCoupons(issued);
-    remember({
-      purchaseId: purchase.purchaseId,
-      points,
-      counted: true,
-      couponsIssued: issued.map((c) => c.id),
-      balance,
-    });
+        points,
+        counted: true,
+        couponsIssued: answer?.couponsIssued ?? [],
+        balance: answer?.balanceAfter ?? balance(),
+      },
+    };
   };
+  const countedBefore = (q: QueuedPurchase, points: number): RecentPurchase => ({
+    key: purchaseKey(q.purchase),
+    requestId: null,
+    result: {
+      purchaseId: q.purchase.purchaseId,
+      points,
+      counted: false,
+      couponsIssued: [],
+      balance: balance(),
+    },
+  });
 
   /**
-   * Counts a batch of queued purchases in queue order: one ledger activity for the batch (the
-   * dedupe check beyond the window), then points, and a coupon at every threshold crossing. The
-   * Updates waiting on the batch are answered once its coupons are stored and emailed.
+   * Counts a batch in the ledger — the source of truth — in queue order, then issues the coupons
+   * the new sum owes, then answers the waiting Updates. The batch's token (`<runId>:<n>`) is the
+   * same on every attempt of its activity, so a retry whose first attempt wrote and lost its
+   * answer reads those rows as its own, never as "counted elsewhere".
    */
-  const processBatch = async (batch: readonly Purchase[]) => {
-    const fresh: Purchase[] = [];
-    for (const purchase of batch) {
-      if (results.has(purchase.purchaseId)) {
-        // A second delivery of a purchase already counted: its waiter already has the answer.
-        waitingFor.delete(purchase.purchaseId);
-      } else if (!fresh.some((p) => p.purchaseId === purchase.purchaseId)) {
-        fresh.push(purchase);
-      }
+  const countBatch = async (batch: readonly QueuedPurchase[]) => {
+    const fresh: QueuedPurchase[] = [];
+    for (const q of batch) {
+      const key = purchaseKey(q.purchase);
+      if (answers.has(key)) waitingFor.delete(key);
+      else if (!fresh.some((f) => purchaseKey(f.purchase) === key)) fresh.push(q);
     }
     if (fresh.length === 0) return;
-    const at = new Date().toISOString();
-    const ledger = await recordProcessedPurchases({
-      customerId: input.customerId,
-      processedAt: at,
-      entries: fresh.map((p) => ({
-        purchaseId: p.purchaseId,
-        total: { amountMinor: p.total, currency: p.currency },
-        points: pointsFor(p),
+    const batchNumber = s.batches + 1;
+    const results = await countPurchases({
+      customerId,
+      countedBy: `${workflowInfo().runId}:${batchNumber}`,
+      processedAt: new Date().toISOString(),
+      couponThreshold: threshold,
+      lifetimePoints: s.lifetimePoints,
+      entries: fresh.map(({ purchase, requestId }) => ({
+        source: purchase.source ?? 'purchase',
+        purchaseId: purchase.purchaseId,
+        total: { amountMinor: purchase.total, currency: purchase.currency },
+        points: pointsFor(purchase, earnRate),
+        requestId,
       })),
     });
     // A short answer is a bug: failing the workflow task holds the queue until it is fixed.
+    if (results.length !== fresh.length)
+      throw new Error(`ledger answered ${results.length} of ${fresh.length} purchases`);
+    update({ batches: batchNumber });
+    const done = fresh.map((q, i) => {
+      const row = results[i] as LedgerEntryResult;
+      if (!row.counted) {
+        // Counted before (another request, a signal, an earlier run): its first answer stands.
+        return {
+          key: purchaseKey(q.purchase),
+          requestId: row.requestId,
+          result: {
+            purchaseId: q.purchase.purchaseId,
+            points: row.points,
+            counted: row.requestId !== null,
+            couponsIssued: [...row.couponsIssued],
+            balance: row.balanceAfter,
+          },
+        };
+      }
+      return countedNow(q.purchase, q.requestId, row.points);
+    });
+    await issueOwedCoupons(false);
+    done.forEach(remember);
+  };
+
+  /** The batched path before the ledger (replay of executions that took it). */
+  const legacyBatch = async (batch: readonly QueuedPurchase[]) => {
+    const fresh: QueuedPurchase[] = [];
+    for (const q of batch) {
+      const key = purchaseKey(q.purchase);
+      if (answers.has(key)) waitingFor.delete(key);
+      else if (!fresh.some((f) => purchaseKey(f.purchase) === key)) fresh.push(q);
+    }
+    if (fresh.length === 0) return;
+    const ledger = await recordProcessedPurchases({
+      customerId,
+      processedAt: new Date().toISOString(),
+      entries: fresh.map(({ purchase: p }) => ({
+        purchaseId: p.purchaseId,
+        total: { amountMinor: p.total, currency: p.currency },
+        points: pointsFor(p, earnRate),
+      })),
+    });
     if (ledger.length !== fresh.length)
       throw new Error(`ledger answered ${ledger.length} of ${fresh.length} purchases`);
-    let { balance, lifetimePoints } = s;
-    const coupons = [...s.coupons];
-    const answers: PurchaseResult[] = [];
-    const issuedNow: CouponView[] = [];
-    fresh.forEach((purchase, i) => {
-      const recorded = ledger[i] as { readonly created: boolean; readonly points: number };
-      if (!recorded.created) {
-        // Counted in an earlier run, beyond the window: the first result stands.
-        answers.push({
-          purchaseId: purchase.purchaseId,
-          points: recorded.points,
-          counted: false,
-          couponsIssued: [],
-          balance,
-        });
-        return;
-      }
-      lifetimePoints += recorded.points;
-      const crossed = crossThresholds(balance + recorded.points, coupons, at);
-      balance = crossed.balance;
-      const issued = crossed.issued;
-      issuedNow.push(...issued);
-      answers.push({
-        purchaseId: purchase.purchaseId,
-        points: recorded.points,
-        counted: true,
-        couponsIssued: issued.map((c) => c.id),
-        balance,
-      });
+    const done = fresh.map((q, i) => {
+      const row = ledger[i] as { readonly created: boolean; readonly points: number };
+      return row.created
+        ? countedNow(q.purchase, q.requestId, row.points)
+        : countedBefore(q, row.points);
     });
-    update({ balance, lifetimePoints, coupons });
-    await issueCoupons(issuedNow);
-    answers.forEach(remember);
+    await issueOwedCoupons(true);
+    done.forEach(remember);
+  };
+
+  /** The first path: one purchase, one ledger activity (replay of executions that took it). */
+  const legacyOne = async (q: QueuedPurchase) => {
+    const key = purchaseKey(q.purchase);
+    if (answers.has(key)) {
+      waitingFor.delete(key);
+      return;
+    }
+    const points = pointsFor(q.purchase, earnRate);
+    const ledger = await recordProcessedPurchase({
+      purchaseId: q.purchase.purchaseId,
+      customerId,
+      total: { amountMinor: q.purchase.total, currency: q.purchase.currency },
+      points,
+      processedAt: new Date().toISOString(),
+    });
+    if (!ledger.created) {
+      remember(countedBefore(q, ledger.points));
+      return;
+    }
+    const answer = countedNow(q.purchase, q.requestId, points);
+    await issueOwedCoupons(true);
+    remember(answer);
   };
 
   const dueToContinue = () => events >= eventsPerRun || workflowInfo().continueAsNewSuggested;
@@ -344,37 +465,65 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
   // empty queue would starve under continuous traffic.)
   const canContinue = () => dueToContinue() && waitingFor.size === 0 && redeeming.size === 0;
 
+  if (!ready) {
+    // A program without carried state (its first run, or one restarted after a terminate or a
+    // reset) starts from what the tables say, not from zero.
+    const stored = await loadAccount({ customerId });
+    s = {
+      ...s,
+      lifetimePoints: stored.lifetimePoints,
+      couponsIssued: stored.couponsIssued,
+      couponsRedeemed: stored.couponsRedeemed,
+      version: stored.version,
+    };
+    ready = true;
+    // Coupons the ledger owes but a crash kept from the tables are issued now.
+    await issueOwedCoupons(false);
+  }
+
   for (;;) {
     await condition(() => queue.length > 0 || changed || canContinue());
     // Checked first, with no await between the check and the call: an Update accepted during an
     // await would be cut off by the continue-as-new.
     if (canContinue()) {
-      await continueAsNew<typeof loyaltyProgram>({ ...input, state: { ...s, pending: queue } });
+      await continueAsNew<typeof loyaltyProgram>({
+        ...input,
+        state: { ...s, pending: queue, rejected: guard.rejected() },
+      });
     }
     // Once due, answer only what Updates wait for; signalled purchases wait for the next run.
-    if (queue.length > 0 && patched(BATCHED_PURCHASES_PATCH)) {
-      const batch = (
-        dueToContinue() ? queue.filter((p) => waitingFor.has(p.purchaseId)) : queue
-      ).slice(0, MAX_BATCH);
+    const eligible = dueToContinue()
+      ? queue.filter((q) => waitingFor.has(purchaseKey(q.purchase)))
+      : queue;
+    // (The patch checks keep the order in which executions before the ledger made them.)
+    if (queue.length > 0 && (patched(LEDGER_PATCH) || patched(BATCHED_PURCHASES_PATCH))) {
+      const batch = eligible.slice(0, MAX_BATCH);
       if (batch.length > 0) {
-        await processBatch(batch);
+        await (patched(LEDGER_PATCH) ? countBatch(batch) : legacyBatch(batch));
         // Purchases queued during the await stay queued, in order.
         const done = new Set(batch);
-        queue.splice(0, queue.length, ...queue.filter((p) => !done.has(p)));
+        queue.splice(0, queue.length, ...queue.filter((q) => !done.has(q)));
         events += batch.length;
         continue;
       }
     }
-    const index = dueToContinue() ? queue.findIndex((p) => waitingFor.has(p.purchaseId)) : 0;
-    if (queue.length > 0 && index >= 0) {
-      await processOne(queue[index] as Purchase);
-      queue.splice(index, 1);
+    const first = eligible[0];
+    if (queue.length > 0 && first) {
+      await legacyOne(first);
+      queue.splice(queue.indexOf(first), 1);
       events++;
       continue;
     }
     if (changed && !dueToContinue()) {
       changed = false;
-      await saveAccount({ customerId: input.customerId, state: s });
+      await saveAccount({
+        customerId,
+        balance: balance(),
+        lifetimePoints: s.lifetimePoints,
+        couponsIssued: s.couponsIssued,
+        couponsRedeemed: s.couponsRedeemed,
+        version: s.version,
+      });
       continue;
     }
     if (dueToContinue()) {

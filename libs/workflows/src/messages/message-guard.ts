@@ -26,6 +26,7 @@ export const NO_REJECTED_MESSAGES: RejectedMessages = { undecodable: 0, malforme
  * const guard = createMessageGuard(input.state?.rejected);
  * setHandler(notifyPurchaseSignal, guard.signal('notify-purchase', purchaseProblem, (p) => queue.push(p)));
  * setHandler(getPointsQuery, () => ({ ..., rejected: guard.rejected() }));
+ * guard.rejectUnknownSignals();
  * ```
  */
 export interface MessageGuard {
@@ -35,6 +36,12 @@ export interface MessageGuard {
     problem: ((...args: unknown[]) => string | null) | null,
     handler: (...args: Args) => void,
   ): (...args: unknown[]) => void;
+  /**
+   * Counts signals of names no handler takes. Call after every `setHandler`: a default handler
+   * installed earlier would take the signals buffered before those handlers exist (those that
+   * arrived with the start) as unknown.
+   */
+  rejectUnknownSignals(): void;
   /** The counts so far (to answer queries and to carry across continue-as-new). */
   rejected(): RejectedMessages;
   /** Total of every kind. */
@@ -42,19 +49,27 @@ export interface MessageGuard {
 }
 
 /**
- * Creates the guard and installs the default signal handler that counts unknown signal names.
- * Call once, at the top of the workflow function.
+ * Creates the guard. Call once, at the top of the workflow function, and
+ * `rejectUnknownSignals()` once its handlers are set; `onReject` lets the workflow mark its state
+ * changed (the counts are state).
  */
-export function createMessageGuard(carried?: RejectedMessages): MessageGuard {
+export function createMessageGuard(
+  carried?: RejectedMessages,
+  onReject?: (kind: keyof RejectedMessages) => void,
+): MessageGuard {
   let counts: RejectedMessages = { ...NO_REJECTED_MESSAGES, ...carried };
   const reject = (kind: keyof RejectedMessages, name: string, detail: string) => {
     counts = { ...counts, [kind]: counts[kind] + 1 };
     log.warn('message rejected', { message: name, kind, detail });
+    onReject?.(kind);
   };
 
-  setDefaultSignalHandler((name: string) => reject('unknown', name, 'no handler for this signal'));
-
   return {
+    rejectUnknownSignals() {
+      setDefaultSignalHandler((name: string) =>
+        reject('unknown', name, 'no handler for this signal'),
+      );
+    },
     signal(name, problem, handler) {
       return (...args: unknown[]) => {
         const bad = args.find(isUndecodable);
