@@ -163,11 +163,21 @@ export interface QueuedPurchase {
   readonly requestId: string | null;
 }
 
-/** A recent result, kept for instant answers; older ones are answered from the ledger. */
+/**
+ * A recent result as a run carries it, kept for instant answers (older ones are answered from the
+ * ledger): its coupons as a range of numbers, not ids — one purchase may cross 100 thresholds.
+ */
 export interface RecentPurchase {
+  /** `<source>:<purchaseId>`. */
   readonly key: string;
+  /** The request that counted it (null: a signal, or counted before). */
   readonly requestId: string | null;
-  readonly result: PurchaseResult;
+  readonly purchaseId: string;
+  readonly points: number;
+  readonly counted: boolean;
+  readonly balance: number;
+  /** Coupon numbers `first`…`last` it crossed into, or null. */
+  readonly coupons: readonly [number, number] | null;
 }
 
 /**

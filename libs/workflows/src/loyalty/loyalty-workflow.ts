@@ -25,7 +25,6 @@ import {
   type Purchase,
   type PurchaseResult,
   type QueuedPurchase,
-  type RecentPurchase,
   COUPON_ALREADY_REDEEMED,
   COUPON_NOT_FOUND,
   INVALID_LOYALTY_INPUT,
@@ -36,6 +35,9 @@ import {
 import {
   answerBatch,
   balanceOf,
+  compactAnswer,
+  expandAnswer,
+  type Answer,
   couponId,
   couponNumber,
   couponsOwed,
@@ -93,6 +95,7 @@ interface PreLedgerState {
 
 /** What state a run starts from, whichever shape the previous run carried. */
 function carriedState(
+  customerId: string,
   state: LoyaltyState | PreLedgerState,
   settings: LoyaltySettings,
 ): LoyaltyState {
@@ -104,11 +107,13 @@ function carriedState(
     couponsIssued: coupons.length,
     couponsRedeemed: coupons.filter((c) => c.status === 'redeemed').length,
     // All of them: an execution that carried them may answer a duplicate from any (on replay too).
-    recent: (state.recent ?? []).map((result) => ({
-      key: purchaseKey({ purchaseId: result.purchaseId }),
-      requestId: null,
-      result,
-    })),
+    recent: (state.recent ?? []).map((result) =>
+      compactAnswer(customerId, {
+        key: purchaseKey({ purchaseId: result.purchaseId }),
+        requestId: null,
+        result,
+      }),
+    ),
     pending: (state.pending ?? []).map((purchase) => ({ purchase, requestId: null })),
     rejected: { ...NO_REJECTED_MESSAGES, malformed: state.rejectedSignals ?? 0 },
     version: state.version ?? 0,
@@ -136,7 +141,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
   }
   const { customerId } = input;
   let s: LoyaltyState = input.state
-    ? carriedState(input.state, resolveSettings(input))
+    ? carriedState(customerId, input.state, resolveSettings(input))
     : {
         settings: resolveSettings(input),
         lifetimePoints: 0,
@@ -154,7 +159,9 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
   // A rejected message changes the state (its count), and is projected like any other change.
   const guard = createMessageGuard(s.rejected, () => (changed = true));
   const queue: QueuedPurchase[] = [...s.pending];
-  const answers = new Map<string, RecentPurchase>(s.recent.map((r) => [r.key, r]));
+  const answers = new Map<string, Answer>(
+    s.recent.map((r) => [r.key, expandAnswer(customerId, r)]),
+  );
   const redeeming = new Set<string>();
   /** Keys that a recordPurchase handler waits for; the loop clears them as it answers. */
   const waitingFor = new Set<string>();
@@ -167,7 +174,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
   };
   const balance = () => balanceOf(s.lifetimePoints, threshold);
   /** The answer a request gets: the first result, `counted` only for the request that counted it. */
-  const answerFor = (known: RecentPurchase, requestId: string | null): PurchaseResult =>
+  const answerFor = (known: Answer, requestId: string | null): PurchaseResult =>
     known.result.counted && known.requestId !== null && known.requestId === requestId
       ? known.result
       : { ...known.result, counted: false };
@@ -194,7 +201,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
       if (!queue.some((q) => purchaseKey(q.purchase) === key)) queue.push({ purchase, requestId });
       waitingFor.add(key);
       await condition(() => answers.has(key));
-      return answerFor(answers.get(key) as RecentPurchase, requestId);
+      return answerFor(answers.get(key) as Answer, requestId);
     },
     {
       validator: (purchase) => {
@@ -272,7 +279,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     lifetimePoints: s.lifetimePoints,
     couponsIssued: s.couponsIssued,
     couponsRedeemed: s.couponsRedeemed,
-    recentPurchases: s.recent.map((r) => r.result),
+    recentPurchases: s.recent.map((r) => expandAnswer(customerId, r).result),
     rejectedSignals: guard.total(),
     rejected: guard.rejected(),
   }));
@@ -280,10 +287,10 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
   guard.rejectUnknownSignals();
 
   /** Records an answer: waiting handlers take it, and the last few are carried across runs. */
-  const remember = (answer: RecentPurchase) => {
+  const remember = (answer: Answer) => {
     answers.set(answer.key, answer);
     waitingFor.delete(answer.key);
-    update({ recent: [...s.recent, answer].slice(-RECENT) });
+    update({ recent: [...s.recent, compactAnswer(customerId, answer)].slice(-RECENT) });
     if (answers.size > ANSWERS_IN_MEMORY) {
       const carried = new Set(s.recent.map((r) => r.key));
       for (const key of answers.keys()) {
@@ -317,11 +324,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
   };
 
   /** The answer of a purchase counted now, from the shared rules. */
-  const countedNow = (
-    purchase: Purchase,
-    requestId: string | null,
-    points: number,
-  ): RecentPurchase => {
+  const countedNow = (purchase: Purchase, requestId: string | null, points: number): Answer => {
     const [answer] = answerBatch(customerId, s.lifetimePoints, threshold, [
       { points, counted: true },
     ]).answers;
@@ -338,7 +341,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
       },
     };
   };
-  const countedBefore = (q: QueuedPurchase, points: number): RecentPurchase => ({
+  const countedBefore = (q: QueuedPurchase, points: number): Answer => ({
     key: purchaseKey(q.purchase),
     requestId: null,
     result: {

@@ -11,6 +11,8 @@ import {
   type LoyaltyInput,
   type LoyaltySettings,
   type Purchase,
+  type PurchaseResult,
+  type RecentPurchase,
 } from './contract';
 
 export const DEFAULT_SETTINGS: LoyaltySettings = {
@@ -127,4 +129,49 @@ export function couponNumber(customerId: string, id: string): number | null {
   if (!LOYALTY_KEY_PATTERN.test(id) || !id.startsWith(`${customerId}:`)) return null;
   const rest = id.slice(customerId.length + 1);
   return /^[1-9][0-9]{0,9}$/.test(rest) ? Number(rest) : null;
+}
+
+/** A result with its request, as a run answers from memory. */
+export interface Answer {
+  readonly key: string;
+  readonly requestId: string | null;
+  readonly result: PurchaseResult;
+}
+
+/** The carried form of an answer: coupon ids as a range of numbers. */
+export function compactAnswer(customerId: string, answer: Answer): RecentPurchase {
+  const numbers = answer.result.couponsIssued
+    .map((id) => couponNumber(customerId, id))
+    .filter((n): n is number => n !== null);
+  const first = numbers[0];
+  const last = numbers.at(-1);
+  return {
+    key: answer.key,
+    requestId: answer.requestId,
+    purchaseId: answer.result.purchaseId,
+    points: answer.result.points,
+    counted: answer.result.counted,
+    balance: answer.result.balance,
+    coupons: first !== undefined && last !== undefined ? [first, last] : null,
+  };
+}
+
+/** The answer of a carried result. */
+export function expandAnswer(customerId: string, recent: RecentPurchase): Answer {
+  const couponsIssued: string[] = [];
+  if (recent.coupons) {
+    for (let n = recent.coupons[0]; n <= recent.coupons[1]; n++)
+      couponsIssued.push(couponId(customerId, n));
+  }
+  return {
+    key: recent.key,
+    requestId: recent.requestId,
+    result: {
+      purchaseId: recent.purchaseId,
+      points: recent.points,
+      counted: recent.counted,
+      couponsIssued,
+      balance: recent.balance,
+    },
+  };
 }
