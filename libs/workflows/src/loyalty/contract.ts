@@ -143,6 +143,8 @@ export interface LoyaltySettings {
   readonly couponValue: Money;
   /** Continue-as-new after this many processed events (default 500), or when suggested. */
   readonly eventsPerRun: number;
+  /** First retry delay of a failed activity (default 1,000 ms; tests shorten it). */
+  readonly retryInitialMs?: number;
 }
 
 export interface LoyaltyInput {
@@ -153,6 +155,7 @@ export interface LoyaltyInput {
   readonly couponThreshold?: number;
   readonly couponValue?: Money;
   readonly eventsPerRun?: number;
+  readonly retryInitialMs?: number;
   /** Carried across continue-as-new; absent on the first run (which rehydrates from the tables). */
   readonly state?: LoyaltyState;
 }

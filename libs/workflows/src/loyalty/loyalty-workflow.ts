@@ -46,19 +46,12 @@ import {
   resolveSettings,
 } from './rules';
 
-const {
-  countPurchases,
-  issueCoupons: issueCouponRange,
-  loadAccount,
-  redeemCoupon,
-  saveAccount,
-  recordProcessedPurchase,
-  recordProcessedPurchases,
-  issueCoupon,
-} = proxyActivities<LoyaltyActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+/** The activities, retried with backoff from `initialMs` (settings: 1 s unless a test shortens it). */
+const activitiesWith = (initialMs: number) =>
+  proxyActivities<LoyaltyActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: initialMs, backoffCoefficient: 2, maximumInterval: '1 minute' },
+  });
 
 const refused = (type: string, message: string) =>
   ApplicationFailure.create({ message, type, nonRetryable: true });
@@ -154,6 +147,16 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
         batches: 0,
       };
   const { earnRate, couponThreshold: threshold, couponValue, eventsPerRun } = s.settings;
+  const {
+    countPurchases,
+    issueCoupons: issueCouponRange,
+    loadAccount,
+    redeemCoupon,
+    saveAccount,
+    recordProcessedPurchase,
+    recordProcessedPurchases,
+    issueCoupon,
+  } = activitiesWith(s.settings.retryInitialMs ?? 1_000);
   // Each run saves the projection once at its start (a continued run may carry changes).
   let changed = true;
   // A rejected message changes the state (its count), and is projected like any other change.

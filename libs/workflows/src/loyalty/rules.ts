@@ -109,6 +109,8 @@ export function loyaltyInputProblem(input: unknown, workflowId: string): string 
     return 'couponValue must be positive money in an ISO 4217 currency';
   if (i.eventsPerRun !== undefined && !positiveInt(i.eventsPerRun, 100_000))
     return 'eventsPerRun must be a whole number from 1 to 100,000';
+  if (i.retryInitialMs !== undefined && !positiveInt(i.retryInitialMs, 60_000))
+    return 'retryInitialMs must be a whole number of milliseconds from 1 to 60,000';
   if (i.state !== undefined && (typeof i.state !== 'object' || i.state === null))
     return 'state must be the state a program carried';
   return null;
@@ -121,6 +123,7 @@ export function resolveSettings(input: LoyaltyInput): LoyaltySettings {
     couponThreshold: input.couponThreshold ?? DEFAULT_SETTINGS.couponThreshold,
     couponValue: input.couponValue ?? DEFAULT_SETTINGS.couponValue,
     eventsPerRun: input.eventsPerRun ?? DEFAULT_SETTINGS.eventsPerRun,
+    retryInitialMs: input.retryInitialMs ?? 1_000,
   };
 }
 
