@@ -5,6 +5,7 @@ import type { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import Long from 'long';
+import { PAYLOAD_CONVERTER_SOURCE } from './index';
 
 /**
  * Starts Temporal's Java time-skipping test server through the executable `npm test` provisions
@@ -101,7 +102,12 @@ export async function replayFailures(
   histories: readonly { readonly workflowId: string; readonly history: unknown }[],
 ): Promise<string[]> {
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowsPath }, histories)) {
+  // The workers' payload converter, as in production: recorded rejected messages decode the same.
+  const dataConverter = { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) };
+  for await (const result of Worker.runReplayHistories(
+    { workflowsPath, dataConverter },
+    histories,
+  )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   return failures;
