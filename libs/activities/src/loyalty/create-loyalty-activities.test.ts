@@ -67,14 +67,8 @@ describe('loyalty activities', () => {
   it('countPurchases counts a batch in order and stores the first answer with each row', async () => {
     const { repo, activities } = setup();
     await expect(activities.countPurchases(batch())).resolves.toEqual([
-      {
-        counted: true,
-        points: 1_250,
-        requestId: 'purchase:order-1',
-        balanceAfter: 250,
-        couponsIssued: ['cus-1:1'],
-      },
-      { counted: true, points: 500, requestId: null, balanceAfter: 750, couponsIssued: [] },
+      { counted: true },
+      { counted: true },
     ]);
     await expect(
       repo.purchases.get('cus-1', { source: 'purchase', purchaseId: 'order-1' }),
@@ -90,8 +84,7 @@ describe('loyalty activities', () => {
     const { activities, log } = setup({ 'purchases.record#2': 'apply-then-fail' });
     const first = await withRetries(() => activities.countPurchases(batch()));
     expect(log.faults).toBe(1);
-    expect(first.map((r) => r.counted)).toEqual([true, true]);
-    expect(first.map((r) => r.balanceAfter)).toEqual([250, 750]);
+    expect(first).toEqual([{ counted: true }, { counted: true }]);
   });
 
   it('a row another writer stored is "counted before", answered with its first answer', async () => {
@@ -118,10 +111,10 @@ describe('loyalty activities', () => {
     const other = await activities.countPurchases(
       batch({ customerId: 'cus-2', countedBy: 'run-c:1', lifetimePoints: 0 }),
     );
-    expect(other.map((r) => [r.counted, r.balanceAfter])).toEqual([
-      [true, 1_250],
-      [true, 1_750],
-    ]);
+    expect(other).toEqual([{ counted: true }, { counted: true }]);
+    await expect(
+      repo.purchases.get('cus-2', { source: 'purchase', purchaseId: 'order-2' }),
+    ).resolves.toMatchObject({ balanceAfter: 1_750 });
     const charge = await activities.countPurchases(
       batch({
         countedBy: 'run-a:2',
@@ -137,7 +130,10 @@ describe('loyalty activities', () => {
         ],
       }),
     );
-    expect(charge[0]).toMatchObject({ counted: true, balanceAfter: 850 });
+    expect(charge).toEqual([{ counted: true }]);
+    await expect(
+      repo.purchases.get('cus-1', { source: 'charge', purchaseId: 'order-1' }),
+    ).resolves.toMatchObject({ balanceAfter: 850 });
     await expect(repo.purchases.totals('cus-1')).resolves.toEqual({ purchases: 3, points: 1_850 });
   });
 

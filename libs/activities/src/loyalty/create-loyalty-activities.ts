@@ -135,25 +135,15 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
             return record;
           },
         );
-        return written.map((row, i): LedgerEntryResult => {
-          if (row && row.countedBy !== countedBy) {
-            // Someone else counted it (before this batch, or racing it): its first answer.
-            return {
-              counted: false,
-              points: row.points,
-              requestId: row.requestId,
-              balanceAfter: row.balanceAfter,
-              couponsIssued: row.couponsIssued,
-            };
-          }
-          const e = entries[i] as (typeof entries)[number];
-          const answer = answers[i] as (typeof answers)[number];
+        return written.map((row): LedgerEntryResult => {
+          if (!row || row.countedBy === countedBy) return { counted: true };
+          // Someone else counted it (before this batch, or racing it): its first answer.
           return {
-            counted: true,
-            points: e.points,
-            requestId: e.requestId,
-            balanceAfter: answer.balanceAfter,
-            couponsIssued: answer.couponsIssued,
+            counted: false,
+            points: row.points,
+            requestId: row.requestId,
+            balanceAfter: row.balanceAfter,
+            couponsIssued: row.couponsIssued,
           };
         });
       }),

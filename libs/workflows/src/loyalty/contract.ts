@@ -230,17 +230,23 @@ export interface LedgerEntryRequest {
   readonly requestId: string | null;
 }
 
-/** What the ledger says of one entry: counted by this batch (now or by an earlier attempt of it), or before. */
-export interface LedgerEntryResult {
-  readonly counted: boolean;
-  /** The points stored in the ledger for it (the first count's, when counted before). */
-  readonly points: number;
-  /** The request that counted it. */
-  readonly requestId: string | null;
-  /** The first answer: balance right after it, and the coupons it crossed into. */
-  readonly balanceAfter: number;
-  readonly couponsIssued: readonly string[];
-}
+/**
+ * What the ledger says of one entry: counted by this batch (now, or by an earlier attempt of it
+ * whose answer was lost) — the workflow knows the rest — or counted before by someone else, with
+ * the first answer stored then. (Kept small: it is in the history once per purchase.)
+ */
+export type LedgerEntryResult =
+  | { readonly counted: true }
+  | {
+      readonly counted: false;
+      /** The points stored for it by the first count. */
+      readonly points: number;
+      /** The request that counted it (null: a signal). */
+      readonly requestId: string | null;
+      /** The first answer: balance right after it, and the coupons it crossed into. */
+      readonly balanceAfter: number;
+      readonly couponsIssued: readonly string[];
+    };
 
 /** The account as the tables tell it: what a program without carried state starts from. */
 export interface StoredAccount {

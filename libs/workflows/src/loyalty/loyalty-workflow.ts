@@ -391,21 +391,19 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     update({ batches: batchNumber });
     const done = fresh.map((q, i) => {
       const row = results[i] as LedgerEntryResult;
-      if (!row.counted) {
-        // Counted before (another request, a signal, an earlier run): its first answer stands.
-        return {
-          key: purchaseKey(q.purchase),
-          requestId: row.requestId,
-          result: {
-            purchaseId: q.purchase.purchaseId,
-            points: row.points,
-            counted: row.requestId !== null,
-            couponsIssued: [...row.couponsIssued],
-            balance: row.balanceAfter,
-          },
-        };
-      }
-      return countedNow(q.purchase, q.requestId, row.points);
+      if (row.counted) return countedNow(q.purchase, q.requestId, pointsFor(q.purchase, earnRate));
+      // Counted before (another request, a signal, an earlier run): its first answer stands.
+      return {
+        key: purchaseKey(q.purchase),
+        requestId: row.requestId,
+        result: {
+          purchaseId: q.purchase.purchaseId,
+          points: row.points,
+          counted: row.requestId !== null,
+          couponsIssued: [...row.couponsIssued],
+          balance: row.balanceAfter,
+        },
+      };
     });
     await issueOwedCoupons(false);
     done.forEach(remember);
