@@ -54,7 +54,7 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
       operationId: 'recordPurchase',
       summary: 'Record a purchase: 100 points per currency unit',
       description:
-        "Starts the customer's loyalty program if needed (update-with-start) and counts the purchase once by `purchaseId`. The update id is the purchaseId, so a retry of this request gets the first answer again, whichever API replica serves it; a purchaseId already counted some other way (the `notify-purchase` signal, a subscription charge, long ago) answers 200 with `counted: false` and adds nothing.",
+        "Starts the customer's loyalty program if needed (update-with-start) and counts the purchase once by `purchaseId` — the customer's own: another customer's purchase with the same id is another purchase, and subscription charges never share its ids. The update id derives from the purchaseId, so a retry of this request gets the first answer again (201, `counted: true`), whichever API replica serves it, even months later; a purchaseId already counted some other way (the `notify-purchase` signal, another request) answers 200 with that first result, `counted: false`, and adds nothing. A purchase that would earn more than 100 coupons is refused (422).",
       tag: 'loyalty',
       params: customerParamsSchema,
       body: recordPurchaseSchema,

@@ -224,12 +224,14 @@ describe('loyalty activities', () => {
       couponsIssued: 2,
       couponsRedeemed: 1,
       version: 41,
+      projectionStale: true,
     });
     await expect(activities.loadAccount({ customerId: 'cus-new' })).resolves.toEqual({
       lifetimePoints: 0,
       couponsIssued: 0,
       couponsRedeemed: 0,
       version: 0,
+      projectionStale: false,
     });
     expect(await repo.loyalty.get('cus-1')).toMatchObject({ version: 41 });
   });

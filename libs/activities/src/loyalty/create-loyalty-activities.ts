@@ -172,6 +172,9 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
           couponsIssued: issued,
           couponsRedeemed: account?.couponsRedeemed ?? 0,
           version: account?.version ?? 0,
+          projectionStale:
+            account !== null &&
+            (account.lifetimePoints !== totals.points || account.couponsIssued !== issued),
         };
       }),
 

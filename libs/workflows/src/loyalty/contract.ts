@@ -258,6 +258,8 @@ export interface StoredAccount {
   readonly couponsRedeemed: number;
   /** The account projection's version (0 when none): a new run saves above it. */
   readonly version: number;
+  /** A projection is stored and disagrees with the ledger or the coupons table. */
+  readonly projectionStale?: boolean;
 }
 
 /** The activities the loyalty workflow calls (implemented by createLoyaltyActivities). */

@@ -480,6 +480,9 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
       couponsRedeemed: stored.couponsRedeemed,
       version: stored.version,
     };
+    // Nothing to project unless the stored projection lags the tables (a crash between the two):
+    // the first change saves it anyway.
+    changed = stored.projectionStale === true;
     ready = true;
     // Coupons the ledger owes but a crash kept from the tables are issued now.
     await issueOwedCoupons(false);
