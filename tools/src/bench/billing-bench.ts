@@ -13,7 +13,11 @@ import {
   createSandboxGateway,
 } from '@invincible/activities';
 import { createInMemoryRepository } from '@invincible/astra-repo/testing';
-import { WORKFLOW_SOURCES, type SubscriptionInput } from '@invincible/workflows';
+import {
+  subscriptionWorkflowId,
+  WORKFLOW_SOURCES,
+  type SubscriptionInput,
+} from '@invincible/workflows';
 import { Client, Connection } from '@temporalio/client';
 import {
   DefaultLogger,
@@ -95,7 +99,7 @@ async function main(): Promise<void> {
       };
       return client.workflow.start('subscription', {
         taskQueue,
-        workflowId: `bench-sub-${run}-${i}`,
+        workflowId: subscriptionWorkflowId(input.subscriptionId),
         args: [input],
       });
     },

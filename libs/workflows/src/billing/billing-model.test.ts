@@ -79,7 +79,11 @@ describe('firstPeriodAfter / firstPeriodAtOrAfter', () => {
   it('monthly from Jan 31 (clamped months) agrees with a linear scan', () => {
     const monthly = { ...schedule, interval: { unit: 'month' as const, count: 1 } };
     monthly.anchorAt = new Date(Date.UTC(2030, 0, 31, 9));
-    for (const probe of [Date.UTC(2030, 1, 28, 9), Date.UTC(2031, 6, 1), Date.UTC(2035, 2, 31, 9)]) {
+    for (const probe of [
+      Date.UTC(2030, 1, 28, 9),
+      Date.UTC(2031, 6, 1),
+      Date.UTC(2035, 2, 31, 9),
+    ]) {
       let linear = 1;
       while (chargeAt(monthly, linear).getTime() <= probe) linear++;
       expect(firstPeriodAfter(monthly, probe)).toBe(linear);
@@ -181,7 +185,10 @@ describe('the billing model', () => {
       s = model.afterCharge(s, step, declined, step.at).state;
     }
     expect(s.status).toBe('canceled');
-    expect(s.cancel).toMatchObject({ reason: 'unpaid', effectiveAt: new Date(at(1)).toISOString() });
+    expect(s.cancel).toMatchObject({
+      reason: 'unpaid',
+      effectiveAt: new Date(at(1)).toISOString(),
+    });
     expect(model.nextStep(s).kind).toBe('done');
   });
 });

@@ -127,7 +127,7 @@ export function createBillingModel(ctx: BillingModelContext) {
   /** `n`, or the first period after the pause gaps that contain it. */
   const billable = (s: SubscriptionState, n: number): number => {
     let period = n;
-    for (let moved = true; moved; ) {
+    for (let moved = true; moved;) {
       moved = false;
       for (const gap of s.skips ?? []) {
         if (gap.from <= period && period < gap.to) {

@@ -431,7 +431,8 @@ export async function legacySubscription(
     if (periodsThisRun >= periodsPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await flush();
-      if (!ended()) await continueAsNew<(i: SubscriptionInput) => Promise<SubscriptionResult>>({
+      if (!ended())
+        await continueAsNew<(i: SubscriptionInput) => Promise<SubscriptionResult>>({
           ...input,
           state: s,
         });

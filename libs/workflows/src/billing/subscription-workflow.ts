@@ -102,7 +102,11 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
     subscriptionId: input.subscriptionId,
     customerId: input.customerId,
     customerEmail: input.customerEmail,
-    schedule: { anchorAt: new Date(s.anchorAt), timeZone: input.timeZone, interval: input.interval },
+    schedule: {
+      anchorAt: new Date(s.anchorAt),
+      timeZone: input.timeZone,
+      interval: input.interval,
+    },
     maxPeriods: input.maxPeriods ?? null,
   });
   const runStartedWithPeriods = s.periodsBilled;
@@ -167,7 +171,11 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
   setHandler(
     changePriceUpdate,
     ({ price }) => {
-      const t = model.changePrice(s, { amountMinor: price.amountMinor, currency: price.currency }, inFlight);
+      const t = model.changePrice(
+        s,
+        { amountMinor: price.amountMinor, currency: price.currency },
+        inFlight,
+      );
       apply(t);
       return { fromPeriod: t.fromPeriod };
     },
