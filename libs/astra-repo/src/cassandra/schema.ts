@@ -41,6 +41,17 @@ const V1_TABLES: readonly string[] = [
 ];
 
 /**
+ * Billing (issue #13): a permanent delivery failure is recorded on the outbox row, and pending
+ * emails are indexed for the delivery loop (one partition: the backlog is small, as delivery runs
+ * continuously; the row is deleted once the email is sent or failed).
+ */
+const V3_BILLING: readonly string[] = [
+  'ALTER TABLE outbox ADD IF NOT EXISTS failure text',
+  `CREATE TABLE IF NOT EXISTS outbox_pending (
+     shard int, id text, PRIMARY KEY ((shard), id))`,
+];
+
+/**
  * The schema's history: each step is applied once, in order, and marked done in
  * `schema_migrations` under its id. Never edit a released step; append a new one. Each statement
  * is idempotent (`IF NOT EXISTS`), so a step interrupted half-way is simply run again.
@@ -48,7 +59,11 @@ const V1_TABLES: readonly string[] = [
 export const MIGRATIONS: readonly {
   readonly id: string;
   readonly statements: readonly string[];
-}[] = [{ id: 'v1', statements: V1_TABLES }];
+}[] = [
+  { id: 'v1', statements: V1_TABLES },
+  // (placeholder) v2: the loyalty ledger — appended by the loyalty change, before v3-billing.
+  { id: 'v3-billing', statements: V3_BILLING },
+];
 
 /** The id of the newest step: a keyspace marked with it is up to date. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.id ?? 'v1';

@@ -99,7 +99,8 @@ export interface Coupon {
   readonly redeemedAt: Date | null;
 }
 
-export type EmailStatus = 'pending' | 'sent';
+/** `failed`: delivery failed permanently (e.g. SMTP 550); the reason is on the row. */
+export type EmailStatus = 'pending' | 'sent' | 'failed';
 
 /** An email in the outbox, with a deterministic id so a retried send enqueues it once. */
 export interface OutboxEmail {
@@ -112,4 +113,6 @@ export interface OutboxEmail {
   readonly status: EmailStatus;
   readonly createdAt: Date;
   readonly sentAt: Date | null;
+  /** Why delivery failed for good; present only when `status` is `failed`. */
+  readonly failure?: string;
 }
