@@ -1,5 +1,6 @@
 import {
   createBillingActivities,
+  createOutboxCourier,
   createLoyaltyActivities,
   createLoyaltyNotifier,
   createOutboxMailer,
@@ -726,5 +727,47 @@ describe('subscription workflow (time-skipping)', () => {
     expect(new Date(state.nextChargeAt ?? 0).getTime()).toBeGreaterThan(await env.currentTimeMs());
     expect(state.policy).toEqual({ dunningDays: [1, 3, 5, 7], periodsPerRun: 12 });
     await handle.result();
+  });
+
+  it('defect 7: charges go on while SMTP is down; the courier delivers the backlog when it is back, 5xx recorded', async () => {
+    let smtpUp = false;
+    const delivered: string[] = [];
+    const courier = createOutboxCourier({
+      outbox: repo.outbox,
+      retryDelaysMs: [0],
+      batch: 500,
+      deliver: (e) => {
+        if (e.to === 'bounce@example.com')
+          return Promise.reject(
+            Object.assign(new Error('550 no such mailbox'), { responseCode: 550 }),
+          );
+        if (!smtpUp) return Promise.reject(new Error('connect ECONNREFUSED'));
+        delivered.push(e.id);
+        return Promise.resolve();
+      },
+    });
+    const i = await input({ maxPeriods: 3 });
+    const bounce = await input({ maxPeriods: 1, customerEmail: 'bounce@example.com' });
+    await courier.sweep(); // SMTP down from the start
+    await expect((await start(i)).result()).resolves.toMatchObject({ periodsBilled: 3 });
+    await expect((await start(bounce)).result()).resolves.toMatchObject({ periodsBilled: 1 });
+    expect(await ledger(i.subscriptionId)).toHaveLength(3); // billing never waited for SMTP
+    await courier.sweep();
+    const ours = async () =>
+      (await repo.outbox.listByCustomer(i.customerId, { limit: 100 })).items.map((e) => e.status);
+    expect(await ours()).toEqual(['pending', 'pending', 'pending', 'pending']);
+    await expect(
+      repo.outbox.listByCustomer(bounce.customerId, { limit: 100 }),
+    ).resolves.toMatchObject({
+      items: [
+        { status: 'failed', failure: expect.stringContaining('550') as unknown },
+        { status: 'failed', failure: expect.stringContaining('550') as unknown },
+      ],
+    });
+    smtpUp = true;
+    await courier.sweep();
+    expect(await ours()).toEqual(['sent', 'sent', 'sent', 'sent']);
+    expect(delivered.filter((id) => id.startsWith(`${i.subscriptionId}:`))).toHaveLength(4);
+    await courier.stop();
   });
 });
