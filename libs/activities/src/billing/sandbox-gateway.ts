@@ -103,7 +103,10 @@ export function createSandboxGateway(options: SandboxGatewayOptions): PaymentGat
 
     async lookup(request) {
       try {
-        return outcomeOf(await options.payments.get(request.idempotencyKey));
+        const known = await options.payments.get(request.idempotencyKey);
+        // Voided by an earlier lookup whose answer was lost: still not found.
+        if (known.declineCode === VOIDED_DECLINE_CODE) return { status: 'not_found' };
+        return outcomeOf(known);
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error;
       }
