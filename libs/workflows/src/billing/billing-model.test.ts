@@ -102,6 +102,22 @@ describe('the billing model', () => {
     });
   });
 
+  it('defect 12: the pinned policy decides, not the defaults of the running code', () => {
+    // A subscription started when the defaults were other: its state carries its own policy.
+    const pinned = { ...start, policy: { dunningDays: [2], periodsPerRun: 5 } };
+    const step = model.nextStep(pinned);
+    if (step.kind !== 'charge') throw new Error('expected a charge');
+    const first = model.afterCharge(pinned, step, declined, at(1)).state;
+    expect(first.dunning?.retryAt).toBe(new Date(at(1) + 2 * 86_400_000).toISOString());
+    const retry = model.nextStep(first);
+    if (retry.kind !== 'charge') throw new Error('expected the retry');
+    // One retry in its policy (the default has four): the second decline ends it.
+    expect(model.afterCharge(first, retry, declined, retry.at).state).toMatchObject({
+      status: 'canceled',
+      cancel: { reason: 'unpaid' },
+    });
+  });
+
   it('defect 1: cancel now keeps the overdue periods owed (charged), nothing from the cancel on', () => {
     const s1 = runUntil(start, at(1)); // period 1 charged; the worker then lags
     const c = at(5) + 10_000; // periods 2–5 are due, uncharged
