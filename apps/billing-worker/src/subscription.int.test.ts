@@ -30,7 +30,10 @@ import {
   INVALID_SUBSCRIPTION_INPUT,
   type BillingActivities,
 } from '@invincible/workflows';
-import { createTimeSkippingEnv } from '@invincible/workflows/testing';
+import {
+  createTimeSkippingEnv,
+  LEGACY_BILLING_WORKFLOWS_FIXTURE,
+} from '@invincible/workflows/testing';
 import {
   WorkflowFailedError,
   WorkflowUpdateFailedError,
@@ -769,5 +772,50 @@ describe('subscription workflow (time-skipping)', () => {
     expect(await ours()).toEqual(['sent', 'sent', 'sent', 'sent']);
     expect(delivered.filter((id) => id.startsWith(`${i.subscriptionId}:`))).toHaveLength(4);
     await courier.stop();
+  });
+
+  it('a running pre-patch execution moves to the new loop at its next turn, charging each period once', async () => {
+    const i = await input({ interval: { unit: 'day', count: 1 } });
+    const taskQueue = `legacy-${i.subscriptionId}`;
+    const before = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: LEGACY_BILLING_WORKFLOWS_FIXTURE,
+      dataConverter,
+      activities,
+      // No sticky queue: once this worker is gone, the execution's tasks go to the shared queue.
+      maxCachedWorkflows: 0,
+    });
+    const [handle, legacyRun] = await before.runUntil(async () => {
+      const h = await start(i, taskQueue);
+      await untilCharges(h, i.subscriptionId, 1);
+      expect((await h.query(statusQuery)).policy).toBeUndefined(); // the legacy loop
+      return [h, (await h.describe()).runId] as const;
+    });
+    // The deploy: the current code takes over the running execution.
+    const after = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      dataConverter,
+      activities,
+    });
+    await after.runUntil(async () => {
+      await untilCharges(handle, i.subscriptionId, 3);
+      const state = await handle.query(statusQuery);
+      expect(state.policy).toEqual({ dunningDays: [1, 3, 5, 7], periodsPerRun: 12 });
+      expect((await handle.describe()).runId).not.toBe(legacyRun);
+      await handle.signal(cancelSignal);
+      await expect(handle.result()).resolves.toMatchObject({
+        status: 'canceled',
+        periodsBilled: 3,
+      });
+    });
+    expect((await ledger(i.subscriptionId)).map((c) => [c.period, c.attempt])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+    ]);
+    expect((await emails(i.customerId)).filter((t) => t === 'receipt')).toHaveLength(3);
   });
 });

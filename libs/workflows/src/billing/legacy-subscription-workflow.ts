@@ -1,8 +1,8 @@
 /**
  * The subscription workflow as it was before `billing-exactly-once`: frozen, so that executions
- * started before that patch replay (and run on) exactly as recorded. New executions take the
- * path in subscription-workflow.ts. The only change: the `cancel` signal goes through the message
- * guard, which adds no command for a well-formed signal.
+ * started before that patch replay exactly as recorded; once live again, they continue-as-new into
+ * the path in subscription-workflow.ts at their next turn (`MIGRATE_TO_MODEL_PATCH`). The other
+ * change: the `cancel` signal goes through the message guard (no command for a well-formed one).
  */
 import {
   ActivityFailure,
@@ -37,6 +37,9 @@ import {
   type SubscriptionState,
   chargeIdempotencyKey,
 } from './contract';
+
+/** The patch under which a running execution of this loop continues-as-new into the new one. */
+export const MIGRATE_TO_MODEL_PATCH = 'billing-legacy-moves-to-model';
 
 /** The `cancel` signal takes no arguments: anything else is a malformed message. */
 export const cancelSignalProblem = (...args: unknown[]): string | null =>
@@ -101,6 +104,8 @@ function initialState(input: SubscriptionInput): SubscriptionState {
 export async function legacySubscription(
   input: SubscriptionInput,
   guard: MessageGuard,
+  /** Move to the new loop at the next turn (false only in the fixture that plays the old code). */
+  migrate = true,
 ): Promise<SubscriptionResult> {
   let s: SubscriptionState = input.state ?? initialState(input);
   const schedule = {
@@ -428,13 +433,18 @@ export async function legacySubscription(
 
     // Continue-as-new between periods, never in the middle of a handler's work.
     const periodsThisRun = s.periodsBilled - runStartedWithPeriods;
-    if (periodsThisRun >= periodsPerRun || workflowInfo().continueAsNewSuggested) {
+    const due = periodsThisRun >= periodsPerRun || workflowInfo().continueAsNewSuggested;
+    // A running execution of this loop moves to the model-driven one at its first turn after the
+    // deploy (its next run starts after `billing-exactly-once`), carrying what it had not sent.
+    // Replayed turns recorded before this patch answer false and take the old path.
+    if (due || (migrate && patched(MIGRATE_TO_MODEL_PATCH))) {
       await condition(allHandlersFinished);
       await flush();
       if (!ended())
         await continueAsNew<(i: SubscriptionInput) => Promise<SubscriptionResult>>({
           ...input,
           state: s,
+          ...(due ? {} : { carried: { emails: [...outbox], projectionStale: changed } }),
         });
     }
 
