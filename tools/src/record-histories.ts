@@ -16,6 +16,7 @@ import {
   createSandboxGateway,
 } from '@invincible/activities';
 import { createRepository, repositoryConfigFromEnv } from '@invincible/astra-repo';
+import { createInMemoryRepository } from '@invincible/astra-repo/testing';
 import {
   cancelSignal,
   cancelUpdate,
@@ -104,6 +105,19 @@ const scenarios: Record<string, Scenario> = {
   'dunning-exhausted': async (start) => [
     await start({ paymentMethod: 'pm_card_declined', dunningDays: [1 / 86_400, 1 / 86_400] }),
   ],
+  'cancel-update-now': async (start) => {
+    const h = await start({ interval: { unit: 'second', count: 2 } });
+    await billed(h, 1);
+    await h.executeUpdate(cancelUpdate, { args: [{ mode: 'now', reason: 'customer_request' }] });
+    return [h];
+  },
+  'cancel-at-period-end-then-now': async (start) => {
+    const h = await start({ interval: { unit: 'second', count: 3 } });
+    await billed(h, 1);
+    await h.executeUpdate(cancelUpdate, { args: [{ mode: 'at_period_end' }] });
+    await h.executeUpdate(cancelUpdate, { args: [{ mode: 'now' }] });
+    return [h];
+  },
   'continue-as-new-then-cancel': async (start) => {
     const h = await start({ periodsPerRun: 1 });
     const first = (await h.describe()).runId;
@@ -182,13 +196,23 @@ async function main(): Promise<void> {
   // `npm run record:histories -- loyalty` (or `billing`) records one domain, keeping the other's.
   const only = process.argv[2];
   const address = process.env['TEMPORAL_ADDRESS'] ?? '127.0.0.1:7233';
-  const parsed = repositoryConfigFromEnv({
-    ...process.env,
-    CASSANDRA_KEYSPACE: 'history_recording',
-  });
-  if (!parsed.ok) throw new Error(parsed.issues.join('\n'));
-  const repository = createRepository(parsed.config);
-  await repository.migrate();
+  // Histories hold the activities' results, not the database: RECORD_REPOSITORY=memory records
+  // without one (the workflow code paths are the same).
+  const repository =
+    process.env['RECORD_REPOSITORY'] === 'memory'
+      ? createInMemoryRepository()
+      : await (async () => {
+          const parsed = repositoryConfigFromEnv({
+            ...process.env,
+            CASSANDRA_KEYSPACE: 'history_recording',
+          });
+          if (!parsed.ok) throw new Error(parsed.issues.join('\n'));
+          const real = createRepository(parsed.config);
+          await real.migrate();
+          return real;
+        })();
+  // HISTORY_SUFFIX=<tag> writes `<scenario>.<tag>.json`, keeping the histories of older code.
+  const suffix = process.env['HISTORY_SUFFIX'] ? `.${process.env['HISTORY_SUFFIX']}` : '';
   const client = new Client({ connection: await Connection.connect({ address }) });
   const run = Date.now().toString(36);
   if (only !== 'loyalty') await recordBilling();
@@ -232,7 +256,7 @@ async function main(): Promise<void> {
         const handles = await scenario(start);
         await handles[0]?.result();
         for (const [i, handle] of handles.entries()) {
-          const file = join(OUT.billing, `${name}${i > 0 ? `.run${i}` : ''}.json`);
+          const file = join(OUT.billing, `${name}${suffix}${i > 0 ? `.run${i}` : ''}.json`);
           writeFileSync(file, historyToJSON(await handle.fetchHistory()));
           console.log(`recorded ${file}`);
         }

@@ -473,8 +473,10 @@ describe('API over real workflows (time-skipping)', () => {
       expect(metrics).toMatch(
         /invincible_workflow_operations_total\{operation="update",name="redeemCoupon",outcome="rejected"\} [1-9]/,
       );
+      // A repeated create is answered from the stored subscription before any start (issue #13,
+      // defect 9): `already_started` only shows in the race before the first projection is saved.
       expect(metrics).toMatch(
-        /invincible_workflow_operations_total\{operation="start",name="subscription",outcome="already_started"\} [1-9]/,
+        /invincible_workflow_operations_total\{operation="start",name="subscription",outcome="ok"\} [1-9]/,
       );
     });
   });

@@ -1,8 +1,9 @@
 import { createInMemoryRepository, type InMemoryRepository } from '@invincible/astra-repo/testing';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp, type AppDeps } from './app';
+import { idFromIdempotencyKey } from './http/idempotency';
 
 const KEY = 'unit-test-secret-0123456789';
 // Nothing listens on port 1: every Temporal call fails as "unavailable".
@@ -167,5 +168,99 @@ describe('createApp: health and errors', () => {
     expect(third.status).toBe(429);
     expect(third.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
+
+describe('createApp: idempotent create after Temporal forgot the run (issue #13, defect 9)', () => {
+  /** A Temporal client that has forgotten every run: describe says not found; start is counted. */
+  function forgetfulTemporal() {
+    const starts: unknown[] = [];
+    const notFound = () =>
+      Promise.reject(new WorkflowNotFoundError('retention expired', 'any', undefined));
+    const client = {
+      workflow: {
+        start: (...args: unknown[]) => {
+          starts.push(args);
+          return Promise.resolve({});
+        },
+        getHandle: () => ({ describe: notFound, query: notFound }),
+      },
+      withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn(),
+    };
+    return { client: client as unknown as Client, starts };
+  }
+
+  const body = {
+    customerId: 'cus-9',
+    paymentMethod: 'pm_card_visa',
+    price: { amountMinor: 1999, currency: 'USD' },
+    interval: { unit: 'month', count: 1 },
+  };
+
+  async function storeWithSubscription(id: string) {
+    const store = createInMemoryRepository();
+    await store.customers.create({
+      id: 'cus-9',
+      email: 'ada@example.com',
+      name: 'Ada',
+      createdAt: new Date('2026-01-01T00:00:00Z'),
+    });
+    // What the workflow projected before it closed and Temporal's retention removed it.
+    await store.subscriptions.save({
+      id,
+      customerId: 'cus-9',
+      status: 'canceled',
+      price: { amountMinor: 2499, currency: 'USD' },
+      interval: { unit: 'month', count: 1 },
+      anchorAt: new Date('2026-01-31T09:00:00Z'),
+      timeZone: 'UTC',
+      nextChargeAt: null,
+      periodsBilled: 3,
+      canceledAt: new Date('2026-04-02T00:00:00Z'),
+      cancelEffectiveAt: new Date('2026-04-02T00:00:00Z'),
+      cancelReason: 'customer_request',
+      pausedAt: null,
+      version: 9,
+      updatedAt: new Date('2026-04-02T00:00:00Z'),
+    });
+    return store;
+  }
+
+  it('answers the stored subscription and starts nothing (period 1 is not charged again)', async () => {
+    const id = idFromIdempotencyKey('sub', 'unit', 'create-once');
+    const store = await storeWithSubscription(id);
+    const temporal = forgetfulTemporal();
+    const res = await request(testApp(store, { temporal: temporal.client }))
+      .post('/v1/subscriptions')
+      .set('Authorization', `Bearer ${KEY}`)
+      .set('Idempotency-Key', 'create-once')
+      .send(body);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      id,
+      status: 'canceled',
+      periodsBilled: 3,
+      source: 'projection',
+    });
+    expect(temporal.starts).toEqual([]);
+  });
+
+  it('the same key with another customer or interval is still a 409', async () => {
+    const id = idFromIdempotencyKey('sub', 'unit', 'create-once');
+    const store = await storeWithSubscription(id);
+    await store.customers.create({
+      id: 'cus-10',
+      email: 'bob@example.com',
+      name: 'Bob',
+      createdAt: new Date('2026-01-01T00:00:00Z'),
+    });
+    const temporal = forgetfulTemporal();
+    const res = await request(testApp(store, { temporal: temporal.client }))
+      .post('/v1/subscriptions')
+      .set('Authorization', `Bearer ${KEY}`)
+      .set('Idempotency-Key', 'create-once')
+      .send({ ...body, customerId: 'cus-10' });
+    expect(res.status).toBe(409);
+    expect(temporal.starts).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   createBillingActivities,
   createLoyaltyNotifier,
+  createOutboxCourier,
   createOutboxMailer,
   createSandboxGateway,
   createSmtpDeliver,
@@ -14,6 +15,9 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import pino from 'pino';
 import { createBillingWorker, type WorkflowSource } from './billing-worker';
 import { loadConfig } from './config';
+
+/** How often the delivery loop looks for pending emails (besides a nudge on every enqueue). */
+const OUTBOX_SWEEP_MS = 5_000;
 
 /** The composition root: the only place that reads the environment, connects or exits. */
 async function main(): Promise<void> {
@@ -40,7 +44,16 @@ async function main(): Promise<void> {
     });
     logger.info({ backend: repository.backend }, 'schema up to date');
   }
-  const deliver = config.smtp ? createSmtpDeliver(config.smtp) : undefined;
+  // Emails are delivered apart from billing: activities only write the outbox; this loop sends
+  // what is pending (any worker's backlog too), records permanent SMTP failures on the row.
+  const courier = config.smtp
+    ? createOutboxCourier({
+        outbox: repository.outbox,
+        deliver: createSmtpDeliver(config.smtp),
+        onError: (error, email) =>
+          logger.warn({ err: error, emailId: email.id }, 'email not delivered'),
+      })
+    : undefined;
   // A client for the activities that talk to other workflows (the customer's loyalty program).
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
@@ -51,7 +64,7 @@ async function main(): Promise<void> {
       failureRate: config.payments.sandboxFailureRate,
       latencyMs: config.payments.sandboxLatencyMs,
     }),
-    mailer: createOutboxMailer({ outbox: repository.outbox, ...(deliver ? { deliver } : {}) }),
+    mailer: createOutboxMailer({ outbox: repository.outbox, ...(courier ? { courier } : {}) }),
     loyalty: createLoyaltyNotifier(client.workflow),
   });
 
@@ -68,9 +81,11 @@ async function main(): Promise<void> {
       { taskQueue: worker.options.taskQueue, workflows, tuning: config.tuning },
       'worker polling',
     );
+    courier?.start(OUTBOX_SWEEP_MS);
     // Resolves after SIGINT/SIGTERM: polling stops, in-flight tasks get the shutdown grace time.
     await worker.run();
   } finally {
+    await courier?.stop();
     await Promise.allSettled([connection.close(), clientConnection.close(), repository.close()]);
   }
   logger.info('stopped');

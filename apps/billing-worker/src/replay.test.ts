@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { WORKFLOW_SOURCES } from '@invincible/workflows';
+import { subscriptionWorkflowId, WORKFLOW_SOURCES } from '@invincible/workflows';
 import { loadHistories, replayFailures } from '@invincible/workflows/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
@@ -9,7 +9,26 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
  * makes the same decisions: a change that would break running subscriptions fails here.
  */
 const DIR = join(__dirname, '..', 'test', 'histories');
-const histories = loadHistories(DIR);
+const recorded = loadHistories(DIR);
+
+/**
+ * The workflow id each history ran under, from its recorded input: the workflow checks that its id
+ * is `subscriptionWorkflowId(input.subscriptionId)`, so a replay must use that id, not the file's
+ * name (the older histories' code ignores it).
+ */
+function workflowIdOf(history: unknown): string {
+  const started = (history as { events?: Record<string, unknown>[] }).events?.[0]?.[
+    'workflowExecutionStartedEventAttributes'
+  ] as { input?: { payloads?: { data?: string }[] } } | undefined;
+  const data = started?.input?.payloads?.[0]?.data;
+  if (!data) throw new Error('a history without a recorded input');
+  const input = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as {
+    subscriptionId: string;
+  };
+  return subscriptionWorkflowId(input.subscriptionId);
+}
+const histories = recorded.map((h) => ({ ...h, workflowId: workflowIdOf(h.history) }));
+const names = recorded.map((h) => h.workflowId);
 
 describe('replay of recorded subscription histories', () => {
   jest.setTimeout(120_000);
@@ -19,19 +38,33 @@ describe('replay of recorded subscription histories', () => {
   });
 
   it('covers the main scenarios', () => {
-    expect(histories.map((h) => h.workflowId)).toEqual(
+    // Recorded before issue #13 (no markers), before it with charges-earn-loyalty-points
+    // (`.pre-exactly-once`), and by the current code (`.exactly-once`, billing-exactly-once).
+    const scenarios = [
+      'three-periods-completed',
+      'cancel-at-period-end',
+      'cancel-signal-now',
+      'price-change',
+      'pause-resume',
+      'dunning-recovers',
+      'dunning-exhausted',
+      'continue-as-new-then-cancel',
+      'continue-as-new-then-cancel.run1',
+    ];
+    const current = [
+      ...scenarios.filter((n) => !n.endsWith('.run1')),
+      'cancel-update-now',
+      'cancel-at-period-end-then-now',
+    ];
+    expect(names).toEqual(
       expect.arrayContaining([
-        'three-periods-completed',
-        'cancel-at-period-end',
-        'cancel-signal-now',
-        'price-change',
-        'pause-resume',
-        'dunning-recovers',
-        'dunning-exhausted',
-        'continue-as-new-then-cancel',
-        'continue-as-new-then-cancel.run1',
+        ...current.map((n) => `${n}.exactly-once`),
+        ...current.map((n) => `${n}.pre-exactly-once`),
+        'continue-as-new-then-cancel.exactly-once.run1',
+        'continue-as-new-then-cancel.pre-exactly-once.run1',
       ]),
     );
+    expect(names).toEqual(expect.arrayContaining(scenarios));
   });
 
   it('the current workflow code replays every one of them deterministically', async () => {

@@ -10,6 +10,8 @@ export type { SandboxGatewayOptions } from './billing/sandbox-gateway';
 export { createLoyaltyActivities } from './loyalty/create-loyalty-activities';
 export type { LoyaltyActivityDeps } from './loyalty/create-loyalty-activities';
 export { createOutboxMailer } from './mail/mailer';
+export { createOutboxCourier, isPermanentDeliveryError } from './mail/outbox-courier';
+export type { CourierRound, OutboxCourier, OutboxCourierOptions } from './mail/outbox-courier';
 export { createSmtpDeliver } from './mail/smtp-deliver';
 export type { Deliver, Mailer } from './mail/mailer';
 export { toActivityFailure } from './to-activity-failure';

@@ -83,6 +83,13 @@ export async function createTestNamespace(
   throw new Error(`namespace ${namespace} did not become usable`);
 }
 
+/**
+ * Workflows path of a fixture registering `subscription` as the pre-`billing-exactly-once` loop:
+ * executions it starts are what a deploy finds running (tests of the migration to the new loop).
+ */
+export const LEGACY_BILLING_WORKFLOWS_FIXTURE =
+  require.resolve('./testing/fixtures/legacy-subscription-workflows');
+
 /** The recorded histories in `dir` (`<name>.json`), sorted by name. */
 export function loadHistories(
   dir: string,

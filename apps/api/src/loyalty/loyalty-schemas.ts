@@ -60,7 +60,7 @@ export const emailSchema = z
     to: z.string(),
     template: z.string(),
     subject: z.string(),
-    status: z.enum(['pending', 'sent']),
+    status: z.enum(['pending', 'sent', 'failed']),
     createdAt: isoDateTime,
     sentAt: isoDateTime.nullable(),
   })

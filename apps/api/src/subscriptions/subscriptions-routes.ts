@@ -140,6 +140,37 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
           ...(body.trialDays !== undefined ? { trialDays: body.trialDays } : {}),
           ...(body.maxPeriods !== undefined ? { maxPeriods: body.maxPeriods } : {}),
         };
+        // Temporal forgets a closed run after the namespace's retention; the stored projection
+        // does not. A subscription already stored under this key is answered, never started again
+        // (a second start would charge period 1 again).
+        const stored = await repository.subscriptions.get(subscriptionId).catch((e: unknown) => {
+          if (e instanceof NotFoundError) return null;
+          throw e;
+        });
+        if (stored) {
+          const existing = await track('describe', 'subscription', () =>
+            temporal.workflow.getHandle(workflowId).describe(),
+          ).catch((e: unknown) => {
+            if (e instanceof WorkflowNotFoundError) return null;
+            throw e;
+          });
+          // While Temporal remembers the run, its memo has the request's fingerprint; after, the
+          // projection's immutable fields are what is left to compare (the price may have changed).
+          const same = existing
+            ? existing.memo?.['requestFingerprint'] === requestFingerprint
+            : stored.customerId === input.customerId &&
+              stored.interval.unit === input.interval.unit &&
+              stored.interval.count === input.interval.count &&
+              stored.timeZone === input.timeZone &&
+              stored.price.currency === input.price.currency;
+          if (!same)
+            throw conflict('this Idempotency-Key was already used with a different request');
+          return {
+            status: 200,
+            body: await view(subscriptionId),
+            headers: { Location: `/v1/subscriptions/${subscriptionId}` },
+          };
+        }
         let created = true;
         try {
           await track('start', SUBSCRIPTION_WORKFLOW_TYPE, () =>

@@ -106,4 +106,49 @@ describe('billing activities', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'ValidationError', nonRetryable: true });
   });
+
+  it('publish enqueues the emails (once per id), then saves the projection; either may be empty', async () => {
+    const { repo, activities } = setup();
+    const email = {
+      id: 'sub-1:receipt:1',
+      customerId: 'cus-1',
+      to: 'ada@example.com',
+      template: 'receipt' as const,
+      data: { subscriptionId: 'sub-1', period: 1, amount: '$19.99', providerRef: 'ch_1' },
+    };
+    const projection = {
+      subscriptionId: 'sub-1',
+      customerId: 'cus-1',
+      interval: { unit: 'month' as const, count: 1 },
+      timeZone: 'UTC',
+      state,
+    };
+    await activities.publish({ emails: [email], projection });
+    await activities.publish({ emails: [email], projection: null }); // a retry: nothing new
+    await activities.publish({
+      emails: [],
+      projection: { ...projection, state: { ...state, version: 4 } },
+    });
+    const outbox = await repo.outbox.listByCustomer('cus-1');
+    expect(outbox.items.map((e) => [e.id, e.status])).toEqual([['sub-1:receipt:1', 'pending']]);
+    await expect(repo.subscriptions.get('sub-1')).resolves.toMatchObject({ version: 4 });
+  });
+
+  it('lookupPayment answers the stored outcome of a key, or not_found', async () => {
+    const { activities } = setup();
+    const request = {
+      idempotencyKey: 'sub-1:1',
+      customerId: 'cus-1',
+      paymentMethod: 'pm_card_visa',
+      amount: { amountMinor: 1999, currency: 'USD' },
+    };
+    await expect(activities.lookupPayment(request)).resolves.toEqual({ status: 'not_found' });
+    await expect(
+      activities.lookupPayment({ ...request, idempotencyKey: 'sub-1:2' }),
+    ).resolves.toEqual({ status: 'not_found' });
+    const charged = await activities.chargePayment({ ...request, idempotencyKey: 'sub-1:3' });
+    await expect(
+      activities.lookupPayment({ ...request, idempotencyKey: 'sub-1:3' }),
+    ).resolves.toEqual(charged);
+  });
 });

@@ -1,5 +1,5 @@
 import type { Repository } from '@invincible/astra-repo';
-import type { BillingActivities } from '@invincible/workflows';
+import type { BillingActivities, BillingEmail } from '@invincible/workflows';
 import type { Mailer } from '../mail/mailer';
 import { guarded } from '../guarded';
 import { renderBillingEmail } from './billing-emails';
@@ -30,6 +30,47 @@ export interface BillingActivityDeps {
  */
 export function createBillingActivities(deps: BillingActivityDeps): BillingActivities {
   const now = deps.now ?? (() => new Date());
+
+  // Versioned by the workflow's state: a retry, or an older run's save, never overwrites a newer one.
+  const saveProjection = async ({
+    subscriptionId,
+    customerId,
+    interval,
+    timeZone,
+    state,
+  }: Parameters<BillingActivities['saveSubscription']>[0]) => {
+    await deps.repository.subscriptions.save({
+      id: subscriptionId,
+      customerId,
+      status: state.status,
+      price: state.price,
+      interval,
+      anchorAt: new Date(state.anchorAt),
+      timeZone,
+      nextChargeAt: state.nextChargeAt ? new Date(state.nextChargeAt) : null,
+      periodsBilled: state.periodsBilled,
+      canceledAt: state.cancel ? new Date(state.cancel.requestedAt) : null,
+      cancelEffectiveAt: state.cancel ? new Date(state.cancel.effectiveAt) : null,
+      cancelReason: state.cancel?.reason ?? null,
+      pausedAt: state.pausedAt ? new Date(state.pausedAt) : null,
+      version: state.version,
+      updatedAt: now(),
+    });
+  };
+
+  // The outbox row only (idempotent by the email's id); delivery is the mailer's, apart.
+  const enqueue = async (email: BillingEmail) => {
+    const { subject, body } = renderBillingEmail(email.template, email.data);
+    await deps.mailer.send({
+      id: email.id,
+      customerId: email.customerId,
+      to: email.to,
+      template: email.template,
+      subject,
+      body,
+    });
+  };
+
   return {
     // A decline is a result; PaymentUnavailableError is retried by Temporal under the same key.
     chargePayment: (request) => guarded(() => deps.payments.charge(request)),
@@ -39,38 +80,18 @@ export function createBillingActivities(deps: BillingActivityDeps): BillingActiv
         await deps.repository.charges.record({ ...entry, occurredAt: new Date(entry.occurredAt) });
       }),
 
-    saveSubscription: ({ subscriptionId, customerId, interval, timeZone, state }) =>
-      guarded(async () => {
-        await deps.repository.subscriptions.save({
-          id: subscriptionId,
-          customerId,
-          status: state.status,
-          price: state.price,
-          interval,
-          anchorAt: new Date(state.anchorAt),
-          timeZone,
-          nextChargeAt: state.nextChargeAt ? new Date(state.nextChargeAt) : null,
-          periodsBilled: state.periodsBilled,
-          canceledAt: state.cancel ? new Date(state.cancel.requestedAt) : null,
-          cancelEffectiveAt: state.cancel ? new Date(state.cancel.effectiveAt) : null,
-          cancelReason: state.cancel?.reason ?? null,
-          pausedAt: state.pausedAt ? new Date(state.pausedAt) : null,
-          version: state.version,
-          updatedAt: now(),
-        });
-      }),
+    saveSubscription: (projection) => guarded(() => saveProjection(projection)),
 
-    sendEmail: (email) =>
+    sendEmail: (email) => guarded(() => enqueue(email)),
+
+    // An unknown outcome is settled by the key: the gateway answers what it stored, or voids it.
+    lookupPayment: (request) => guarded(() => deps.payments.lookup(request)),
+
+    // Emails first: a projection saved says what happened, and its emails are already queued.
+    publish: ({ emails, projection }) =>
       guarded(async () => {
-        const { subject, body } = renderBillingEmail(email.template, email.data);
-        await deps.mailer.send({
-          id: email.id,
-          customerId: email.customerId,
-          to: email.to,
-          template: email.template,
-          subject,
-          body,
-        });
+        for (const email of emails) await enqueue(email);
+        if (projection) await saveProjection(projection);
       }),
 
     earnLoyaltyPoints: ({ customerId, customerEmail, purchaseId, amount, occurredAt }) =>

@@ -1,4 +1,4 @@
-import type { ChargeOutcome, Money } from '@invincible/workflows';
+import type { ChargeOutcome, Money, PaymentLookup } from '@invincible/workflows';
 
 export interface ChargeRequest {
   readonly idempotencyKey: string;
@@ -15,6 +15,13 @@ export interface ChargeRequest {
  */
 export interface PaymentGateway {
   charge(request: ChargeRequest): Promise<ChargeOutcome>;
+  /**
+   * What the provider knows of `request.idempotencyKey`: the first result stored for it, or
+   * `not_found` — and then the key is void: a request under it that arrives later (a timed-out
+   * attempt still on the wire) can no longer charge. Throws `PaymentUnavailableError` while the
+   * provider cannot answer: an unknown outcome is never reported as a decline.
+   */
+  lookup(request: ChargeRequest): Promise<PaymentLookup>;
 }
 
 /** The provider could not be reached or failed transiently: retrying can succeed. */

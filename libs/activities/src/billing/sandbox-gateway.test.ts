@@ -1,7 +1,7 @@
 import { ConflictError } from '@invincible/astra-repo';
 import { createInMemoryRepository } from '@invincible/astra-repo/testing';
 import { PaymentUnavailableError } from './payment-gateway';
-import { createSandboxGateway } from './sandbox-gateway';
+import { createSandboxGateway, VOIDED_DECLINE_CODE } from './sandbox-gateway';
 
 const request = (paymentMethod: string, idempotencyKey = 'sub-1:1') => ({
   idempotencyKey,
@@ -65,5 +65,24 @@ describe('the sandbox payment gateway', () => {
     await expect(
       gateway.charge({ ...request('pm_card_visa'), amount: { amountMinor: 1, currency: 'USD' } }),
     ).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('lookup answers what a key charged; an unknown key is voided, so a late charge under it cannot charge', async () => {
+    const repo = createInMemoryRepository();
+    const gateway = createSandboxGateway({ payments: repo.payments });
+    const charged = await gateway.charge(request('pm_card_visa', 'sub-1:1'));
+    await expect(gateway.lookup(request('pm_card_visa', 'sub-1:1'))).resolves.toEqual(charged);
+    await expect(gateway.lookup(request('pm_card_visa', 'sub-1:2'))).resolves.toEqual({
+      status: 'not_found',
+    });
+    // Asked again (the first answer lost): still not found, never a decline.
+    await expect(gateway.lookup(request('pm_card_visa', 'sub-1:2'))).resolves.toEqual({
+      status: 'not_found',
+    });
+    // The timed-out request arriving after the lookup: answered with the void, nothing charged.
+    await expect(gateway.charge(request('pm_card_visa', 'sub-1:2'))).resolves.toMatchObject({
+      status: 'declined',
+      declineCode: VOIDED_DECLINE_CODE,
+    });
   });
 });

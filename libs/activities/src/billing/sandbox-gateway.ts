@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PaymentsPort } from '@invincible/astra-repo';
+import { NotFoundError, type PaymentsPort, type PaymentRecord } from '@invincible/astra-repo';
 import type { ChargeOutcome } from '@invincible/workflows';
 import {
   PaymentUnavailableError,
@@ -61,6 +61,19 @@ function decide(
   }
 }
 
+/** The decline code of a key voided by a lookup that did not find it (see `PaymentGateway.lookup`). */
+export const VOIDED_DECLINE_CODE = 'voided_unknown_outcome';
+
+function outcomeOf(record: PaymentRecord): ChargeOutcome {
+  return record.status === 'succeeded'
+    ? { status: 'succeeded', providerRef: record.providerRef }
+    : {
+        status: 'declined',
+        providerRef: record.providerRef,
+        declineCode: record.declineCode ?? 'card_declined',
+      };
+}
+
 /** A local payment gateway that behaves like a card processor's test mode, idempotently. */
 export function createSandboxGateway(options: SandboxGatewayOptions): PaymentGateway {
   const random = options.random ?? Math.random;
@@ -85,15 +98,32 @@ export function createSandboxGateway(options: SandboxGatewayOptions): PaymentGat
         createdAt: now(),
       });
       if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
-      const outcome: ChargeOutcome =
-        record.status === 'succeeded'
-          ? { status: 'succeeded', providerRef: record.providerRef }
-          : {
-              status: 'declined',
-              providerRef: record.providerRef,
-              declineCode: record.declineCode ?? 'card_declined',
-            };
-      return outcome;
+      return outcomeOf(record);
+    },
+
+    async lookup(request) {
+      try {
+        const known = await options.payments.get(request.idempotencyKey);
+        // Voided by an earlier lookup whose answer was lost: still not found.
+        if (known.declineCode === VOIDED_DECLINE_CODE) return { status: 'not_found' };
+        return outcomeOf(known);
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+      // Unknown: void the key with a claim of its own, so that a charge under it arriving later
+      // answers this void instead of charging. If a charge won the race, its result is the answer.
+      const { record, created } = await options.payments.claim({
+        idempotencyKey: request.idempotencyKey,
+        customerId: request.customerId,
+        amount: request.amount,
+        paymentMethod: request.paymentMethod,
+        status: 'declined',
+        providerRef: `void_sandbox_${createHash('sha256').update(request.idempotencyKey).digest('hex').slice(0, 20)}`,
+        declineCode: VOIDED_DECLINE_CODE,
+        createdAt: now(),
+      });
+      if (created || record.declineCode === VOIDED_DECLINE_CODE) return { status: 'not_found' };
+      return outcomeOf(record);
     },
   };
 }

@@ -1,21 +1,34 @@
 import type { OutboxEmail, OutboxPort } from '@invincible/astra-repo';
+import { isPermanentDeliveryError, type OutboxCourier } from './outbox-courier';
 
 /** Hands a rendered email to a delivery channel (SMTP); absent, emails stay in the outbox. */
 export type Deliver = (email: OutboxEmail) => Promise<void>;
 
 export interface Mailer {
-  /** Enqueues once per `email.id`, then delivers it if a channel is configured and it is unsent. */
-  send(email: Omit<OutboxEmail, 'status' | 'createdAt' | 'sentAt'>): Promise<OutboxEmail>;
+  /**
+   * Enqueues once per `email.id`. With a courier, that is all: delivery happens apart. With an
+   * inline `deliver`, it also delivers an unsent email before answering.
+   */
+  send(
+    email: Omit<OutboxEmail, 'status' | 'createdAt' | 'sentAt' | 'failure'>,
+  ): Promise<OutboxEmail>;
 }
 
 /**
  * The outbox mailer: the repository's outbox is the record of every email (deterministic ids
- * make a retried send enqueue once); delivery, when configured, is at least once — SMTP offers
- * nothing stronger — and marks the email sent.
+ * make a retried send enqueue once).
+ *
+ * - `courier` (the billing worker): `send` writes the outbox row and nudges the courier, which
+ *   delivers apart from the caller — an SMTP outage or a bad address never holds an activity,
+ *   let alone a billing loop.
+ * - `deliver` (inline, at least once — SMTP offers nothing stronger): `send` delivers and marks
+ *   the email sent; a transient failure throws (the activity retries); a permanent one (SMTP 5xx)
+ *   is recorded on the row as `failed` and answered, not thrown — retrying cannot fix it.
  */
 export function createOutboxMailer(options: {
   readonly outbox: OutboxPort;
   readonly deliver?: Deliver;
+  readonly courier?: Pick<OutboxCourier, 'notify'>;
   readonly now?: () => Date;
 }): Mailer {
   const now = options.now ?? (() => new Date());
@@ -27,8 +40,20 @@ export function createOutboxMailer(options: {
         createdAt: now(),
         sentAt: null,
       });
-      if (!options.deliver || record.status === 'sent') return record;
-      await options.deliver(record);
+      if (options.courier) {
+        if (record.status === 'pending') options.courier.notify();
+        return record;
+      }
+      if (!options.deliver || record.status !== 'pending') return record;
+      try {
+        await options.deliver(record);
+      } catch (error) {
+        if (!isPermanentDeliveryError(error)) throw error;
+        return options.outbox.markFailed(
+          record.id,
+          error instanceof Error ? error.message.slice(0, 500) : 'permanent delivery failure',
+        );
+      }
       return options.outbox.markSent(record.id, now());
     },
   };

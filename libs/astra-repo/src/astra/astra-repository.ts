@@ -432,6 +432,28 @@ export function createAstraRepository(
         );
         return findById<OutboxEmail>('outbox', id, 'email');
       },
+      async markFailed(id, failure) {
+        validate.key(id);
+        validate.failure(failure);
+        await call(() =>
+          coll('outbox').updateOne(
+            { _id: id, status: 'pending' },
+            { $set: { status: 'failed', failure } },
+          ),
+        );
+        return findById<OutboxEmail>('outbox', id, 'email');
+      },
+      async listPending(limit) {
+        const docs = await call(() =>
+          coll('outbox')
+            .find(
+              { status: 'pending' },
+              { sort: { createdAt: 1 }, limit: validate.pendingLimit(limit) },
+            )
+            .toArray(),
+        );
+        return docs.map((d) => strip<OutboxEmail>(d));
+      },
       async listByCustomer(customerId, request) {
         validate.id(customerId, 'customerId');
         const after = decodeCursor(request?.cursor, emailCursor);

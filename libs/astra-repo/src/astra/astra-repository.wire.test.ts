@@ -454,6 +454,23 @@ describe('astra adapter: every port method, one command each on its own collecti
       },
     ],
     [
+      'outbox.markFailed',
+      (r) => r.outbox.markFailed('mail-1', '550 no such mailbox'),
+      'outbox',
+      'updateOne',
+      {
+        filter: { _id: 'mail-1', status: 'pending' },
+        update: { $set: { status: 'failed', failure: '550 no such mailbox' } },
+      },
+    ],
+    [
+      'outbox.listPending',
+      (r) => r.outbox.listPending(50),
+      'outbox',
+      'find',
+      { filter: { status: 'pending' }, sort: { createdAt: 1 }, options: { limit: 50 } },
+    ],
+    [
       'outbox.listByCustomer',
       (r) => r.outbox.listByCustomer('cus_1'),
       'outbox',

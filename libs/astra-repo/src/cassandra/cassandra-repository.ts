@@ -158,6 +158,7 @@ const toEmail = (r: Row): OutboxEmail => ({
   status: str(r['status']) as EmailStatus,
   createdAt: date(r['created_at']),
   sentAt: dateOrNull(r['sent_at']),
+  ...(r['failure'] ? { failure: str(r['failure']) } : {}),
 });
 
 const pageStateCursor = z.strictObject({ s: z.string().regex(/^[0-9a-f]{1,2000}$/) });
@@ -725,6 +726,10 @@ export function createCassandraRepository(
           'INSERT INTO {ks}.outbox_by_customer (customer_id, created_at, id) VALUES (?, ?, ?)',
           [e.customerId, stored.record.createdAt, e.id],
         );
+        // The delivery loop's index of pending emails; a retry after delivery sees `sent` and
+        // does not index it again.
+        if (stored.record.status === 'pending')
+          await exec('INSERT INTO {ks}.outbox_pending (shard, id) VALUES (0, ?)', [e.id]);
         return stored;
       },
       get: async (id) =>
@@ -736,7 +741,37 @@ export function createCassandraRepository(
           "UPDATE {ks}.outbox SET status = 'sent', sent_at = ? WHERE id = ? IF status = 'pending'",
           [at, id],
         );
+        await exec('DELETE FROM {ks}.outbox_pending WHERE shard = 0 AND id = ?', [id]);
         return one('SELECT * FROM {ks}.outbox WHERE id = ?', [id], toEmail, 'email', id, true);
+      },
+      async markFailed(id, failure) {
+        validate.key(id);
+        validate.failure(failure);
+        await exec(
+          "UPDATE {ks}.outbox SET status = 'failed', failure = ? WHERE id = ? IF status = 'pending'",
+          [failure, id],
+        );
+        await exec('DELETE FROM {ks}.outbox_pending WHERE shard = 0 AND id = ?', [id]);
+        return one('SELECT * FROM {ks}.outbox WHERE id = ?', [id], toEmail, 'email', id, true);
+      },
+      async listPending(limit) {
+        const rows = await exec('SELECT id FROM {ks}.outbox_pending WHERE shard = 0 LIMIT ?', [
+          validate.pendingLimit(limit),
+        ]);
+        const pending: OutboxEmail[] = [];
+        for (const r of rows.rows) {
+          const email = await one(
+            'SELECT * FROM {ks}.outbox WHERE id = ?',
+            [r['id']],
+            toEmail,
+            'email',
+            str(r['id']),
+          ).catch(() => null);
+          if (email?.status === 'pending') pending.push(email);
+          // A stale index row (sent or failed by a call that died before its delete): drop it.
+          else await exec('DELETE FROM {ks}.outbox_pending WHERE shard = 0 AND id = ?', [r['id']]);
+        }
+        return pending;
       },
       async listByCustomer(customerId, request) {
         validate.id(customerId, 'customerId');

@@ -41,6 +41,17 @@ const V1_TABLES: readonly string[] = [
 ];
 
 /**
+ * Billing (issue #13): a permanent delivery failure is recorded on the outbox row, and pending
+ * emails are indexed for the delivery loop (one partition: the backlog is small, as delivery runs
+ * continuously; the row is deleted once the email is sent or failed).
+ */
+const V3_BILLING: readonly string[] = [
+  'ALTER TABLE outbox ADD IF NOT EXISTS failure text',
+  `CREATE TABLE IF NOT EXISTS outbox_pending (
+     shard int, id text, PRIMARY KEY ((shard), id))`,
+];
+
+/**
  * The schema's history: each step is applied once, in order, and marked done in
  * `schema_migrations` under its id. Never edit a released step; append a new one. Each statement
  * is idempotent (`IF NOT EXISTS`), so a step interrupted half-way is simply run again.
@@ -63,7 +74,7 @@ export const MIGRATIONS: readonly {
       `ALTER TABLE coupons ADD IF NOT EXISTS redeemed_by text`,
     ],
   },
-  // Billing's step goes here (v3-billing).
+  { id: 'v3-billing', statements: V3_BILLING },
 ];
 
 /** The id of the newest step: a keyspace marked with it is up to date. */

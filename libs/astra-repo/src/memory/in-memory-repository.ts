@@ -233,6 +233,22 @@ export function createInMemoryRepository(): InMemoryRepository {
           emails.set(id, sent);
           return sent;
         }),
+      markFailed: (id, failure) =>
+        run(() => {
+          validate.failure(failure);
+          const email = found(emails.get(validate.key(id)), 'email', id);
+          if (email.status !== 'pending') return email;
+          const failed: OutboxEmail = { ...email, status: 'failed', failure };
+          emails.set(id, failed);
+          return failed;
+        }),
+      listPending: (limit) =>
+        run(() =>
+          [...emails.values()]
+            .filter((e) => e.status === 'pending')
+            .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || cmp(a.id, b.id))
+            .slice(0, validate.pendingLimit(limit)),
+        ),
       listByCustomer: (customerId, page) =>
         run(() => {
           validate.id(customerId, 'customerId');

@@ -128,7 +128,8 @@ export interface Coupon {
   readonly redeemedBy: string | null;
 }
 
-export type EmailStatus = 'pending' | 'sent';
+/** `failed`: delivery failed permanently (e.g. SMTP 550); the reason is on the row. */
+export type EmailStatus = 'pending' | 'sent' | 'failed';
 
 /** An email in the outbox, with a deterministic id so a retried send enqueues it once. */
 export interface OutboxEmail {
@@ -141,4 +142,6 @@ export interface OutboxEmail {
   readonly status: EmailStatus;
   readonly createdAt: Date;
   readonly sentAt: Date | null;
+  /** Why delivery failed for good; present only when `status` is `failed`. */
+  readonly failure?: string;
 }

@@ -200,6 +200,9 @@ export const validate = {
   requestId: (value: unknown): string => check(text(300).min(1), value, 'requestId'),
   coupon: (value: Coupon): Coupon => check(coupon, value, 'coupon'),
   email: (value: OutboxEmail): OutboxEmail => check(email, value, 'email'),
+  failure: (value: unknown): string => check(text(500).min(1), value, 'failure'),
+  /** How many pending emails one delivery round may take. */
+  pendingLimit: (value: unknown): number => check(z.number().int().min(1).max(500), value, 'limit'),
   positive: (value: unknown, what: string): number => check(positive, value, what),
   points: (value: unknown): number =>
     check(

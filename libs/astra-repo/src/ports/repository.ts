@@ -86,6 +86,13 @@ export interface OutboxPort {
   get(id: string): Promise<OutboxEmail>;
   /** Idempotent: marking a sent email sent again keeps the first `sentAt`. */
   markSent(id: string, at: Date): Promise<OutboxEmail>;
+  /**
+   * Records a permanent delivery failure (status `failed`, `failure`): only a pending email
+   * changes; a sent or already failed one is returned as it is.
+   */
+  markFailed(id: string, failure: string): Promise<OutboxEmail>;
+  /** Up to `limit` pending emails (no order promised): the delivery loop's work. */
+  listPending(limit: number): Promise<OutboxEmail[]>;
   /** Newest first. */
   listByCustomer(customerId: string, page?: PageRequest): Promise<Page<OutboxEmail>>;
 }

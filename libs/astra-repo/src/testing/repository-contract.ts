@@ -349,6 +349,30 @@ export function describeRepositoryContract(
         expect(stored).toEqual(purchase(a, 'ord-4', 'purchase', 100));
       });
 
+      it('a permanent delivery failure is recorded once; pending emails are listed until sent or failed', async () => {
+        const cid = id('cus');
+        const ok = email(`${id('mail')}:ok`, cid, '2026-03-01T00:00:00Z');
+        const bad = email(`${id('mail')}:bad`, cid, '2026-03-01T00:00:01Z');
+        await repo.outbox.enqueue(ok);
+        await repo.outbox.enqueue(bad);
+        const pendingIds = async () => (await repo.outbox.listPending(500)).map((e) => e.id);
+        expect(await pendingIds()).toEqual(expect.arrayContaining([ok.id, bad.id]));
+        expect(await repo.outbox.markFailed(bad.id, '550 no such mailbox')).toMatchObject({
+          status: 'failed',
+          failure: '550 no such mailbox',
+        });
+        // Failed stays failed, with its first reason; a sent email is not failed afterwards.
+        expect(await repo.outbox.markFailed(bad.id, 'again')).toMatchObject({
+          status: 'failed',
+          failure: '550 no such mailbox',
+        });
+        await repo.outbox.markSent(ok.id, at('2026-03-01T00:00:05Z'));
+        expect(await repo.outbox.markFailed(ok.id, 'late')).toMatchObject({ status: 'sent' });
+        expect(await pendingIds()).not.toEqual(expect.arrayContaining([ok.id]));
+        expect(await pendingIds()).not.toEqual(expect.arrayContaining([bad.id]));
+        await expect(repo.outbox.get(ok.id)).resolves.not.toHaveProperty('failure');
+      });
+
       it('marking an email sent twice keeps the first sentAt', async () => {
         const e = email(`${id('mail')}:sent`, id('cus'), '2026-03-01T00:00:00Z');
         await repo.outbox.enqueue(e);
@@ -441,6 +465,7 @@ export function describeRepositoryContract(
           () => repo.coupons.redeem(`${id('nobody')}:1`, id('nobody'), new Date(), 'redeem:1'),
         ],
         ['email to mark sent', () => repo.outbox.markSent(id('nothing'), new Date())],
+        ['email to mark failed', () => repo.outbox.markFailed(id('nothing'), '550')],
       ])('a missing %s is NotFoundError', async (_what, read) => {
         await expect(read()).rejects.toBeInstanceOf(NotFoundError);
       });

@@ -156,3 +156,43 @@ export function isTimeZone(timeZone: string): boolean {
     return false;
   }
 }
+
+/**
+ * The first period whose charge instant is strictly after `instantMs` (1 when the anchor itself
+ * is after it). Charge instants increase with the period number, so this is a galloping search
+ * followed by a bisection: about 2·log2(n) calls of {@link chargeAt}, whatever the distance — a
+ * per-second subscription paused for a week costs ~40 evaluations, not 600,000.
+ *
+ * @example
+ * ```ts
+ * const perSecond = { anchorAt: new Date(0), timeZone: 'UTC', interval: { unit: 'second', count: 1 } };
+ * firstPeriodAfter(perSecond, 604_800_000); // 604_802 (period 604_801 falls exactly on the instant)
+ * ```
+ */
+export function firstPeriodAfter(schedule: BillingSchedule, instantMs: number): number {
+  return firstPeriodWhere(schedule, (at) => at > instantMs);
+}
+
+/** The first period whose charge instant is at or after `instantMs` (see {@link firstPeriodAfter}). */
+export function firstPeriodAtOrAfter(schedule: BillingSchedule, instantMs: number): number {
+  return firstPeriodWhere(schedule, (at) => at >= instantMs);
+}
+
+/** The least period n ≥ 1 with `holds(chargeAt(n))`, for a predicate monotonic in the instant. */
+function firstPeriodWhere(schedule: BillingSchedule, holds: (atMs: number) => boolean): number {
+  const at = (n: number) => chargeAt(schedule, n).getTime();
+  if (holds(at(1))) return 1;
+  // Invariant: !holds(at(lo)) && holds(at(hi)).
+  let lo = 1;
+  let hi = 2;
+  while (!holds(at(hi))) {
+    lo = hi;
+    hi *= 2;
+  }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (holds(at(mid))) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}

@@ -3,7 +3,8 @@
  * must agree on. Imported by all of them; no other file spells these names.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { IntervalUnit } from './calendar';
+import type { RejectedMessages } from '../messages/message-guard';
+import { isTimeZone, type IntervalUnit } from './calendar';
 
 /** The task queue polled by apps/billing-worker. */
 export const BILLING_TASK_QUEUE = 'billing';
@@ -57,6 +58,42 @@ export interface SubscriptionInput {
   readonly periodsPerRun?: number;
   /** Carried across continue-as-new; absent on the first run. */
   readonly state?: SubscriptionState;
+  /**
+   * Carried across continue-as-new with `state`: effects a message handler produced that the
+   * previous run had not performed yet (emails to enqueue, a projection to save). Nothing a
+   * handler changed is lost when the run ends.
+   */
+  readonly carried?: CarriedEffects;
+}
+
+/** Effects decided but not yet performed, handed from one run to the next. */
+export interface CarriedEffects {
+  readonly emails: readonly BillingEmail[];
+  /** The projection in the repository is older than `state`. */
+  readonly projectionStale: boolean;
+}
+
+/**
+ * The values that decide which commands a run emits, pinned into the state when the
+ * subscription starts: a deploy that changes a default cannot change a running subscription.
+ */
+export interface BillingPolicy {
+  /** Days after each declined attempt to retry (cumulative: 1, 3, 5, 7 → +1, +3, +5, +7 days). */
+  readonly dunningDays: readonly number[];
+  /** Continue-as-new after this many billed periods in one run (or when the server suggests). */
+  readonly periodsPerRun: number;
+}
+
+/** The defaults pinned into a new subscription's {@link BillingPolicy} when its input has none. */
+export const DEFAULT_BILLING_POLICY: BillingPolicy = {
+  dunningDays: [1, 3, 5, 7],
+  periodsPerRun: 12,
+};
+
+/** Periods `[from, to)` that are never billed: their charge instants fell inside a pause. */
+export interface SkippedPeriods {
+  readonly from: number;
+  readonly to: number;
 }
 
 export type SubscriptionStatus =
@@ -90,6 +127,8 @@ export interface SubscriptionState {
     readonly period: number;
     readonly attempt: number;
     readonly retryAt: string;
+    /** The amount of the period's first attempt: every retry charges the same. */
+    readonly amount?: Money;
   } | null;
   readonly lastCharge: LastCharge | null;
   readonly pausedAt: string | null;
@@ -101,6 +140,12 @@ export interface SubscriptionState {
   } | null;
   /** Bumped on every change; the projection in the repository is versioned by it. */
   readonly version: number;
+  /** Pinned at start (absent in states carried from runs that predate pinning). */
+  readonly policy?: BillingPolicy;
+  /** Pauses not yet passed by `nextPeriod`: the periods they skip. */
+  readonly skips?: readonly SkippedPeriods[];
+  /** Messages refused by the message guard (counted, never a task failure). */
+  readonly rejected?: RejectedMessages;
 }
 
 export interface CancelRequest {
@@ -160,6 +205,88 @@ export interface SubscriptionResult {
   readonly status: 'canceled' | 'completed';
   readonly periodsBilled: number;
   readonly reason: string;
+}
+
+/**
+ * What the provider knows of an idempotency key: the first result stored for it, or `not_found`
+ * — after which the key is void (a late request under it can no longer charge).
+ */
+export type PaymentLookup = ChargeOutcome | { readonly status: 'not_found' };
+
+/** The failure type of a subscription started without valid input (non-retryable). */
+export const INVALID_SUBSCRIPTION_INPUT = 'InvalidSubscriptionInput';
+
+const INTERVAL_UNITS: readonly IntervalUnit[] = [
+  'second',
+  'minute',
+  'hour',
+  'day',
+  'week',
+  'month',
+  'year',
+];
+
+/**
+ * Everything wrong with a subscription's input (empty when it is valid), checked by the workflow
+ * before anything else: a subscription that cannot be billed fails at once, with every reason.
+ */
+export function subscriptionInputProblems(input: unknown, workflowId?: string): string[] {
+  if (typeof input !== 'object' || input === null) return ['input must be an object'];
+  const i = input as Record<string, unknown>;
+  const problems: string[] = [];
+  const text = (key: string) => {
+    const v = i[key];
+    if (typeof v !== 'string' || v.length === 0 || v.length > 200)
+      problems.push(`${key} must be a non-empty string of at most 200 characters`);
+  };
+  ['subscriptionId', 'customerId', 'customerEmail', 'paymentMethod'].forEach(text);
+  const wholeAtLeast = (key: string, min: number, v: unknown = i[key]) => {
+    if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= min))
+      problems.push(`${key} must be a whole number ≥ ${min}`);
+  };
+  const price = i['price'] as Record<string, unknown> | null | undefined;
+  if (typeof price !== 'object' || price === null) problems.push('price must be an object');
+  else {
+    if (!(Number.isSafeInteger(price['amountMinor']) && (price['amountMinor'] as number) > 0))
+      problems.push('price.amountMinor must be a positive whole number of minor units');
+    if (typeof price['currency'] !== 'string' || !/^[A-Z]{3}$/.test(price['currency']))
+      problems.push('price.currency must be an ISO 4217 code');
+  }
+  const interval = i['interval'] as Record<string, unknown> | null | undefined;
+  if (typeof interval !== 'object' || interval === null)
+    problems.push('interval must be an object');
+  else {
+    if (!INTERVAL_UNITS.includes(interval['unit'] as IntervalUnit))
+      problems.push(`interval.unit must be one of ${INTERVAL_UNITS.join(', ')}`);
+    if (interval['count'] === undefined) problems.push('interval.count is required');
+    wholeAtLeast('interval.count', 1, interval['count']);
+  }
+  if (typeof i['startAt'] !== 'string' || Number.isNaN(new Date(i['startAt']).getTime()))
+    problems.push('startAt must be an ISO instant');
+  if (typeof i['timeZone'] !== 'string' || !isTimeZone(i['timeZone']))
+    problems.push('timeZone must be an IANA time zone');
+  wholeAtLeast('trialDays', 0);
+  wholeAtLeast('maxPeriods', 1);
+  wholeAtLeast('periodsPerRun', 1);
+  const dunning = i['dunningDays'];
+  if (
+    dunning !== undefined &&
+    !(
+      Array.isArray(dunning) &&
+      dunning.length <= 20 &&
+      dunning.every((d) => typeof d === 'number' && Number.isFinite(d) && d > 0)
+    )
+  )
+    problems.push('dunningDays must be at most 20 positive numbers of days');
+  if (
+    workflowId !== undefined &&
+    typeof i['subscriptionId'] === 'string' &&
+    workflowId !== subscriptionWorkflowId(i['subscriptionId'])
+  )
+    problems.push(
+      `the workflow id must be ${subscriptionWorkflowId(i['subscriptionId'])}, not ${workflowId}`,
+    );
+  return problems;
 }
 
 export type ChargeOutcome =
@@ -223,8 +350,34 @@ export interface BillingActivities {
     readonly timeZone: string;
     readonly state: SubscriptionState;
   }): Promise<void>;
-  /** Writes the email to the outbox (and delivers it when SMTP is configured), once per id. */
+  /** Writes the email to the outbox, once per id; delivery happens apart (see the mailer). */
   sendEmail(email: BillingEmail): Promise<void>;
+  /**
+   * What the provider knows of a charge's idempotency key, after its attempt ended without an
+   * answer (the retry window ran out on timeouts: it may have charged). A `not_found` answer
+   * voids the key at the provider, so the next attempt's new key cannot charge twice.
+   */
+  lookupPayment(request: {
+    readonly idempotencyKey: string;
+    readonly customerId: string;
+    readonly paymentMethod: string;
+    readonly amount: Money;
+  }): Promise<PaymentLookup>;
+  /**
+   * Performs what the subscription decided since the last call, in one activity: enqueues each
+   * email in the outbox (idempotent by id), then saves the projection (versioned). Either part
+   * may be empty.
+   */
+  publish(changes: {
+    readonly emails: readonly BillingEmail[];
+    readonly projection: {
+      readonly subscriptionId: string;
+      readonly customerId: string;
+      readonly interval: SubscriptionInput['interval'];
+      readonly timeZone: string;
+      readonly state: SubscriptionState;
+    } | null;
+  }): Promise<void>;
   /**
    * Records a successful charge as a purchase in the customer's loyalty program (lazily
    * started), with the charge's idempotency key as purchaseId: a retry never awards twice.

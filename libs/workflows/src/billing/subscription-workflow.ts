@@ -9,27 +9,36 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { formatMoney } from '@invincible/money';
-import { chargeAt } from './calendar';
+import { createMessageGuard } from '../messages/message-guard';
+import { createBillingModel, initialState, pinPolicy, type ChargeAttempt } from './billing-model';
 import {
   cancelSignal,
   cancelUpdate,
   changePriceUpdate,
+  chargeIdempotencyKey,
+  detailsQuery,
+  INVALID_SUBSCRIPTION_INPUT,
   pauseUpdate,
   resumeUpdate,
   statusQuery,
-  detailsQuery,
   SUBSCRIPTION_STATE_CONFLICT,
+  subscriptionInputProblems,
   type BillingActivities,
   type BillingEmail,
-  type BillingEmailTemplate,
   type CancelRequest,
   type Money,
   type SubscriptionInput,
   type SubscriptionResult,
   type SubscriptionState,
-  chargeIdempotencyKey,
 } from './contract';
+import { cancelSignalProblem, legacySubscription } from './legacy-subscription-workflow';
+
+/**
+ * Executions started before this patch run the frozen loop of legacy-subscription-workflow.ts
+ * (their histories replay unchanged); every execution started after it — including the
+ * continue-as-new runs of old ones — takes the model-driven loop below.
+ */
+export const EXACTLY_ONCE_PATCH = 'billing-exactly-once';
 
 /**
  * The charge's retry window (12 h of backoff, capped at 10 min between tries) stays well inside
@@ -43,125 +52,100 @@ const { chargePayment } = proxyActivities<BillingActivities>({
 });
 
 /**
+ * After the window ran out, the outcome is unknown: asked until the provider answers (no new key
+ * is used while it might have charged).
+ */
+const { lookupPayment } = proxyActivities<BillingActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+const { recordCharge, publish, earnLoyaltyPoints } = proxyActivities<BillingActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/**
  * An Update refused because of the subscription's state, not its input (already canceled, not
  * paused…): typed so that callers can tell a conflict from a bad request.
  */
 const stateConflict = (message: string) =>
   ApplicationFailure.create({ message, type: SUBSCRIPTION_STATE_CONFLICT, nonRetryable: true });
 
-const { recordCharge, saveSubscription, sendEmail, earnLoyaltyPoints } =
-  proxyActivities<BillingActivities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
-
-const DAY_MS = 86_400_000;
-const DEFAULT_DUNNING_DAYS = [1, 3, 5, 7] as const;
-const DEFAULT_PERIODS_PER_RUN = 12;
-
-const iso = (ms: number) => new Date(ms).toISOString();
-const ms = (instant: string) => new Date(instant).getTime();
-
-function initialState(input: SubscriptionInput): SubscriptionState {
-  const start = ms(input.startAt);
-  const trialDays = input.trialDays ?? 0;
-  const anchor = trialDays > 0 ? start + trialDays * DAY_MS : start;
-  return {
-    status: trialDays > 0 ? 'trialing' : 'active',
-    price: input.price,
-    pendingPrice: null,
-    anchorAt: iso(anchor),
-    trialEndsAt: trialDays > 0 ? iso(anchor) : null,
-    periodsBilled: 0,
-    nextPeriod: 1,
-    nextChargeAt: iso(anchor),
-    dunning: null,
-    lastCharge: null,
-    pausedAt: null,
-    cancel: null,
-    version: 0,
-  };
-}
-
 /**
- * One subscription, charged exactly once per period whatever fails: charge, record, receipt,
- * sleep until the next calendar-correct charge date, repeat. Cancel (signal or Update),
- * price changes, pause and resume interrupt the wait at once; declines go through dunning;
- * continue-as-new keeps the history bounded and carries the whole state.
+ * One subscription: every owed period charged exactly once at the price in force for it, whatever
+ * arrives when (the rules: billing-model.ts). Message handlers validate and apply the model's
+ * pure transitions; the loop performs every effect — charge, ledger, loyalty points, and one
+ * `publish` of emails and projection per change — and continues-as-new with everything a handler
+ * changed.
  */
 export async function subscription(input: SubscriptionInput): Promise<SubscriptionResult> {
-  let s: SubscriptionState = input.state ?? initialState(input);
-  const schedule = {
-    anchorAt: new Date(s.anchorAt),
-    timeZone: input.timeZone,
-    interval: input.interval,
-  };
-  const dunningDays = input.dunningDays ?? DEFAULT_DUNNING_DAYS;
-  const periodsPerRun = input.periodsPerRun ?? DEFAULT_PERIODS_PER_RUN;
-  const runStartedWithPeriods = s.periodsBilled;
-  const outbox: BillingEmail[] = [];
-  let changed = input.state === undefined; // project the initial state once
+  const guard = createMessageGuard(input?.state?.rejected);
+  if (!patched(EXACTLY_ONCE_PATCH)) return legacySubscription(input, guard);
 
-  const update = (patch: Partial<SubscriptionState>) => {
-    s = { ...s, ...patch, version: s.version + 1 };
-    changed = true;
-  };
-  const email = (
-    template: BillingEmailTemplate,
-    discriminator: string | number,
-    data: Record<string, string | number> = {},
-  ) => {
-    outbox.push({
-      id: `${input.subscriptionId}:${template}:${discriminator}`,
-      customerId: input.customerId,
-      to: input.customerEmail,
-      template,
-      data: { subscriptionId: input.subscriptionId, ...data },
+  const problems = subscriptionInputProblems(input, workflowInfo().workflowId);
+  if (problems.length > 0) {
+    throw ApplicationFailure.create({
+      type: INVALID_SUBSCRIPTION_INPUT,
+      message: `invalid subscription input: ${problems.join('; ')}`,
+      nonRetryable: true,
+      details: problems,
     });
+  }
+
+  const carried = input.state;
+  let s: SubscriptionState = carried
+    ? { ...carried, policy: carried.policy ?? pinPolicy(input), skips: carried.skips ?? [] }
+    : initialState(input);
+  const policy = s.policy ?? pinPolicy(input);
+  const model = createBillingModel({
+    subscriptionId: input.subscriptionId,
+    customerId: input.customerId,
+    customerEmail: input.customerEmail,
+    schedule: {
+      anchorAt: new Date(s.anchorAt),
+      timeZone: input.timeZone,
+      interval: input.interval,
+    },
+    maxPeriods: input.maxPeriods ?? null,
+  });
+  const runStartedWithPeriods = s.periodsBilled;
+  /** Emails decided and not yet published; carried across continue-as-new. */
+  const outbox: BillingEmail[] = [...(input.carried?.emails ?? [])];
+  /** The version last saved as the projection (−1: the initial state is not saved yet). */
+  let projected = carried && !input.carried?.projectionStale ? s.version : -1;
+  /** The attempt whose gateway call has not answered yet. */
+  let inFlight: ChargeAttempt | null = null;
+
+  const dirty = () => outbox.length > 0 || projected !== s.version;
+  const apply = (t: { state: SubscriptionState; emails: readonly BillingEmail[] }) => {
+    s = { ...t.state, rejected: guard.rejected() };
+    outbox.push(...t.emails);
   };
   const ended = () => s.status === 'canceled' || s.status === 'completed';
-  const priceFor = (period: number): Money =>
-    s.pendingPrice && period >= s.pendingPrice.fromPeriod ? s.pendingPrice.price : s.price;
 
-  // ---- messages: validate, change state, return; every side effect is the main loop's ----
+  // ---- messages: validate, apply a pure transition, return; every effect is the loop's ----
 
-  const cancelNow = (reason: string) => {
-    const now = Date.now();
-    const inTrial = s.status === 'trialing';
-    update({
-      status: 'canceled',
-      nextChargeAt: null,
-      dunning: null,
-      cancel: { requestedAt: iso(now), mode: 'now', effectiveAt: iso(now), reason },
-    });
-    email(inTrial ? 'trial_canceled' : 'canceled', 'cancel', { effectiveAt: iso(now) });
-    return iso(now);
-  };
-
-  setHandler(cancelSignal, () => {
-    // A signal cannot be rejected: cancelling what has ended is simply a no-op.
-    if (!ended()) cancelNow('customer_request');
-  });
+  setHandler(
+    cancelSignal,
+    guard.signal('cancel', cancelSignalProblem, () => {
+      // A signal cannot be refused: cancelling what has ended is a no-op.
+      if (model.cancelRefusal(s, 'now', Date.now()) === null)
+        apply(model.cancel(s, { mode: 'now', reason: 'customer_request' }, Date.now(), inFlight));
+    }),
+  );
 
   setHandler(
     cancelUpdate,
     (request: CancelRequest) => {
-      const reason = request.reason ?? 'customer_request';
-      if (
-        request.mode === 'now' ||
-        s.status === 'trialing' ||
-        s.status === 'paused' ||
-        s.nextChargeAt === null
-      ) {
-        return { effectiveAt: cancelNow(reason) };
-      }
-      // At period end: the period already paid runs out; nothing is charged from its end on.
-      const effectiveAt = s.nextChargeAt;
-      update({
-        cancel: { requestedAt: iso(Date.now()), mode: 'at_period_end', effectiveAt, reason },
-      });
-      email('canceled', 'cancel', { effectiveAt });
-      return { effectiveAt };
+      const t = model.cancel(
+        s,
+        { mode: request.mode, reason: request.reason ?? 'customer_request' },
+        Date.now(),
+        inFlight,
+      );
+      apply(t);
+      return { effectiveAt: t.effectiveAt };
     },
     {
       validator: (request: CancelRequest) => {
@@ -178,12 +162,8 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
         ) {
           throw new Error('reason must be a string of at most 200 characters');
         }
-        if (ended()) throw stateConflict(`the subscription is already ${s.status}`);
-        if (s.cancel && request.mode === 'at_period_end') {
-          throw stateConflict(
-            `the subscription is already set to cancel at ${s.cancel.effectiveAt}`,
-          );
-        }
+        const refusal = model.cancelRefusal(s, request.mode, Date.now());
+        if (refusal !== null) throw stateConflict(refusal);
       },
     },
   );
@@ -191,9 +171,13 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
   setHandler(
     changePriceUpdate,
     ({ price }) => {
-      const fromPeriod = s.nextPeriod;
-      update({ pendingPrice: { price, fromPeriod } });
-      return { fromPeriod };
+      const t = model.changePrice(
+        s,
+        { amountMinor: price.amountMinor, currency: price.currency },
+        inFlight,
+      );
+      apply(t);
+      return { fromPeriod: t.fromPeriod };
     },
     {
       validator: (request) => {
@@ -213,7 +197,7 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
   setHandler(
     pauseUpdate,
     () => {
-      update({ status: 'paused', pausedAt: iso(Date.now()) });
+      apply(model.pause(s, Date.now()));
       return s;
     },
     {
@@ -228,17 +212,7 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
   setHandler(
     resumeUpdate,
     () => {
-      // The rule: the schedule keeps its anchor; periods whose charge date passed during the
-      // pause are not billed; billing resumes at the first anchor date after the resume.
-      const now = Date.now();
-      let next = s.nextPeriod;
-      while (chargeAt(schedule, next).getTime() <= now) next++;
-      update({
-        status: 'active',
-        pausedAt: null,
-        nextPeriod: next,
-        nextChargeAt: chargeAt(schedule, next).toISOString(),
-      });
+      apply(model.resume(s, Date.now()));
       return { nextChargeAt: s.nextChargeAt };
     },
     {
@@ -249,204 +223,141 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
     },
   );
 
-  setHandler(statusQuery, () => s);
+  setHandler(statusQuery, () => ({ ...s, rejected: guard.rejected() }));
   setHandler(detailsQuery, () => ({
     subscriptionId: input.subscriptionId,
     customerId: input.customerId,
     interval: input.interval,
     timeZone: input.timeZone,
     maxPeriods: input.maxPeriods ?? null,
-    state: s,
+    state: { ...s, rejected: guard.rejected() },
   }));
+  // After the handlers: installed earlier, the default handler would take a `cancel` that arrived
+  // with the start as an unknown signal.
+  guard.rejectUnknownSignals();
 
-  // ---- side effects, in one place ----
+  // ---- effects, in one place ----
 
+  /** Publishes what handlers and the loop decided: the emails, then the projection. */
   const flush = async () => {
-    while (outbox.length > 0) {
-      const next = outbox[0];
-      if (next) await sendEmail(next);
-      outbox.shift();
-    }
-    if (changed) {
-      changed = false;
-      await saveSubscription({
-        subscriptionId: input.subscriptionId,
-        customerId: input.customerId,
-        interval: input.interval,
-        timeZone: input.timeZone,
-        state: s,
+    const emails = outbox.splice(0, outbox.length);
+    const state = s;
+    const stale = projected !== state.version;
+    try {
+      await publish({
+        emails,
+        projection: stale
+          ? {
+              subscriptionId: input.subscriptionId,
+              customerId: input.customerId,
+              interval: input.interval,
+              timeZone: input.timeZone,
+              state,
+            }
+          : null,
       });
+    } catch (error) {
+      outbox.unshift(...emails); // not published: keep them for the next flush
+      throw error;
     }
+    projected = Math.max(projected, state.version);
   };
 
-  /** Charges `period` (attempt `attempt`), records it, and moves the state on. */
-  const charge = async (period: number, attempt: number) => {
-    const amount = priceFor(period);
-    const idempotencyKey = chargeIdempotencyKey(input.subscriptionId, period, attempt);
+  /** Charges one attempt, settles an unknown outcome by key, records it, and applies it. */
+  const charge = async (attempt: ChargeAttempt) => {
+    const request = {
+      idempotencyKey: chargeIdempotencyKey(input.subscriptionId, attempt.period, attempt.attempt),
+      customerId: input.customerId,
+      paymentMethod: input.paymentMethod,
+      amount: attempt.amount,
+    };
+    inFlight = attempt;
     let outcome: 'succeeded' | 'declined' | 'failed';
     let providerRef: string | null = null;
     let failureCode: string | null = null;
     try {
-      const result = await chargePayment({
-        idempotencyKey,
-        customerId: input.customerId,
-        paymentMethod: input.paymentMethod,
-        amount,
-      });
+      const result = await chargePayment(request);
       outcome = result.status;
       providerRef = result.providerRef;
       failureCode = result.status === 'declined' ? result.declineCode : null;
     } catch (error) {
-      // The whole retry window ran out (a provider down for 12 h): a failed attempt, dunned like a decline.
       if (!(error instanceof ActivityFailure)) throw error;
-      outcome = 'failed';
-      failureCode =
-        error.cause instanceof ApplicationFailure ? (error.cause.type ?? 'error') : 'timeout';
+      // The window ran out without an answer: the provider may have charged. Only what it
+      // knows of the key decides; `not_found` voids the key, so the retry's new key is safe.
+      const known = await lookupPayment(request);
+      if (known.status === 'not_found') {
+        outcome = 'failed';
+        failureCode =
+          error.cause instanceof ApplicationFailure ? (error.cause.type ?? 'error') : 'timeout';
+      } else {
+        outcome = known.status;
+        providerRef = known.providerRef;
+        failureCode = known.status === 'declined' ? known.declineCode : null;
+      }
     }
-    const at = iso(Date.now());
+    const now = Date.now();
     await recordCharge({
       subscriptionId: input.subscriptionId,
       customerId: input.customerId,
-      period,
-      attempt,
-      amount,
+      period: attempt.period,
+      attempt: attempt.attempt,
+      amount: attempt.amount,
       outcome,
       providerRef,
       failureCode,
-      occurredAt: at,
+      occurredAt: new Date(now).toISOString(),
     });
-    const lastCharge = { period, attempt, outcome, amount, at, providerRef };
-
     if (outcome === 'succeeded') {
-      const periodsBilled = s.periodsBilled + 1;
-      const adopted =
-        s.pendingPrice && period >= s.pendingPrice.fromPeriod
-          ? { price: s.pendingPrice.price, pendingPrice: null }
-          : {};
-      email('receipt', period, {
-        period,
-        amount: formatMoney(amount),
-        providerRef: providerRef ?? '',
+      await earnLoyaltyPoints({
+        customerId: input.customerId,
+        customerEmail: input.customerEmail,
+        purchaseId: request.idempotencyKey,
+        amount: attempt.amount,
+        occurredAt: new Date(now).toISOString(),
       });
-      // Added after histories were recorded: executions started before it skip it on replay.
-      if (patched('charges-earn-loyalty-points')) {
-        await earnLoyaltyPoints({
-          customerId: input.customerId,
-          customerEmail: input.customerEmail,
-          purchaseId: idempotencyKey,
-          amount,
-          occurredAt: at,
-        });
-      }
-      if (ended()) {
-        // Canceled while this charge was in flight: it started before the cancel and stands.
-        update({ ...adopted, periodsBilled, lastCharge });
-        return;
-      }
-      if (input.maxPeriods !== undefined && periodsBilled >= input.maxPeriods) {
-        update({
-          ...adopted,
-          status: 'completed',
-          periodsBilled,
-          nextChargeAt: null,
-          dunning: null,
-          lastCharge,
-        });
-        email('subscription_ended', 'end', { periodsBilled });
-        return;
-      }
-      const nextPeriod = Math.max(s.nextPeriod, period + 1);
-      update({
-        ...adopted,
-        // A pause that arrived while the charge was in flight stays in force.
-        status: s.status === 'paused' ? 'paused' : 'active',
-        periodsBilled,
-        nextPeriod,
-        nextChargeAt: chargeAt(schedule, nextPeriod).toISOString(),
-        dunning: null,
-        lastCharge,
-      });
-      return;
     }
-
-    if (ended()) {
-      update({ lastCharge });
-      return;
-    }
-    const retryInDays = dunningDays[attempt - 1];
-    if (retryInDays === undefined) {
-      update({
-        status: 'canceled',
-        nextChargeAt: null,
-        dunning: null,
-        lastCharge,
-        cancel: { requestedAt: at, mode: 'now', effectiveAt: at, reason: 'unpaid' },
-      });
-      email('canceled_unpaid', period, { period, amount: formatMoney(amount) });
-      return;
-    }
-    const retryAt = iso(Date.now() + retryInDays * DAY_MS);
-    update({
-      status: 'past_due',
-      nextPeriod: Math.max(s.nextPeriod, period + 1),
-      dunning: { period, attempt: attempt + 1, retryAt },
-      lastCharge,
-    });
-    email('payment_failed', `${period}:${attempt}`, {
-      period,
-      amount: formatMoney(amount),
-      retryAt,
-      reason: failureCode ?? outcome,
-    });
+    inFlight = null;
+    apply(model.afterCharge(s, attempt, { outcome, providerRef, failureCode }, now));
   };
 
   // ---- the loop ----
 
   for (;;) {
-    await flush();
-    if (ended()) break;
-
-    if (s.status === 'paused') {
-      await condition(() => s.status !== 'paused' || changed);
-      continue;
-    }
-
-    // Continue-as-new between periods, never in the middle of a handler's work.
-    const periodsThisRun = s.periodsBilled - runStartedWithPeriods;
-    if (periodsThisRun >= periodsPerRun || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
+    if (dirty()) {
       await flush();
-      if (!ended()) await continueAsNew<typeof subscription>({ ...input, state: s });
-    }
-
-    // What is due next: a dunning retry, the end of a period set to cancel, or the next charge.
-    const cancelAt = s.cancel?.mode === 'at_period_end' ? ms(s.cancel.effectiveAt) : Infinity;
-    const chargeDue = s.dunning
-      ? ms(s.dunning.retryAt)
-      : s.nextChargeAt
-        ? ms(s.nextChargeAt)
-        : Infinity;
-    const dueAt = Math.min(cancelAt, chargeDue);
-    const wait = dueAt - Date.now();
-    if (wait > 0) {
-      // Any message interrupts the wait at once.
-      await condition(() => changed || outbox.length > 0, wait);
-      if (changed || outbox.length > 0) continue;
-    }
-    if (cancelAt <= Date.now() && cancelAt <= chargeDue) {
-      update({ status: 'canceled', nextChargeAt: null, dunning: null });
       continue;
     }
-    if (s.dunning) {
-      await charge(s.dunning.period, s.dunning.attempt);
-    } else {
-      if (s.status === 'trialing') update({ status: 'active' });
-      await charge(s.nextPeriod, 1);
+    const step = model.nextStep(s);
+    if (step.kind === 'done') break;
+
+    // Continue-as-new between steps, once every handler has finished and its effects are
+    // published; anything still unpublished travels with the state.
+    const periodsThisRun = s.periodsBilled - runStartedWithPeriods;
+    if (periodsThisRun >= policy.periodsPerRun || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (dirty()) continue;
+      await continueAsNew<typeof subscription>({
+        ...input,
+        state: { ...s, rejected: guard.rejected() },
+        carried: { emails: [...outbox], projectionStale: projected !== s.version },
+      });
     }
+
+    if (step.kind === 'await-message') {
+      await condition(dirty);
+      continue;
+    }
+    const wait = step.at - Date.now();
+    if (wait > 0) {
+      // Any change (a message) interrupts the wait at once.
+      if (await condition(dirty, wait)) continue;
+    }
+    if (step.kind === 'cancel-takes-effect') apply(model.cancelTakesEffect(s));
+    else await charge(step);
   }
 
   await condition(allHandlersFinished);
-  await flush();
+  while (dirty()) await flush();
   return {
     status: s.status === 'completed' ? 'completed' : 'canceled',
     periodsBilled: s.periodsBilled,
