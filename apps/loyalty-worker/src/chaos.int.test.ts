@@ -142,7 +142,7 @@ function chaosSuite({ address, tag }: TemporalTestServer): void {
       if (
         (raw.pendingActivities ?? []).some(
           (a) =>
-            a.activityType?.name === 'issueCoupon' &&
+            a.activityType?.name === 'issueCoupons' &&
             a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
         )
       ) {

@@ -473,6 +473,22 @@ describe('loyaltyProgram under injected faults (generated scenarios, time-skippi
           { kind: 'update', customer: 1, id: 6, amount: 1169, retry: true },
         ],
       },
+      // Found by this harness (seed 20261130, scenario 20): a restart while the coupon-issuing
+      // activity retried left a coupon stored and its email never enqueued — the new run took
+      // the coupons table's count as issued.
+      {
+        faultSeed: 621043607,
+        faultRate: 0.3,
+        eventsPerRun: 6,
+        ops: [
+          { kind: 'signal', customer: 1, id: 2, amount: 1483 },
+          { kind: 'redeem', customer: 1, coupon: 1 },
+          { kind: 'update', customer: 0, id: 3, amount: 607, retry: true },
+          { kind: 'restart', customer: 1 },
+          { kind: 'signal', customer: 0, id: 1, amount: 405 },
+          { kind: 'update', customer: 1, id: 6, amount: 1001, retry: false },
+        ],
+      },
     ];
     for (const sc of regressions) await run(sc);
   });

@@ -20,7 +20,6 @@ import {
   type SubscriptionInput,
 } from '@invincible/workflows';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import {
   DefaultLogger,
   NativeConnection,
@@ -28,6 +27,7 @@ import {
   Worker,
   type WorkerOptions,
 } from '@temporalio/worker';
+import { historyCost } from './history-cost';
 
 const N = Math.min(Number(process.env['BENCH_SUBSCRIPTIONS'] ?? 50), 500);
 const M = Math.min(Number(process.env['BENCH_PERIODS'] ?? 10), 60);
@@ -61,23 +61,10 @@ async function phase(
     // Cycles over the time from the first scheduled charge to the last completion.
     const seconds = (Date.now() - Math.max(t0, new Date(startAt).getTime())) / 1000;
     // Every run of every execution (continue-as-new chains included): bytes and activities.
-    let bytes = 0;
-    let activities = 0;
-    for (const handle of handles) {
-      // From the latest run back through each run's predecessor (continue-as-new).
-      let runId: string | undefined;
-      for (let run = 0; run < 1_000; run++) {
-        const history = await client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-        bytes += temporal.api.history.v1.History.encode(history).finish().length;
-        activities += (history.events ?? []).filter(
-          (e) => e.activityTaskScheduledEventAttributes,
-        ).length;
-        runId =
-          history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ??
-          undefined;
-        if (!runId) break;
-      }
-    }
+    const { bytes, activities } = await historyCost(
+      client,
+      handles.map((h) => h.workflowId),
+    );
     return {
       rate: (N * M) / seconds,
       bytesPerPeriod: bytes / (N * M),

@@ -15,8 +15,8 @@ import {
   WORKFLOW_SOURCES,
   type Purchase,
 } from '@invincible/workflows';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import { Client, Connection } from '@temporalio/client';
+import { historyCost } from './history-cost';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { noopPurchaseUpdate } from './noop-loyalty-workflows';
 
@@ -37,34 +37,6 @@ async function pool(jobs: readonly (() => Promise<unknown>)[]): Promise<number> 
     }),
   );
   return (Date.now() - t0) / 1000;
-}
-
-/**
- * What the programs' histories cost: bytes (as the server stores them, protobuf) and activities
- * per distinct purchase, over every run of each program (continue-as-new included).
- */
-async function historyCost(
-  client: Client,
-  programs: readonly WorkflowHandle[],
-  purchases: number,
-): Promise<{ bytesPerPurchase: number; activitiesPerPurchase: number }> {
-  let bytes = 0;
-  let activities = 0;
-  for (const program of programs) {
-    let runId: string | undefined = (await program.describe()).runId;
-    // Walk back from the last run through the runs it continued from.
-    while (runId) {
-      const history = await client.workflow.getHandle(program.workflowId, runId).fetchHistory();
-      bytes += temporal.api.history.v1.History.encode(history).finish().length;
-      activities += (history.events ?? []).filter(
-        (e) => e.activityTaskScheduledEventAttributes,
-      ).length;
-      runId =
-        history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ??
-        undefined;
-    }
-  }
-  return { bytesPerPurchase: bytes / purchases, activitiesPerPurchase: activities / purchases };
 }
 
 /** The purchases of one load: `customers` share PURCHASES distinct purchases; every tenth is repeated. */
@@ -172,7 +144,16 @@ async function main(): Promise<void> {
         const duplicated = Math.max(0, (points - expected) / 100);
         const rate = purchases.length / realSeconds;
         const noopRate = purchases.length / noopSeconds;
-        const cost = await historyCost(client, programs, PURCHASES + customers);
+        // Per distinct purchase (the warm-ups included), every run of every program.
+        const distinct = PURCHASES + customers;
+        const history = await historyCost(
+          client,
+          programs.map((h) => h.workflowId),
+        );
+        const cost = {
+          bytesPerPurchase: history.bytes / distinct,
+          activitiesPerPurchase: history.activities / distinct,
+        };
         results.push(
           `${customers === 1 ? 'one hot customer ' : `${customers} customers     `}: ${rate.toFixed(1)} purchases/s, no-op ${noopRate.toFixed(1)}/s, ratio ${(rate / noopRate).toFixed(2)} (target >= 0.8); lost ${lost}, duplicated ${duplicated}; history ${cost.bytesPerPurchase.toFixed(0)} bytes and ${cost.activitiesPerPurchase.toFixed(2)} activities per purchase (target <= 1 KB)`,
         );

@@ -357,18 +357,27 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
   });
 
   /**
-   * Counts a batch in the ledger — the source of truth — in queue order, then issues the coupons
-   * the new sum owes, then answers the waiting Updates. The batch's token (`<runId>:<n>`) is the
-   * same on every attempt of its activity, so a retry whose first attempt wrote and lost its
-   * answer reads those rows as its own, never as "counted elsewhere".
+   * The batch's purchases that have no answer yet, each once; a second delivery of an answered
+   * one only releases its waiter (which already has the answer).
    */
-  const countBatch = async (batch: readonly QueuedPurchase[]) => {
+  const unanswered = (batch: readonly QueuedPurchase[]): QueuedPurchase[] => {
     const fresh: QueuedPurchase[] = [];
     for (const q of batch) {
       const key = purchaseKey(q.purchase);
       if (answers.has(key)) waitingFor.delete(key);
       else if (!fresh.some((f) => purchaseKey(f.purchase) === key)) fresh.push(q);
     }
+    return fresh;
+  };
+
+  /**
+   * Counts a batch in the ledger — the source of truth — in queue order, then issues the coupons
+   * the new sum owes, then answers the waiting Updates. The batch's token (`<runId>:<n>`) is the
+   * same on every attempt of its activity, so a retry whose first attempt wrote and lost its
+   * answer reads those rows as its own, never as "counted elsewhere".
+   */
+  const countBatch = async (batch: readonly QueuedPurchase[]) => {
+    const fresh = unanswered(batch);
     if (fresh.length === 0) return;
     const batchNumber = s.batches + 1;
     const results = await countPurchases({
@@ -411,12 +420,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
 
   /** The batched path before the ledger (replay of executions that took it). */
   const legacyBatch = async (batch: readonly QueuedPurchase[]) => {
-    const fresh: QueuedPurchase[] = [];
-    for (const q of batch) {
-      const key = purchaseKey(q.purchase);
-      if (answers.has(key)) waitingFor.delete(key);
-      else if (!fresh.some((f) => purchaseKey(f.purchase) === key)) fresh.push(q);
-    }
+    const fresh = unanswered(batch);
     if (fresh.length === 0) return;
     const ledger = await recordProcessedPurchases({
       customerId,
@@ -484,6 +488,18 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     // the first change saves it anyway.
     changed = stored.projectionStale === true;
     ready = true;
+    if (s.couponsIssued > 0) {
+      // The last chunk again (idempotent by coupon and email id): a run terminated while its
+      // issuing activity retried may have stored a coupon whose email was never enqueued.
+      await issueCouponRange({
+        customerId,
+        email: input.customerEmail ?? null,
+        from: Math.max(1, s.couponsIssued - COUPON_CHUNK + 1),
+        to: s.couponsIssued,
+        value: couponValue,
+        issuedAt: new Date().toISOString(),
+      });
+    }
     // Coupons the ledger owes but a crash kept from the tables are issued now.
     await issueOwedCoupons(false);
   }
