@@ -187,7 +187,7 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     // A signal cannot be refused to its sender: bad or undecodable input is counted, never thrown.
     guard.signal(
       'notify-purchase',
-      (p) => purchaseProblem(p, onLedger ? s.settings : undefined),
+      (p) => purchaseProblem(p, s.settings),
       (purchase: Purchase) => {
         if (!answers.has(purchaseKey(purchase))) queue.push({ purchase, requestId: null });
       },
@@ -208,7 +208,8 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     },
     {
       validator: (purchase) => {
-        const problem = purchaseProblem(purchase, onLedger ? s.settings : undefined);
+        // The bound holds on every path (validators do not run on replay).
+        const problem = purchaseProblem(purchase, s.settings);
         if (problem) throw new Error(problem);
       },
     },
