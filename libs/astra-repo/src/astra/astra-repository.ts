@@ -184,6 +184,24 @@ export function createAstraRepository(
     };
   }
 
+  /**
+   * Folds every document matching `filter` (projected), paging through the cursor. A retried
+   * attempt starts from a fresh cursor and `initial`: nothing read before the failure counts twice.
+   */
+  async function scan<T>(
+    name: CollectionName,
+    filter: SomeDoc,
+    projection: Record<string, 1>,
+    initial: T,
+    step: (acc: T, doc: SomeDoc) => T,
+  ): Promise<T> {
+    return call(async () => {
+      let acc = initial;
+      for await (const doc of coll(name).find(filter, { projection })) acc = step(acc, doc);
+      return acc;
+    });
+  }
+
   return {
     backend: 'astra',
 
@@ -351,16 +369,16 @@ export function createAstraRepository(
       async totals(customerId) {
         validate.id(customerId, 'customerId');
         // No aggregation on the Data API: page through the customer's rows, points only.
-        const cursor = coll('purchase_ledger').find({ customerId }, { projection: { points: 1 } });
-        let purchases = 0;
-        let points = 0;
-        await call(async () => {
-          for await (const doc of cursor) {
-            purchases++;
-            points += Number(doc['points'] ?? 0);
-          }
-        });
-        return { purchases, points };
+        return scan(
+          'purchase_ledger',
+          { customerId },
+          { points: 1 },
+          { purchases: 0, points: 0 },
+          (t, doc) => ({
+            purchases: t.purchases + 1,
+            points: t.points + Number(doc['points'] ?? 0),
+          }),
+        );
       },
     },
 
@@ -405,15 +423,7 @@ export function createAstraRepository(
         } catch (error) {
           if (!(error instanceof TooManyDocumentsToCountError)) throw error;
           // Past the Data API's count limit: page through ids.
-          let count = 0;
-          await call(async () => {
-            const cursor = coll('coupons').find({ customerId }, { projection: { _id: 1 } });
-            while (await cursor.hasNext()) {
-              await cursor.next();
-              count++;
-            }
-          });
-          return count;
+          return scan('coupons', { customerId }, { _id: 1 }, 0, (n) => n + 1);
         }
       },
     },

@@ -325,6 +325,21 @@ describe('astra adapter: failures', () => {
     expect(hopeless.sent).toHaveLength(9);
   });
 
+  it('sums a ledger again from its first page when a later page is retried: no row counts twice', async () => {
+    const row = (n: number) => ({ _id: `cus_1/purchase/o-${n}`, points: 100 });
+    const api = dataApi(
+      json({ data: { documents: [row(1), row(2)], nextPageState: 'p2' } }),
+      apiError('FAILED_CONCURRENT_OPERATIONS'),
+      json({ data: { documents: [row(1), row(2)], nextPageState: 'p2' } }),
+      json({ data: { documents: [row(3)], nextPageState: null } }),
+    );
+    await expect(repoWith(api).purchases.totals('cus_1')).resolves.toEqual({
+      purchases: 3,
+      points: 300,
+    });
+    expect(api.sent.map((c) => c.command)).toEqual(['find', 'find', 'find', 'find']);
+  });
+
   it.each([
     [429, 'Too Many Requests'],
     [502, 'Bad Gateway'],
