@@ -40,11 +40,15 @@ describe('cassandraYaml', () => {
   it('has the settings Cassandra 5 needs to start from a bare jar', () => {
     expect(yaml).toMatchObject({
       storage_compatibility_mode: 'NONE',
-      commitlog_sync: 'periodic',
       endpoint_snitch: 'SimpleSnitch',
       partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner',
     });
     expect(JSON.stringify(yaml['crypto_provider'])).toContain('"fail_on_missing_provider":"false"');
+  });
+
+  it('acknowledges a write only once it is on disk: one node, no replica to cover a crash', () => {
+    expect(yaml['commitlog_sync']).toBe('batch');
+    expect(yaml).not.toHaveProperty('commitlog_sync_period');
   });
 });
 
