@@ -1,0 +1,89 @@
+/**
+ * The soak's two sizes. Every loop of the soak is bounded by these numbers: how long load runs,
+ * how many of each thing it makes, which faults it injects and when.
+ */
+
+/** A fault, `at` seconds after load starts. */
+export type FaultPlan =
+  | { readonly at: number; readonly kind: 'kill-worker'; readonly downSeconds: number }
+  | { readonly at: number; readonly kind: 'kill-api'; readonly downSeconds: number }
+  | { readonly at: number; readonly kind: 'kill-temporal'; readonly downSeconds: number }
+  | { readonly at: number; readonly kind: 'stop-cassandra'; readonly downSeconds: number }
+  | { readonly at: number; readonly kind: 'kill-cassandra'; readonly downSeconds: number };
+
+export interface SoakProfile {
+  readonly name: 'smoke' | 'full';
+  /** Seconds of load (faults fall inside it); then the soak settles and checks. */
+  readonly loadSeconds: number;
+  readonly customers: number;
+  /** Customers that get `hotShare` of all purchases. */
+  readonly hotCustomers: number;
+  readonly hotShare: number;
+  /** Purchases per second (each a request; duplicates come on top). */
+  readonly purchasesPerSecond: number;
+  /** Share of purchases sent twice at once, and resent later with the same purchaseId. */
+  readonly concurrentDuplicateShare: number;
+  readonly lateDuplicateShare: number;
+  readonly subscriptions: number;
+  /** The billing period of every subscription, in seconds. */
+  readonly periodSeconds: number;
+  /** Transient failures of the sandbox payment gateway (retried by Temporal). */
+  readonly gatewayFailureRate: number;
+  readonly faults: readonly FaultPlan[];
+  /** Upper bound of the settle phase: time for every due period and queued purchase to land. */
+  readonly settleSeconds: number;
+}
+
+/** Every worker is killed in turn every `every` seconds from `from` to `to`. */
+function workerKills(from: number, to: number, every: number): FaultPlan[] {
+  const kills: FaultPlan[] = [];
+  for (let at = from; at < to; at += every) kills.push({ at, kind: 'kill-worker', downSeconds: 3 });
+  return kills;
+}
+
+export const PROFILES: Record<SoakProfile['name'], SoakProfile> = {
+  smoke: {
+    name: 'smoke',
+    loadSeconds: 45,
+    customers: 16,
+    hotCustomers: 2,
+    hotShare: 0.4,
+    purchasesPerSecond: 8,
+    concurrentDuplicateShare: 0.1,
+    lateDuplicateShare: 0.05,
+    subscriptions: 10,
+    periodSeconds: 4,
+    gatewayFailureRate: 0.2,
+    faults: [
+      { at: 4, kind: 'kill-worker', downSeconds: 3 },
+      { at: 9, kind: 'kill-api', downSeconds: 2 },
+      { at: 14, kind: 'kill-temporal', downSeconds: 3 },
+      { at: 20, kind: 'stop-cassandra', downSeconds: 5 },
+      { at: 28, kind: 'kill-cassandra', downSeconds: 2 },
+      { at: 38, kind: 'kill-worker', downSeconds: 3 },
+    ],
+    settleSeconds: 60,
+  },
+  full: {
+    name: 'full',
+    loadSeconds: 18 * 60,
+    customers: 200,
+    hotCustomers: 5,
+    hotShare: 0.3,
+    purchasesPerSecond: 8,
+    concurrentDuplicateShare: 0.1,
+    lateDuplicateShare: 0.05,
+    subscriptions: 60,
+    periodSeconds: 5,
+    gatewayFailureRate: 0.2,
+    faults: [
+      ...workerKills(15, 18 * 60 - 30, 15),
+      { at: 120, kind: 'kill-api', downSeconds: 3 },
+      { at: 300, kind: 'kill-temporal', downSeconds: 5 },
+      { at: 480, kind: 'stop-cassandra', downSeconds: 30 },
+      { at: 660, kind: 'kill-cassandra', downSeconds: 5 },
+      { at: 840, kind: 'kill-api', downSeconds: 3 },
+    ].sort((a, b) => a.at - b.at) as FaultPlan[],
+    settleSeconds: 180,
+  },
+};
