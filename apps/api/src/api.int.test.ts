@@ -76,8 +76,18 @@ describe('API over real workflows (time-skipping)', () => {
     ];
     running = Promise.all(workers.map((w) => w.run()));
     app = createApp({
+      ...appDeps(),
       // Log lines are kept to check what they carry (request id, workflow id).
       logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
+    });
+    const document = (await request(app).get('/openapi.json').expect(200)).body as object;
+    spec = new OpenApiConformance(document);
+  }, 180_000);
+
+  /** What every app of this suite is made of (one more app below answers queries too late). */
+  function appDeps() {
+    return {
+      logger: pino({ level: 'silent' }),
       temporal: env.client,
       repository,
       apiKeys: [
@@ -86,10 +96,8 @@ describe('API over real workflows (time-skipping)', () => {
       ],
       readiness: { database: () => repository.ping() },
       queryTimeoutMs: 10_000,
-    });
-    const document = (await request(app).get('/openapi.json').expect(200)).body as object;
-    spec = new OpenApiConformance(document);
-  }, 180_000);
+    };
+  }
 
   afterAll(async () => {
     for (const w of workers ?? []) w.shutdown();
@@ -350,6 +358,42 @@ describe('API over real workflows (time-skipping)', () => {
         await create(`k-${run}-nocust`, { ...body, customerId: `cus-${run}-ghost` }),
         422,
       );
+    });
+
+    it('answers a pause and a resume with the state they made, even when no query answers in time', async () => {
+      // Queries time out at once here: the read after the Update falls back to the projection,
+      // which the workflow saves only after the Update's handler returned.
+      const hurried = createApp({ ...appDeps(), queryTimeoutMs: 1 });
+      const customerId = await customer();
+      const created = await create(`k-${run}-hurried`, {
+        customerId,
+        paymentMethod: 'pm_card_visa',
+        price: { amountMinor: 700, currency: 'USD' },
+        interval: { unit: 'month', count: 1 },
+      });
+      const id = (created.body as { id: string }).id;
+      // The projection exists (the fallback has something to answer from) and is active.
+      await until('the projection', async () => {
+        const stored = await repository.subscriptions.get(id).catch(() => undefined);
+        return stored?.status === 'active' ? true : undefined;
+      });
+      const send = async (operation: 'pause' | 'resume') => {
+        const res = await request(hurried)
+          .post(`/v1/subscriptions/${id}/${operation}`)
+          .set('Authorization', `Bearer ${KEY}`);
+        spec.check('post', `/v1/subscriptions/${id}/${operation}`, res);
+        return res;
+      };
+      const paused = await send('pause');
+      expect(paused.status).toBe(200);
+      expect(paused.body).toMatchObject({
+        status: 'paused',
+        pausedAt: expect.any(String) as unknown,
+        source: 'workflow',
+      });
+      const resumed = await send('resume');
+      expect(resumed.status).toBe(200);
+      expect(resumed.body).toMatchObject({ status: 'active', pausedAt: null, source: 'workflow' });
     });
 
     it('answers 404 for an unknown subscription, read or changed', async () => {

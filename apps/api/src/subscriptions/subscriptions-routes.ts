@@ -325,13 +325,35 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
           },
         },
         handle: async ({ params, headers }) => {
-          const definition = operation === 'pause' ? pauseUpdate : resumeUpdate;
-          await update(params.subscriptionId, definition.name, () =>
-            handleOf(params.subscriptionId).executeUpdate(definition, {
-              ...updateId(operation, headers['Idempotency-Key']),
-            }),
-          );
-          return { status: 200, body: await view(params.subscriptionId) };
+          const id = params.subscriptionId;
+          const options = updateId(operation, headers['Idempotency-Key']);
+          // The Update's own result is the state right after the change; a read afterwards may
+          // fall back to an older projection (no worker answered the query in time) and would
+          // answer 200 without the pause it just made.
+          const after =
+            operation === 'pause'
+              ? await update(id, pauseUpdate.name, () =>
+                  handleOf(id).executeUpdate(pauseUpdate, options),
+                )
+              : (
+                  await update(id, resumeUpdate.name, () =>
+                    handleOf(id).executeUpdate(resumeUpdate, options),
+                  )
+                ).state;
+          const current = await view(id);
+          return {
+            status: 200,
+            body: after
+              ? viewFromDetails({
+                  subscriptionId: id,
+                  customerId: current.customerId,
+                  interval: current.interval,
+                  timeZone: current.timeZone,
+                  maxPeriods: null,
+                  state: after,
+                })
+              : current,
+          };
         },
       }),
     ),

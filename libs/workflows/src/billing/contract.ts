@@ -170,6 +170,8 @@ export interface ChangePriceResult {
 
 export interface ResumeResult {
   readonly nextChargeAt: string | null;
+  /** The state right after the resume (absent from workers that predate it). */
+  readonly state?: SubscriptionState;
 }
 
 /**

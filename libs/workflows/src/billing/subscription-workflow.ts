@@ -213,7 +213,9 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
     resumeUpdate,
     () => {
       apply(model.resume(s, Date.now()));
-      return { nextChargeAt: s.nextChargeAt };
+      // The whole state: the API answers "the subscription after the change" from it, not from
+      // a later read that may fall back to an older projection.
+      return { nextChargeAt: s.nextChargeAt, state: s };
     },
     {
       validator: () => {
