@@ -99,11 +99,18 @@ describe('checkSubscription', () => {
     );
   });
 
-  it('skips periods inside a pause until the instant the resume answered', () => {
+  it('skips periods from the pause to the resume; one due while the resume was in flight may go either way', () => {
     const s = sub({
-      pause: { pausedAt: dueAt(sub(), 2) + 1, resumedNextChargeAt: dueAt(sub(), 5) },
+      pause: {
+        pausedAt: dueAt(sub(), 2) + 1,
+        resume: { sentAt: dueAt(sub(), 4) - 100, answeredAt: dueAt(sub(), 4) + 300 },
+      },
     });
     expect(checkSubscription(s, clean(s, [1, 2, 5]), window)).toEqual([]);
+    expect(checkSubscription(s, clean(s, [1, 2, 4, 5]), window)).toEqual([]);
+    expect(invariants(checkSubscription(s, clean(s, [1, 2]), window))).toContain(
+      'every elapsed period charged',
+    );
     expect(invariants(checkSubscription(s, clean(s, [1, 2, 3, 5]), window))).toContain(
       'nothing inside a pause',
     );

@@ -68,9 +68,13 @@ export function checkSubscription(
   const out: Violation[] = [];
   const v = (invariant: string, detail: string) => out.push({ invariant, entity: id, detail });
   const end = s.cancel?.effectiveAt ?? Infinity;
+  // Periods due from the pause to the resume are skipped; the resume happened between its first
+  // send and its answer, so a period due in that span may go either way.
   const pausedAt = s.pause?.pausedAt ?? Infinity;
-  const resumedAt = s.pause?.resumedNextChargeAt ?? Infinity;
-  const inPause = (due: number) => due >= pausedAt && due < resumedAt;
+  const resumeFrom = s.pause?.resume?.sentAt ?? Infinity;
+  const resumeTo = s.pause?.resume?.answeredAt ?? Infinity;
+  const inPause = (due: number) => due >= pausedAt && due < resumeFrom;
+  const maybePaused = (due: number) => due >= pausedAt && due <= resumeTo;
 
   if (o.anchorAt !== undefined && o.anchorAt !== s.startAt)
     v('anchor as asked', `anchor ${iso(o.anchorAt)}, asked ${iso(s.startAt)}`);
@@ -131,7 +135,7 @@ export function checkSubscription(
   const horizon = Math.min(end, window.settledAt - window.graceMs);
   if (APPROVING.has(s.card)) {
     for (let period = 1; dueAt(s, period) < horizon; period++) {
-      if (!inPause(dueAt(s, period)) && !succeeded.has(period))
+      if (!maybePaused(dueAt(s, period)) && !succeeded.has(period))
         v('every elapsed period charged', `period ${period} due ${iso(dueAt(s, period))}`);
     }
   } else if (dueAt(s, 1) < horizon) {

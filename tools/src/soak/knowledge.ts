@@ -30,8 +30,11 @@ export interface SubscriptionKnown {
   id?: string;
   /** Price changes the API accepted: the new price from `fromPeriod` on. */
   readonly priceChanges: { readonly price: number; readonly fromPeriod: number }[];
-  /** A pause the API accepted, and the first charge instant its resume answered (or none yet). */
-  pause?: { pausedAt: number; resumedNextChargeAt?: number };
+  /**
+   * A pause the API accepted (its instant, from the answer) and, once resumed, when the resume
+   * was first sent and when it was answered: the workflow resumed somewhere in between.
+   */
+  pause?: { pausedAt: number; resume?: { sentAt: number; answeredAt: number } };
   /** A cancel the API accepted: nothing is charged from `effectiveAt` on. */
   cancel?: { readonly mode: 'now' | 'at_period_end'; readonly effectiveAt: number };
 }

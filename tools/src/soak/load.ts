@@ -193,12 +193,18 @@ async function playPlan(ctx: LoadContext, s: SubscriptionKnown, r: number): Prom
       key('pause'),
     ),
   );
-  if (!paused || surprise(ctx, pauseRoute, paused, [200]) || !paused.body.pausedAt) return;
+  if (!paused || surprise(ctx, pauseRoute, paused, [200])) return;
+  if (!paused.body.pausedAt) {
+    // "The subscription after the change" without the change: the answer broke its contract.
+    ctx.knowledge.surprises.push({ route: pauseRoute, status: 200, detail: 'no pausedAt' });
+    return;
+  }
   s.pause = { pausedAt: Date.parse(paused.body.pausedAt) };
   await sleep(s.periodSeconds * 2_500);
   const resumeRoute = 'POST /v1/subscriptions/{id}/resume';
+  const sentAt = Date.now();
   const resumed = await attempt(ctx, resumeRoute, () =>
-    ctx.client.send<{ nextChargeAt: string | null }>(
+    ctx.client.send(
       resumeRoute,
       'POST',
       `/v1/subscriptions/${id}/resume`,
@@ -206,8 +212,8 @@ async function playPlan(ctx: LoadContext, s: SubscriptionKnown, r: number): Prom
       key('resume'),
     ),
   );
-  if (resumed && !surprise(ctx, resumeRoute, resumed, [200]) && resumed.body.nextChargeAt)
-    s.pause.resumedNextChargeAt = Date.parse(resumed.body.nextChargeAt);
+  if (resumed && !surprise(ctx, resumeRoute, resumed, [200]))
+    s.pause.resume = { sentAt, answeredAt: Date.now() };
 }
 
 /**
