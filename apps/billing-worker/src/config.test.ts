@@ -28,8 +28,11 @@ describe('loadConfig (billing-worker)', () => {
 
   it('reads the reconcile schedule: durations, and 0 or off to pause it', () => {
     expect(
-      loadConfig({ RECONCILE_INTERVAL: '15m', RECONCILE_OUTBOX_BOUND: '2h', RECONCILE_GRACE: '90s' })
-        .reconcile,
+      loadConfig({
+        RECONCILE_INTERVAL: '15m',
+        RECONCILE_OUTBOX_BOUND: '2h',
+        RECONCILE_GRACE: '90s',
+      }).reconcile,
     ).toEqual({ intervalMs: 900_000, outboxPendingBoundMs: 7_200_000, graceMs: 90_000 });
     expect(loadConfig({ RECONCILE_INTERVAL: 'off' }).reconcile.intervalMs).toBeNull();
     expect(loadConfig({ RECONCILE_INTERVAL: '0' }).reconcile.intervalMs).toBeNull();
