@@ -56,6 +56,9 @@ interface Progress {
   readonly findings: Partial<Record<FindingKind, number>>;
 }
 
+/** How long a subscription workflow has to answer its status query. */
+const QUERY_TIMEOUT_MS = 10_000;
+
 /** The most pending emails one run looks at (the outbox index is one partition, unordered). */
 const OUTBOX_SCAN_LIMIT = 500;
 
@@ -94,7 +97,7 @@ export function createReconciliationActivities(
     runId: string,
     settings: ReconcileSettings,
     scan: (page: PageRequest) => Promise<Page<T>>,
-    visit: (items: readonly T[], at: Date) => Promise<FindingObservation[]>,
+    visit: (items: readonly T[], at: Date, beat: () => void) => Promise<FindingObservation[]>,
   ): Promise<CheckResult> {
     const context = activityContext();
     const resumed = context?.info.heartbeatDetails as Progress | undefined;
@@ -103,7 +106,8 @@ export function createReconciliationActivities(
     for (let pages = 0; pages < 1_000_000; pages++) {
       const page = await scan({ limit: settings.pageSize, cursor: progress.cursor });
       const at = now();
-      const found = await visit(page.items, at);
+      // Within a page, heartbeats carry the page's own start: a retry redoes the whole page.
+      const found = await visit(page.items, at, () => context?.heartbeat(progress));
       for (const f of found) await repo.reconciliation.observe(runId, f, at);
       const findings = { ...progress.findings };
       for (const f of found) {
@@ -145,15 +149,28 @@ export function createReconciliationActivities(
 
   const workflowOf = async (subscriptionId: string): Promise<WorkflowView> => {
     const handle = deps.workflows.getHandle(subscriptionWorkflowId(subscriptionId));
+    let description;
     try {
-      const description = await handle.describe();
-      if (description.status.name !== 'RUNNING') {
-        return { kind: 'closed', status: description.status.name };
-      }
-      return { kind: 'running', state: await handle.query(statusQuery) };
+      description = await handle.describe();
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return { kind: 'missing' };
       throw error;
+    }
+    if (description.status.name !== 'RUNNING') {
+      return { kind: 'closed', status: description.status.name };
+    }
+    try {
+      const state = await deps.workflows.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+        handle.query(statusQuery),
+      );
+      return { kind: 'running', state };
+    } catch (error) {
+      // A running workflow that cannot answer (its task failing, no worker) is itself a finding;
+      // it must not stop the other subscriptions from being checked.
+      return {
+        kind: 'unanswered',
+        reason: error instanceof Error ? error.message.slice(0, 200) : String(error),
+      };
     }
   };
 
@@ -212,10 +229,12 @@ export function createReconciliationActivities(
         runId,
         settings,
         (page) => repo.subscriptions.scan(page),
-        async (subscriptions, at) => {
+        async (subscriptions, at, beat) => {
           const found: FindingObservation[] = [];
-          for (const s of subscriptions)
+          for (const s of subscriptions) {
             found.push(...(await checkSubscriptionCharges(s.id, settings, at)));
+            beat();
+          }
           return found;
         },
       ),
@@ -225,13 +244,14 @@ export function createReconciliationActivities(
         runId,
         settings,
         (page) => repo.payments.scan(page),
-        async (payments, at) => {
+        async (payments, at, beat) => {
           const found: FindingObservation[] = [];
           for (const p of payments) {
             const key = parseChargeKey(p.idempotencyKey);
             if (key === null || p.status !== 'succeeded') continue;
             const charge = await chargeOf(key.subscriptionId, key.period, key.attempt);
             found.push(...comparePaymentWithCharge(p, charge, at, settings.graceMs));
+            beat();
           }
           return found;
         },
@@ -241,10 +261,11 @@ export function createReconciliationActivities(
         runId,
         settings,
         (page) => repo.subscriptions.scan(page),
-        async (projections, at) => {
+        async (projections, at, beat) => {
           const found: FindingObservation[] = [];
           for (const p of projections) {
             found.push(...compareProjection(p, await workflowOf(p.id), at, settings.graceMs));
+            beat();
           }
           return found;
         },
@@ -254,7 +275,7 @@ export function createReconciliationActivities(
         runId,
         settings,
         (page) => repo.loyalty.scan(page),
-        async (accounts) => {
+        async (accounts, _at, beat) => {
           const found: FindingObservation[] = [];
           for (const a of accounts) {
             const [totals, coupons] = await Promise.all([
@@ -262,6 +283,7 @@ export function createReconciliationActivities(
               repo.coupons.countByCustomer(a.customerId),
             ]);
             found.push(...compareLoyalty(a, totals.points, coupons, settings.couponThreshold));
+            beat();
           }
           return found;
         },
@@ -317,8 +339,8 @@ export function createReconciliationActivities(
     finishReconciliation: ({ runId, finishedAt, findings, checked }) =>
       guarded(async () => {
         await repo.reconciliation.finishRun(runId, new Date(finishedAt), {
-          findings: findings as Record<string, number>,
-          checked: checked as Record<string, number>,
+          findings,
+          checked,
         });
       }),
   };

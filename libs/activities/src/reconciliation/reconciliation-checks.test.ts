@@ -201,6 +201,22 @@ describe('projections against the workflows', () => {
     ).toEqual([]);
   });
 
+  it('a running workflow that does not answer is workflow_unanswered', () => {
+    expect(
+      compareProjection(
+        projection(),
+        { kind: 'unanswered', reason: 'deadline exceeded' },
+        now,
+        GRACE,
+      ),
+    ).toEqual([
+      expect.objectContaining({
+        key: 'workflow_unanswered:sub_1',
+        actual: 'no answer: deadline exceeded',
+      }),
+    ]);
+  });
+
   it('another status or price at the same version is a mismatch; a projection trailing briefly is not', () => {
     expect(
       compareProjection(

@@ -147,7 +147,8 @@ const LIVE = new Set(['trialing', 'active', 'past_due', 'paused']);
 export type WorkflowView =
   | { readonly kind: 'missing' }
   | { readonly kind: 'closed'; readonly status: string }
-  | { readonly kind: 'running'; readonly state: SubscriptionState };
+  | { readonly kind: 'running'; readonly state: SubscriptionState }
+  | { readonly kind: 'unanswered'; readonly reason: string };
 
 /**
  * A projection against its workflow. The projection trails the workflow by design (it is saved
@@ -188,6 +189,17 @@ export function compareProjection(
           ),
         ]
       : [];
+  }
+  if (workflow.kind === 'unanswered') {
+    return [
+      finding(
+        'workflow_unanswered',
+        projection.id,
+        projection.customerId,
+        'a running workflow that answers its status query',
+        `no answer: ${workflow.reason}`,
+      ),
+    ];
   }
   const state = workflow.state;
   const trailing = projection.version < state.version;

@@ -39,6 +39,8 @@ export const FINDING_KINDS = [
   'projection_workflow_missing',
   /** The projection and the workflow's own state disagree (status, price, periods billed). */
   'projection_workflow_mismatch',
+  /** A running subscription workflow that does not answer its status query (stuck, no worker). */
+  'workflow_unanswered',
   /** A loyalty account whose lifetime points or balance are not what its ledger adds up to. */
   'loyalty_points_mismatch',
   /** Coupons issued (table or account) ≠ floor(Σ ledger points / threshold). */
