@@ -632,6 +632,14 @@ describe('API over real workflows (time-skipping)', () => {
 
     it('answers 404 for an unknown run, 400 for a bad status or a missing key', async () => {
       expectProblem(await call('get', `/v1/reconciliation/runs/reconcile-nothing-${run}`), 404);
+      // A workflow that is not a run (here a loyalty program) is not found either.
+      const customerId = await customer();
+      const purchase = await call('post', `/v1/customers/${customerId}/purchases`, {
+        body: { purchaseId: `rec-${run}`, total: 100, currency: 'USD' },
+      });
+      expect(purchase.status).toBe(201);
+      const programId = encodeURIComponent(loyaltyWorkflowId(customerId));
+      expectProblem(await call('get', `/v1/reconciliation/runs/${programId}`), 404);
       expectProblem(await call('get', '/v1/reconciliation/findings?status=closed'), 400);
       expectProblem(await call('get', '/v1/reconciliation/findings?cursor=bm90LWEtY3Vyc29y'), 400);
       expectProblem(await call('post', '/v1/reconciliation/runs'), 400);

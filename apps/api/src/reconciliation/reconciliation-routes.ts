@@ -43,13 +43,16 @@ export function reconciliationRoutes(deps: ReconciliationDeps): RouteSpec[] {
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
-    await track('describe', RECONCILE_WORKFLOW_TYPE, () =>
+    const described = await track('describe', RECONCILE_WORKFLOW_TYPE, () =>
       temporal.workflow.getHandle(runId).describe(),
     ).catch((error: unknown) => {
       throw error instanceof WorkflowNotFoundError
         ? notFound(`no reconciliation run ${runId}`)
         : error;
     });
+    // Another workflow's id (a subscription's) is not a run.
+    if (described.type !== RECONCILE_WORKFLOW_TYPE)
+      throw notFound(`no reconciliation run ${runId}`);
     return {
       id: runId,
       status: 'pending' as const,
