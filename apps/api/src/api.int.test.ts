@@ -3,6 +3,7 @@ import {
   createLoyaltyActivities,
   createLoyaltyNotifier,
   createOutboxMailer,
+  createReconciliationActivities,
   createSandboxGateway,
 } from '@invincible/activities';
 import { createRepository, type MigratableRepository } from '@invincible/astra-repo';
@@ -60,12 +61,15 @@ describe('API over real workflows (time-skipping)', () => {
         connection: env.nativeConnection,
         taskQueue: BILLING_TASK_QUEUE,
         workflowsPath: require.resolve(WORKFLOW_SOURCES.billing),
-        activities: createBillingActivities({
-          repository,
-          payments: createSandboxGateway({ payments: repository.payments }),
-          mailer,
-          loyalty: createLoyaltyNotifier(env.client.workflow),
-        }),
+        activities: {
+          ...createBillingActivities({
+            repository,
+            payments: createSandboxGateway({ payments: repository.payments }),
+            mailer,
+            loyalty: createLoyaltyNotifier(env.client.workflow),
+          }),
+          ...createReconciliationActivities({ repository, workflows: env.client.workflow }),
+        },
       }),
       await Worker.create({
         connection: env.nativeConnection,
@@ -611,6 +615,85 @@ describe('API over real workflows (time-skipping)', () => {
       const wouldBe = idFromIdempotencyKey('sub', 'test', `k-${run}-hostile`);
       const handle = env.client.workflow.getHandle(subscriptionWorkflowId(wouldBe));
       await expect(handle.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    });
+  });
+
+  describe('reconciliation (operators)', () => {
+    it('starts a run idempotently (202), reads it, lists findings in pages and exposes the gauges', async () => {
+      const key = `rec-${run}`;
+      const started = await call('post', '/v1/reconciliation/runs', {
+        headers: { 'Idempotency-Key': key },
+      });
+      expect(started.status).toBe(202);
+      const runId = (started.body as { id: string }).id;
+      expect(runId).toBe(`reconcile-${idFromIdempotencyKey('api', 'test', key)}`);
+      expect(started.headers['location']).toBe(`/v1/reconciliation/runs/${runId}`);
+      // The same key is the same run.
+      const again = await call('post', '/v1/reconciliation/runs', {
+        headers: { 'Idempotency-Key': key },
+        body: {},
+      });
+      expect({ status: again.status, id: (again.body as { id: string }).id }).toEqual({
+        status: 202,
+        id: runId,
+      });
+      await env.client.workflow.getHandle(runId).result();
+      const read = await call('get', `/v1/reconciliation/runs/${runId}`);
+      expect(read.status).toBe(200);
+      expect(read.body).toMatchObject({
+        id: runId,
+        status: 'completed',
+        finishedAt: expect.any(String) as unknown,
+        checked: {
+          charges: expect.any(Number) as unknown,
+          payments: expect.any(Number) as unknown,
+          projections: expect.any(Number) as unknown,
+          loyalty: expect.any(Number) as unknown,
+          outbox: expect.any(Number) as unknown,
+        },
+      });
+      const findings = (read.body as { findings: Record<string, number> }).findings;
+      const total = Object.values(findings).reduce((a, b) => a + b, 0);
+      // Paged listing: every open finding once, in pages of one.
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 100; pages++) {
+        const url = `/v1/reconciliation/findings?status=open&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const page = await call('get', url);
+        expect(page.status).toBe(200);
+        const body = page.body as { items: { key: string }[]; nextCursor: string | null };
+        seen.push(...body.items.map((f) => f.key));
+        cursor = body.nextCursor;
+        if (cursor === null) break;
+      }
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.length).toBe(total);
+      const metrics = await call('get', '/metrics');
+      expect(metrics.text).toMatch(/invincible_reconciliation_findings\{kind="outbox_stuck"\} \d+/);
+      expect(metrics.text).toMatch(/invincible_reconciliation_last_run_timestamp_seconds [1-9]/);
+      expect(metrics.text).toContain('invincible_reconciliation_last_run_duration_seconds');
+    });
+
+    it('answers 404 for an unknown run, 400 for a bad status or a missing key', async () => {
+      expectProblem(await call('get', `/v1/reconciliation/runs/reconcile-nothing-${run}`), 404);
+      // A workflow that is not a run (here a loyalty program) is not found either.
+      const customerId = await customer();
+      const purchase = await call('post', `/v1/customers/${customerId}/purchases`, {
+        body: { purchaseId: `rec-${run}`, total: 100, currency: 'USD' },
+      });
+      expect(purchase.status).toBe(201);
+      const programId = encodeURIComponent(loyaltyWorkflowId(customerId));
+      expectProblem(await call('get', `/v1/reconciliation/runs/${programId}`), 404);
+      expectProblem(await call('get', '/v1/reconciliation/findings?status=closed'), 400);
+      expectProblem(await call('get', '/v1/reconciliation/findings?cursor=bm90LWEtY3Vyc29y'), 400);
+      expectProblem(await call('post', '/v1/reconciliation/runs'), 400);
+      expectProblem(
+        await call('post', '/v1/reconciliation/runs', {
+          headers: { 'Idempotency-Key': `rec-bad-${run}` },
+          body: { everything: true },
+        }),
+        400,
+      );
     });
   });
 });

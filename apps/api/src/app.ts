@@ -11,12 +11,19 @@ import { customersRoutes } from './customers/customers-routes';
 import { healthRouter } from './health/health-router';
 import type { ReadinessCheck } from './health/readiness';
 import { apiKeyAuth, type ApiKey } from './http/auth';
-import { createMetrics, httpMetrics, workflowTracker, type ApiMetrics } from './http/metrics';
+import {
+  createMetrics,
+  httpMetrics,
+  reconciliationGauges,
+  workflowTracker,
+  type ApiMetrics,
+} from './http/metrics';
 import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
 import { rejectOperatorKeys } from './http/reject-operator-keys';
 import { mountRoutes, type RouteSpec } from './http/route';
 import { loyaltyRoutes } from './loyalty/loyalty-routes';
 import { openApiDocument } from './openapi/openapi-document';
+import { reconciliationRoutes } from './reconciliation/reconciliation-routes';
 import { subscriptionsRoutes } from './subscriptions/subscriptions-routes';
 
 export interface AppDeps {
@@ -49,12 +56,18 @@ export function apiRoutes(deps: AppDeps, metrics: ApiMetrics): RouteSpec[] {
     now: deps.now ?? (() => new Date()),
     queryTimeoutMs: deps.queryTimeoutMs ?? 5_000,
   };
-  return [...customersRoutes(shared), ...subscriptionsRoutes(shared), ...loyaltyRoutes(shared)];
+  return [
+    ...customersRoutes(shared),
+    ...subscriptionsRoutes(shared),
+    ...loyaltyRoutes(shared),
+    ...reconciliationRoutes(shared),
+  ];
 }
 
 /** Builds the Express app; it neither listens nor reads the environment (see main.ts). */
 export function createApp(deps: AppDeps): Express {
   const metrics = deps.metrics ?? createMetrics();
+  reconciliationGauges(metrics, deps.repository.reconciliation);
   const routes = apiRoutes(deps, metrics);
   const document = openApiDocument(routes, deps.version ?? '1.0.0');
 

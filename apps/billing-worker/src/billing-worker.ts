@@ -2,6 +2,7 @@ import {
   PAYLOAD_CONVERTER_SOURCE,
   BILLING_TASK_QUEUE,
   type BillingActivities,
+  type ReconciliationActivities,
 } from '@invincible/workflows';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { WorkerTuning } from './config';
@@ -14,7 +15,8 @@ export interface BillingWorkerDeps {
   readonly namespace: string;
   readonly workflows: WorkflowSource;
   readonly tuning: WorkerTuning;
-  readonly activities: BillingActivities;
+  /** Billing's and reconciliation's (hosted on the same task queue). */
+  readonly activities: BillingActivities & ReconciliationActivities;
 }
 
 /** Creates the worker polling the `billing` task queue; running and stopping it is the caller's. */

@@ -22,7 +22,22 @@ describe('loadConfig (billing-worker)', () => {
       migrateOnStart: true,
       payments: { sandboxFailureRate: 0, sandboxLatencyMs: 0 },
       smtp: undefined,
+      reconcile: { intervalMs: 3_600_000, outboxPendingBoundMs: 900_000, graceMs: 900_000 },
     });
+  });
+
+  it('reads the reconcile schedule: durations, and 0 or off to pause it', () => {
+    expect(
+      loadConfig({
+        RECONCILE_INTERVAL: '15m',
+        RECONCILE_OUTBOX_BOUND: '2h',
+        RECONCILE_GRACE: '90s',
+      }).reconcile,
+    ).toEqual({ intervalMs: 900_000, outboxPendingBoundMs: 7_200_000, graceMs: 90_000 });
+    expect(loadConfig({ RECONCILE_INTERVAL: 'off' }).reconcile.intervalMs).toBeNull();
+    expect(loadConfig({ RECONCILE_INTERVAL: '0' }).reconcile.intervalMs).toBeNull();
+    expect(() => loadConfig({ RECONCILE_INTERVAL: '10s' })).toThrow(/RECONCILE_INTERVAL/);
+    expect(() => loadConfig({ RECONCILE_INTERVAL: 'hourly' })).toThrow(/RECONCILE_INTERVAL/);
   });
 
   it('lists every invalid variable in one error', () => {

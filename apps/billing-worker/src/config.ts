@@ -3,6 +3,17 @@ import { z } from 'zod';
 
 const count = z.coerce.number().int().min(1).max(10_000);
 
+const UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `90s`, `15m`, `1h`, `1d`… as milliseconds. */
+const duration = z
+  .string()
+  .regex(/^[0-9]{1,9}(ms|s|m|h|d)$/, 'a duration such as 30s, 15m, 1h or 1d')
+  .transform((value) => {
+    const [, amount = '0', unit = 'ms'] = /^([0-9]+)([a-z]+)$/.exec(value) ?? [];
+    return Number(amount) * UNITS_MS[unit as keyof typeof UNITS_MS];
+  });
+
 const schema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info'),
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
@@ -20,6 +31,17 @@ const schema = z.object({
   /** Delivers emails over SMTP (smtp://user:pass@host:587) besides writing them to the outbox. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   SMTP_FROM: z.string().min(3).default('Invincible <billing@invincible.invalid>'),
+  /** How often the `reconcile` schedule runs; `0` or `off` pauses it. */
+  RECONCILE_INTERVAL: z
+    .union([
+      z.enum(['0', 'off']).transform(() => null),
+      duration.refine((ms) => ms >= 60_000, 'at least 1m'),
+    ])
+    .default(3_600_000),
+  /** An email pending longer than this is reported stuck. */
+  RECONCILE_OUTBOX_BOUND: duration.default(15 * 60_000),
+  /** How long a charge may wait for its ledger row or its points award before it is reported. */
+  RECONCILE_GRACE: duration.default(15 * 60_000),
 });
 
 export interface WorkerConfig {
@@ -32,6 +54,12 @@ export interface WorkerConfig {
   readonly migrateOnStart: boolean;
   readonly payments: { readonly sandboxFailureRate: number; readonly sandboxLatencyMs: number };
   readonly smtp: { readonly url: string; readonly from: string } | undefined;
+  readonly reconcile: {
+    /** Null: the schedule is off. */
+    readonly intervalMs: number | null;
+    readonly outboxPendingBoundMs: number;
+    readonly graceMs: number;
+  };
 }
 
 /** Worker options that decide throughput and memory, set explicitly rather than by SDK defaults. */
@@ -73,5 +101,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
       sandboxLatencyMs: e.PAYMENTS_SANDBOX_LATENCY_MS,
     },
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
+    reconcile: {
+      intervalMs: e.RECONCILE_INTERVAL,
+      outboxPendingBoundMs: e.RECONCILE_OUTBOX_BOUND,
+      graceMs: e.RECONCILE_GRACE,
+    },
   };
 }

@@ -5,6 +5,7 @@ import {
   createLoyaltyNotifier,
   createOutboxCourier,
   createOutboxMailer,
+  createReconciliationActivities,
   createSandboxGateway,
   createSmtpDeliver,
 } from '@invincible/activities';
@@ -15,6 +16,7 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import pino from 'pino';
 import { createBillingWorker, type WorkflowSource } from './billing-worker';
 import { loadConfig } from './config';
+import { ensureReconcileSchedule } from './reconcile-schedule';
 
 /** How often the delivery loop looks for pending emails (besides a nudge on every enqueue). */
 const OUTBOX_SWEEP_MS = 5_000;
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
   // A client for the activities that talk to other workflows (the customer's loyalty program).
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const activities = createBillingActivities({
+  const billingActivities = createBillingActivities({
     repository,
     payments: createSandboxGateway({
       payments: repository.payments,
@@ -67,6 +69,10 @@ async function main(): Promise<void> {
     mailer: createOutboxMailer({ outbox: repository.outbox, ...(courier ? { courier } : {}) }),
     loyalty: createLoyaltyNotifier(client.workflow),
   });
+  const activities = {
+    ...billingActivities,
+    ...createReconciliationActivities({ repository, workflows: client.workflow }),
+  };
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
@@ -82,6 +88,15 @@ async function main(): Promise<void> {
       'worker polling',
     );
     courier?.start(OUTBOX_SWEEP_MS);
+    // Here rather than in the dev tooling, so that every deployment gets (and updates) it.
+    const schedule = await ensureReconcileSchedule(client.schedule, {
+      intervalMs: config.reconcile.intervalMs,
+      settings: {
+        outboxPendingBoundMs: config.reconcile.outboxPendingBoundMs,
+        graceMs: config.reconcile.graceMs,
+      },
+    });
+    logger.info({ schedule, intervalMs: config.reconcile.intervalMs }, 'reconcile schedule');
     // Resolves after SIGINT/SIGTERM: polling stops, in-flight tasks get the shutdown grace time.
     await worker.run();
   } finally {

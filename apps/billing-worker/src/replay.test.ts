@@ -83,3 +83,20 @@ describe('replay of recorded subscription histories', () => {
     ).rejects.toThrow(/[Nn]ondetermin/);
   });
 });
+
+/**
+ * A run of the `reconcile` workflow started by its Temporal Schedule on the dev server (recorded
+ * with `temporal workflow show --output json`): the checks' order and their activities.
+ */
+describe('replay of a recorded reconcile history', () => {
+  jest.setTimeout(120_000);
+
+  it('the current workflow code replays it deterministically', async () => {
+    const reconcile = loadHistories(join(DIR, 'reconcile')).map((h) => ({
+      ...h,
+      workflowId: 'reconcile-2026-11-30T21:15:00Z',
+    }));
+    expect(reconcile.map((h) => h.workflowId)).toHaveLength(1);
+    expect(await replayFailures(require.resolve(WORKFLOW_SOURCES.billing), reconcile)).toEqual([]);
+  });
+});

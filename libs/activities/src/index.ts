@@ -15,3 +15,5 @@ export type { CourierRound, OutboxCourier, OutboxCourierOptions } from './mail/o
 export { createSmtpDeliver } from './mail/smtp-deliver';
 export type { Deliver, Mailer } from './mail/mailer';
 export { toActivityFailure } from './to-activity-failure';
+export { createReconciliationActivities } from './reconciliation/create-reconciliation-activities';
+export type { ReconciliationActivityDeps } from './reconciliation/create-reconciliation-activities';

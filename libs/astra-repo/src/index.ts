@@ -6,6 +6,8 @@ export type {
   CouponStatus,
   Customer,
   EmailStatus,
+  FindingObservation,
+  FindingStatus,
   IntervalUnit,
   LoyaltyAccount,
   OutboxEmail,
@@ -13,6 +15,8 @@ export type {
   ProcessedPurchase,
   PurchaseKey,
   PurchaseSource,
+  ReconciliationFinding,
+  ReconciliationRun,
   SubscriptionProjection,
   SubscriptionStatus,
 } from './model/entities';
@@ -26,6 +30,7 @@ export type {
   OutboxPort,
   PaymentsPort,
   PurchasesPort,
+  ReconciliationPort,
   Repository,
   SubscriptionsPort,
 } from './ports/repository';

@@ -6,6 +6,7 @@ export * from './billing/contract';
 export { chargeAt, isTimeZone } from './billing/calendar';
 export type { BillingSchedule, IntervalUnit } from './billing/calendar';
 export * from './loyalty/contract';
+export * from './reconciliation/contract';
 export {
   answerBatch,
   balanceOf,

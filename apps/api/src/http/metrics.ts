@@ -3,8 +3,10 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import type { ReconciliationPort } from '@invincible/astra-repo';
+import { FINDING_KINDS } from '@invincible/workflows';
 import type { RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { toHttpError } from './to-problem';
 
 /** The API's Prometheus metrics, on a registry of its own (no global state). */
@@ -33,6 +35,68 @@ export function createMetrics(): ApiMetrics {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * Reconciliation's gauges, read at scrape time from the latest finished run (one or two reads,
+ * whatever the number of findings): its findings by kind (each one open as of that run), when it
+ * finished and how long it took. Registered once per registry. A database that cannot answer
+ * leaves the last values in place rather than failing the scrape.
+ */
+export function reconciliationGauges(
+  metrics: ApiMetrics,
+  reconciliation: Pick<ReconciliationPort, 'latestRun'>,
+): void {
+  const { registry } = metrics;
+  if (registry.getSingleMetric('invincible_reconciliation_findings')) return;
+  type Latest = Awaited<ReturnType<ReconciliationPort['latestRun']>>;
+  // A registry collects its metrics concurrently: the three gauges of one scrape share one read.
+  let pending: Promise<Latest | undefined> | null = null;
+  const read = (): Promise<Latest | undefined> => {
+    if (pending === null) {
+      const current = reconciliation.latestRun().then(
+        (run) => run,
+        () => undefined, // the database cannot answer: keep the last values
+      );
+      pending = current;
+      void current.then(() => {
+        if (pending === current) pending = null;
+      });
+    }
+    return pending;
+  };
+  new Gauge({
+    name: 'invincible_reconciliation_findings',
+    help: 'Findings of the latest finished reconciliation run, by kind (open as of that run)',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const run = await read();
+      if (run === undefined) return;
+      for (const kind of FINDING_KINDS) this.set({ kind }, run?.findings[kind] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'invincible_reconciliation_last_run_timestamp_seconds',
+    help: 'When the latest reconciliation run finished (Unix seconds; 0 before any has)',
+    registers: [registry],
+    async collect() {
+      const run = await read();
+      if (run === undefined) return;
+      this.set(run?.finishedAt ? run.finishedAt.getTime() / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'invincible_reconciliation_last_run_duration_seconds',
+    help: 'How long the latest reconciliation run took',
+    registers: [registry],
+    async collect() {
+      const run = await read();
+      if (run === undefined) return;
+      const finishedAt = run?.finishedAt;
+      this.set(run && finishedAt ? (finishedAt.getTime() - run.startedAt.getTime()) / 1000 : 0);
+    },
+  });
 }
 
 /** Observes every response's latency, labelled by the route template (never the raw URL). */

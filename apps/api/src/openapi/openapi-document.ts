@@ -32,6 +32,10 @@ export function openApiDocument(
       { name: 'customers', description: 'Customers and their emails' },
       { name: 'subscriptions', description: 'Subscriptions, each a durable workflow' },
       { name: 'loyalty', description: 'Points, coupons and redemptions' },
+      {
+        name: 'reconciliation',
+        description: 'Checks of money and points against their sources of truth (operators)',
+      },
       { name: 'operations', description: 'Health and readiness (no API key)' },
     ],
     paths: {

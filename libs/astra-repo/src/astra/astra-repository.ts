@@ -24,12 +24,14 @@ import type {
   OutboxEmail,
   PaymentRecord,
   ProcessedPurchase,
+  ReconciliationFinding,
+  ReconciliationRun,
   SubscriptionProjection,
 } from '../model/entities';
-import { chargeKey, checkClaim } from '../model/rules';
+import { chargeKey, checkClaim, observedFinding } from '../model/rules';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
-import type { Page, Stored } from '../ports/paging';
+import type { Page, PageRequest, Stored } from '../ports/paging';
 import type { Repository } from '../ports/repository';
 import { openAstraDb } from './db';
 
@@ -47,6 +49,9 @@ export const COLLECTIONS = {
   purchase_ledger: { allow: ['customerId'] },
   coupons: { allow: ['id', 'customerId', 'status'] },
   outbox: { allow: ['id', 'customerId', 'createdAt', 'status'] },
+  // Runs (`run:<id>`), findings (`finding:<key>`) and the latest run (`latest`) in one collection:
+  // the Data API allows few collections per database (issue #16 consolidates the others).
+  reconciliation: { allow: ['type', 'status', 'key', 'finishedAt', 'lastRunId'] },
 } as const satisfies Record<string, CollectionIndexingOptions<SomeDoc>>;
 
 type CollectionName = keyof typeof COLLECTIONS;
@@ -184,6 +189,19 @@ export function createAstraRepository(
     };
   }
 
+  /** A full scan in `_id` order, a page at a time (reconciliation). */
+  async function scanPage<T>(name: CollectionName, request: PageRequest | undefined) {
+    const after = decodeCursor(request?.cursor, idCursor);
+    return list<T>(
+      name,
+      after ? { _id: { $gt: after.i } } : {},
+      { _id: 1 },
+      validate.pageLimit(request?.limit),
+      // The stripped entity has no `_id`: the cursor re-derives it from the entity's key.
+      (item) => ({ i: idOf(name, item as object) }),
+    );
+  }
+
   /**
    * Folds every document matching `filter` (projected), paging through the cursor. A retried
    * attempt starts from a fresh cursor and `initial`: nothing read before the failure counts twice.
@@ -239,6 +257,7 @@ export function createAstraRepository(
         saveVersioned('subscriptions', validate.subscription(s).id, s, 'subscription'),
       get: async (id) =>
         findById<SubscriptionProjection>('subscriptions', validate.id(id), 'subscription'),
+      scan: async (request) => scanPage<SubscriptionProjection>('subscriptions', request),
       async listByCustomer(customerId, request) {
         validate.id(customerId, 'customerId');
         const after = decodeCursor(request?.cursor, idCursor);
@@ -291,6 +310,7 @@ export function createAstraRepository(
         return checkClaim(stored, p);
       },
       get: async (key) => findById<PaymentRecord>('payments', validate.key(key), 'payment'),
+      scan: async (request) => scanPage<PaymentRecord>('payments', request),
     },
 
     loyalty: {
@@ -303,6 +323,7 @@ export function createAstraRepository(
         ),
       get: async (customerId) =>
         findById<LoyaltyAccount>('loyalty_accounts', validate.id(customerId), 'loyalty account'),
+      scan: async (request) => scanPage<LoyaltyAccount>('loyalty_accounts', request),
       async addPoints(customerId, points, at) {
         validate.id(customerId, 'customerId');
         validate.points(points);
@@ -484,7 +505,152 @@ export function createAstraRepository(
         );
       },
     },
+
+    reconciliation: {
+      async startRun(r) {
+        const id = validate.run(r).id;
+        try {
+          await call(() =>
+            coll('reconciliation').insertOne({ _id: `run:${id}`, type: 'run', ...r }),
+          );
+          return { record: r, created: true };
+        } catch (error) {
+          if (!isDuplicate(error)) throw error;
+          return { record: await findRun(id), created: false };
+        }
+      },
+      async finishRun(id, finishedAt, counts) {
+        validate.key(id);
+        validate.date(finishedAt, 'finishedAt');
+        validate.runCounts(counts);
+        await call(() =>
+          coll('reconciliation').updateOne(
+            { _id: `run:${id}`, status: 'running' },
+            { $set: { status: 'completed', finishedAt, ...counts } },
+          ),
+        );
+        const stored = await findRun(id);
+        const at = stored.finishedAt ?? finishedAt;
+        try {
+          // Guarded by the finish instant: of any order of writes, the run that finished last wins.
+          await call(() =>
+            coll('reconciliation').updateOne(
+              { _id: 'latest', finishedAt: { $lt: at } },
+              { $set: { type: 'latest', runId: id, finishedAt: at } },
+              { upsert: true },
+            ),
+          );
+        } catch (error) {
+          if (!isDuplicate(error)) throw error;
+        }
+        return stored;
+      },
+      getRun: async (id) => findRun(validate.key(id)),
+      async latestRun() {
+        const doc = await call(() => coll('reconciliation').findOne({ _id: 'latest' }));
+        return doc ? findRun(String(doc['runId'])) : null;
+      },
+      async observe(runId, observation, at) {
+        validate.key(runId, 'runId');
+        validate.observation(observation);
+        validate.date(at, 'at');
+        const _id = `finding:${observation.key}`;
+        for (let attempt = 0; attempt < CONCURRENCY_RETRIES; attempt++) {
+          const doc = await call(() => coll('reconciliation').findOne({ _id }));
+          const stored = doc ? toFinding(doc) : undefined;
+          const next = observedFinding(stored, runId, observation, at);
+          if (next === stored) return next;
+          if (stored === undefined) {
+            try {
+              await call(() => coll('reconciliation').insertOne({ _id, type: 'finding', ...next }));
+              return next;
+            } catch (error) {
+              if (!isDuplicate(error)) throw error;
+              continue; // another writer stored it first: decide again from what it stored
+            }
+          }
+          const { matchedCount } = await call(() =>
+            coll('reconciliation').updateOne(
+              { _id, lastRunId: stored.lastRunId },
+              {
+                $set: {
+                  expected: next.expected,
+                  actual: next.actual,
+                  status: next.status,
+                  lastSeenAt: next.lastSeenAt,
+                  lastRunId: next.lastRunId,
+                },
+              },
+            ),
+          );
+          if (matchedCount === 1) return next;
+        }
+        throw new UnavailableError('astra', `too much contention on finding ${observation.key}`);
+      },
+      async markUnobserved(key, lastRunId) {
+        validate.key(key);
+        validate.key(lastRunId, 'lastRunId');
+        await call(() =>
+          coll('reconciliation').updateOne(
+            { _id: `finding:${key}`, status: 'open', lastRunId },
+            { $set: { status: 'unobserved' } },
+          ),
+        );
+        return findFinding(key);
+      },
+      getFinding: async (key) => findFinding(validate.key(key)),
+      async listFindings(status, request) {
+        const wanted = validate.findingStatus(status);
+        const after = decodeCursor(request?.cursor, idCursor);
+        const listed = await list<SomeDoc>(
+          'reconciliation',
+          {
+            type: 'finding',
+            ...(wanted === 'open' ? { status: 'open' } : {}),
+            ...(after ? { key: { $gt: after.i } } : {}),
+          },
+          { key: 1 },
+          validate.pageLimit(request?.limit),
+          (f) => ({ i: String(f['key']) }),
+        );
+        return { items: listed.items.map(toFinding), nextCursor: listed.nextCursor };
+      },
+    },
   };
+
+  async function findRun(id: string): Promise<ReconciliationRun> {
+    const { type, ...run } = await findById<SomeDoc>(
+      'reconciliation',
+      `run:${id}`,
+      'reconciliation run',
+    );
+    void type;
+    return run as ReconciliationRun;
+  }
+
+  async function findFinding(key: string): Promise<ReconciliationFinding> {
+    return toFinding(await findById<SomeDoc>('reconciliation', `finding:${key}`, 'finding'));
+  }
+}
+
+/** A stored finding document as the entity (without `_id` and `type`). */
+function toFinding(doc: SomeDoc): ReconciliationFinding {
+  const { _id, type, ...finding } = doc;
+  void _id;
+  void type;
+  return finding as ReconciliationFinding;
+}
+
+/** The `_id` of an entity of a scanned collection (the cursor of a full scan). */
+function idOf(name: CollectionName, item: object): string {
+  const entity = item as Record<string, unknown>;
+  const key =
+    name === 'payments'
+      ? entity['idempotencyKey']
+      : name === 'loyalty_accounts'
+        ? entity['customerId']
+        : entity['id'];
+  return String(key);
 }
 
 /** The `_id` of a ledger row: the customer's own id space, split by source. */

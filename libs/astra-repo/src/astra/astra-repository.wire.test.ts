@@ -493,6 +493,44 @@ describe('astra adapter: every port method, one command each on its own collecti
       { filter: { customerId: 'cus_1' }, sort: { createdAt: -1, id: 1 } },
     ],
     [
+      'payments.scan',
+      (r) => r.payments.scan({ limit: 50 }),
+      'payments',
+      'find',
+      { filter: {}, sort: { _id: 1 }, options: { limit: 51 } },
+    ],
+    [
+      'loyalty.scan',
+      (r) => r.loyalty.scan(),
+      'loyalty_accounts',
+      'find',
+      { filter: {}, sort: { _id: 1 } },
+    ],
+    [
+      'subscriptions.scan',
+      (r) => r.subscriptions.scan(),
+      'subscriptions',
+      'find',
+      { filter: {}, sort: { _id: 1 } },
+    ],
+    [
+      'reconciliation.listFindings',
+      (r) => r.reconciliation.listFindings('open'),
+      'reconciliation',
+      'find',
+      { filter: { type: 'finding', status: 'open' }, sort: { key: 1 } },
+    ],
+    [
+      'reconciliation.markUnobserved',
+      (r) => r.reconciliation.markUnobserved('outbox_stuck:mail-1', 'run-1'),
+      'reconciliation',
+      'updateOne',
+      {
+        filter: { _id: 'finding:outbox_stuck:mail-1', status: 'open', lastRunId: 'run-1' },
+        update: { $set: { status: 'unobserved' } },
+      },
+    ],
+    [
       'purchases.record',
       (r) =>
         r.purchases.record({

@@ -15,10 +15,12 @@ import type {
   PaymentRecord,
   ProcessedPurchase,
   PurchaseSource,
+  ReconciliationFinding,
+  ReconciliationRun,
   SubscriptionProjection,
   SubscriptionStatus,
 } from '../model/entities';
-import { applyPoints, chargeKey, emptyAccount, checkClaim } from '../model/rules';
+import { applyPoints, chargeKey, emptyAccount, checkClaim, observedFinding } from '../model/rules';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
 import type { Page, PageRequest, Stored } from '../ports/paging';
@@ -159,6 +161,36 @@ const toEmail = (r: Row): OutboxEmail => ({
   createdAt: date(r['created_at']),
   sentAt: dateOrNull(r['sent_at']),
   ...(r['failure'] ? { failure: str(r['failure']) } : {}),
+});
+
+const countsOf = (value: unknown): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries((value as Record<string, unknown> | null) ?? {}).map(([k, v]) => [k, num(v)]),
+  );
+const longs = (counts: Readonly<Record<string, number>>) =>
+  Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, long(v)]));
+
+const toRun = (r: Row): ReconciliationRun => ({
+  id: str(r['id']),
+  status: str(r['status']) as ReconciliationRun['status'],
+  startedAt: date(r['started_at']),
+  finishedAt: dateOrNull(r['finished_at']),
+  findings: countsOf(r['findings']),
+  checked: countsOf(r['checked']),
+});
+
+const toFinding = (r: Row): ReconciliationFinding => ({
+  key: str(r['finding_key']),
+  kind: str(r['kind']),
+  subjectId: str(r['subject_id']),
+  customerId: strOrNull(r['customer_id']),
+  expected: str(r['expected']),
+  actual: str(r['actual']),
+  status: str(r['status']) as ReconciliationFinding['status'],
+  firstSeenAt: date(r['first_seen_at']),
+  lastSeenAt: date(r['last_seen_at']),
+  firstRunId: str(r['first_run_id']),
+  lastRunId: str(r['last_run_id']),
 });
 
 const pageStateCursor = z.strictObject({ s: z.string().regex(/^[0-9a-f]{1,2000}$/) });
@@ -411,6 +443,8 @@ export function createCassandraRepository(
             ),
         );
       },
+      scan: async (request) =>
+        page('SELECT * FROM {ks}.subscriptions', [], request, toSubscription),
     },
 
     charges: {
@@ -489,6 +523,7 @@ export function createCassandraRepository(
           'payment',
           key,
         ),
+      scan: async (request) => page('SELECT * FROM {ks}.payments', [], request, toPayment),
     },
 
     loyalty: {
@@ -556,6 +591,7 @@ export function createCassandraRepository(
           `too much contention on the loyalty account of ${customerId}`,
         );
       },
+      scan: async (request) => page('SELECT * FROM {ks}.loyalty_accounts', [], request, toAccount),
     },
 
     purchases: {
@@ -788,6 +824,182 @@ export function createCassandraRepository(
               str(r['id']),
             ),
         );
+      },
+    },
+
+    reconciliation: {
+      async startRun(r) {
+        validate.run(r);
+        return insertOnce(
+          `INSERT INTO {ks}.reconciliation_runs (id, status, started_at, finished_at, findings, checked)
+             VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          [r.id, r.status, r.startedAt, r.finishedAt, longs(r.findings), longs(r.checked)],
+          r,
+          toRun,
+        );
+      },
+      async finishRun(id, finishedAt, counts) {
+        validate.key(id);
+        validate.date(finishedAt, 'finishedAt');
+        validate.runCounts(counts);
+        await exec(
+          `UPDATE {ks}.reconciliation_runs SET status = 'completed', finished_at = ?, findings = ?, checked = ?
+             WHERE id = ? IF status = 'running'`,
+          [finishedAt, longs(counts.findings), longs(counts.checked), id],
+        );
+        const stored = await one(
+          'SELECT * FROM {ks}.reconciliation_runs WHERE id = ?',
+          [id],
+          toRun,
+          'reconciliation run',
+          id,
+          true,
+        );
+        // Written at the run's own finish instant: of any order of writes (a retry's included),
+        // the run that finished last is the latest.
+        const micros = (stored.finishedAt ?? finishedAt).getTime() * 1000;
+        await exec(
+          `INSERT INTO {ks}.reconciliation_latest (scope, run_id, finished_at) VALUES ('all', ?, ?) USING TIMESTAMP ${micros}`,
+          [id, stored.finishedAt],
+        );
+        return stored;
+      },
+      getRun: async (id) =>
+        one(
+          'SELECT * FROM {ks}.reconciliation_runs WHERE id = ?',
+          [validate.key(id)],
+          toRun,
+          'reconciliation run',
+          id,
+        ),
+      async latestRun() {
+        const row = (
+          await exec("SELECT run_id FROM {ks}.reconciliation_latest WHERE scope = 'all'")
+        ).first();
+        if (!row) return null;
+        const id = str(row['run_id']);
+        return one(
+          'SELECT * FROM {ks}.reconciliation_runs WHERE id = ?',
+          [id],
+          toRun,
+          'reconciliation run',
+          id,
+        );
+      },
+      async observe(runId, observation, at) {
+        validate.key(runId, 'runId');
+        validate.observation(observation);
+        validate.date(at, 'at');
+        // The index first: a crash before the row leaves an index entry a retry completes.
+        await exec('INSERT INTO {ks}.reconciliation_open (shard, finding_key) VALUES (0, ?)', [
+          observation.key,
+        ]);
+        for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+          const row = (
+            await exec(
+              'SELECT * FROM {ks}.reconciliation_findings WHERE finding_key = ?',
+              [observation.key],
+              { serialRead: true },
+            )
+          ).first();
+          const stored = row ? toFinding(row) : undefined;
+          const next = observedFinding(stored, runId, observation, at);
+          if (next === stored) return next;
+          const write = stored
+            ? await exec(
+                `UPDATE {ks}.reconciliation_findings SET expected = ?, actual = ?, status = ?, last_seen_at = ?,
+                   last_run_id = ? WHERE finding_key = ? IF last_run_id = ?`,
+                [
+                  next.expected,
+                  next.actual,
+                  next.status,
+                  next.lastSeenAt,
+                  next.lastRunId,
+                  next.key,
+                  stored.lastRunId,
+                ],
+              )
+            : await exec(
+                `INSERT INTO {ks}.reconciliation_findings (finding_key, kind, subject_id, customer_id, expected,
+                   actual, status, first_seen_at, last_seen_at, first_run_id, last_run_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+                [
+                  next.key,
+                  next.kind,
+                  next.subjectId,
+                  next.customerId,
+                  next.expected,
+                  next.actual,
+                  next.status,
+                  next.firstSeenAt,
+                  next.lastSeenAt,
+                  next.firstRunId,
+                  next.lastRunId,
+                ],
+              );
+          if (write.wasApplied()) return next;
+        }
+        throw new UnavailableError(
+          'cassandra',
+          `too much contention on finding ${observation.key}`,
+        );
+      },
+      async markUnobserved(key, lastRunId) {
+        validate.key(key);
+        validate.key(lastRunId, 'lastRunId');
+        await exec(
+          `UPDATE {ks}.reconciliation_findings SET status = 'unobserved' WHERE finding_key = ?
+             IF status = 'open' AND last_run_id = ?`,
+          [key, lastRunId],
+        );
+        const stored = await one(
+          'SELECT * FROM {ks}.reconciliation_findings WHERE finding_key = ?',
+          [key],
+          toFinding,
+          'finding',
+          key,
+          true,
+        );
+        if (stored.status !== 'open') {
+          await exec('DELETE FROM {ks}.reconciliation_open WHERE shard = 0 AND finding_key = ?', [
+            key,
+          ]);
+        }
+        return stored;
+      },
+      getFinding: async (key) =>
+        one(
+          'SELECT * FROM {ks}.reconciliation_findings WHERE finding_key = ?',
+          [validate.key(key)],
+          toFinding,
+          'finding',
+          key,
+        ),
+      async listFindings(status, request) {
+        if (validate.findingStatus(status) === 'all') {
+          return page('SELECT * FROM {ks}.reconciliation_findings', [], request, toFinding);
+        }
+        // The index may hold a key whose row is no longer open (a sweep that died before its
+        // delete): such rows are left out, so a page may hold fewer items than its limit.
+        const listed = await page(
+          'SELECT finding_key FROM {ks}.reconciliation_open WHERE shard = 0',
+          [],
+          request,
+          async (r) => {
+            const row = (
+              await exec('SELECT * FROM {ks}.reconciliation_findings WHERE finding_key = ?', [
+                r['finding_key'],
+              ])
+            ).first();
+            return row ? toFinding(row) : null;
+          },
+        );
+        return {
+          items: listed.items.filter(
+            (f): f is ReconciliationFinding => f !== null && f.status === 'open',
+          ),
+          nextCursor: listed.nextCursor,
+        };
       },
     },
   };

@@ -52,6 +52,25 @@ const V3_BILLING: readonly string[] = [
 ];
 
 /**
+ * Reconciliation (issue #14): its runs, the latest finished run (one row), one row per finding
+ * across runs, and the open findings indexed in one partition (drift is rare; a finding leaves
+ * the index when a run no longer sees it).
+ */
+const V4_RECONCILIATION: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS reconciliation_runs (
+     id text PRIMARY KEY, status text, started_at timestamp, finished_at timestamp,
+     findings map<text, bigint>, checked map<text, bigint>)`,
+  `CREATE TABLE IF NOT EXISTS reconciliation_latest (
+     scope text PRIMARY KEY, run_id text, finished_at timestamp)`,
+  `CREATE TABLE IF NOT EXISTS reconciliation_findings (
+     finding_key text PRIMARY KEY, kind text, subject_id text, customer_id text, expected text,
+     actual text, status text, first_seen_at timestamp, last_seen_at timestamp,
+     first_run_id text, last_run_id text)`,
+  `CREATE TABLE IF NOT EXISTS reconciliation_open (
+     shard int, finding_key text, PRIMARY KEY ((shard), finding_key))`,
+];
+
+/**
  * The schema's history: each step is applied once, in order, and marked done in
  * `schema_migrations` under its id. Never edit a released step; append a new one. Each statement
  * is idempotent (`IF NOT EXISTS`), so a step interrupted half-way is simply run again.
@@ -75,6 +94,7 @@ export const MIGRATIONS: readonly {
     ],
   },
   { id: 'v3-billing', statements: V3_BILLING },
+  { id: 'v4-reconciliation', statements: V4_RECONCILIATION },
 ];
 
 /** The id of the newest step: a keyspace marked with it is up to date. */

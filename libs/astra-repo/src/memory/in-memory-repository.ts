@@ -8,9 +8,11 @@ import type {
   OutboxEmail,
   PaymentRecord,
   ProcessedPurchase,
+  ReconciliationFinding,
+  ReconciliationRun,
   SubscriptionProjection,
 } from '../model/entities';
-import { applyPoints, chargeKey, emptyAccount, checkClaim } from '../model/rules';
+import { applyPoints, chargeKey, emptyAccount, checkClaim, observedFinding } from '../model/rules';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
 import type { Page, PageRequest, Stored } from '../ports/paging';
@@ -56,6 +58,9 @@ export function createInMemoryRepository(): InMemoryRepository {
   const purchases = new Map<string, ProcessedPurchase>();
   const coupons = new Map<string, Coupon>();
   const emails = new Map<string, OutboxEmail>();
+  const runs = new Map<string, ReconciliationRun>();
+  const findings = new Map<string, ReconciliationFinding>();
+  let latestRunId: string | null = null;
   let available = true;
   let closed = false;
 
@@ -110,6 +115,13 @@ export function createInMemoryRepository(): InMemoryRepository {
             .sort((a, b) => cmp(a.id, b.id));
           return paginate(all, page);
         }),
+      scan: (page) =>
+        run(() =>
+          paginate(
+            sortedBy(subscriptions, (s) => s.id),
+            page,
+          ),
+        ),
     },
     charges: {
       record: (e) => run(() => insertOnce(charges, chargeKey(validate.charge(e)), e)),
@@ -138,6 +150,13 @@ export function createInMemoryRepository(): InMemoryRepository {
           return checkClaim(stored, p);
         }),
       get: (key) => run(() => found(payments.get(validate.key(key)), 'payment', key)),
+      scan: (page) =>
+        run(() =>
+          paginate(
+            sortedBy(payments, (p) => p.idempotencyKey),
+            page,
+          ),
+        ),
     },
     loyalty: {
       save: (a) => run(() => saveVersioned(accounts, validate.loyaltyAccount(a).customerId, a)),
@@ -153,6 +172,13 @@ export function createInMemoryRepository(): InMemoryRepository {
           accounts.set(customerId, next);
           return next;
         }),
+      scan: (page) =>
+        run(() =>
+          paginate(
+            sortedBy(accounts, (a) => a.customerId),
+            page,
+          ),
+        ),
     },
     purchases: {
       record: (p) =>
@@ -258,7 +284,63 @@ export function createInMemoryRepository(): InMemoryRepository {
           return paginate(all, page);
         }),
     },
+    reconciliation: {
+      startRun: (r) => run(() => insertOnce(runs, validate.run(r).id, r)),
+      finishRun: (id, finishedAt, counts) =>
+        run(() => {
+          validate.key(id);
+          validate.date(finishedAt, 'finishedAt');
+          validate.runCounts(counts);
+          const stored = found(runs.get(id), 'reconciliation run', id);
+          if (stored.status === 'completed') return stored;
+          const finished: ReconciliationRun = {
+            ...stored,
+            status: 'completed',
+            finishedAt,
+            findings: counts.findings,
+            checked: counts.checked,
+          };
+          runs.set(id, finished);
+          const latest = latestRunId === null ? undefined : runs.get(latestRunId);
+          if (!latest?.finishedAt || latest.finishedAt < finishedAt) latestRunId = id;
+          return finished;
+        }),
+      getRun: (id) => run(() => found(runs.get(validate.key(id)), 'reconciliation run', id)),
+      latestRun: () => run(() => (latestRunId === null ? null : (runs.get(latestRunId) ?? null))),
+      observe: (runId, observation, at) =>
+        run(() => {
+          validate.key(runId, 'runId');
+          validate.observation(observation);
+          validate.date(at, 'at');
+          const next = observedFinding(findings.get(observation.key), runId, observation, at);
+          findings.set(next.key, next);
+          return next;
+        }),
+      markUnobserved: (key, lastRunId) =>
+        run(() => {
+          validate.key(key);
+          validate.key(lastRunId, 'lastRunId');
+          const stored = found(findings.get(key), 'finding', key);
+          if (stored.status !== 'open' || stored.lastRunId !== lastRunId) return stored;
+          const unobserved: ReconciliationFinding = { ...stored, status: 'unobserved' };
+          findings.set(key, unobserved);
+          return unobserved;
+        }),
+      getFinding: (key) => run(() => found(findings.get(validate.key(key)), 'finding', key)),
+      listFindings: (status, page) =>
+        run(() => {
+          const wanted = validate.findingStatus(status);
+          const all = sortedBy(findings, (f) => f.key).filter(
+            (f) => wanted === 'all' || f.status === 'open',
+          );
+          return paginate(all, page);
+        }),
+    },
   };
+}
+
+function sortedBy<T>(map: ReadonlyMap<string, T>, key: (value: T) => string): T[] {
+  return [...map.values()].sort((a, b) => cmp(key(a), key(b)));
 }
 
 /** The ledger's key: a customer's own id space, split by source. */

@@ -145,3 +145,45 @@ export interface OutboxEmail {
   /** Why delivery failed for good; present only when `status` is `failed`. */
   readonly failure?: string;
 }
+
+/** What a finding's row says now: seen by the latest run that looked, or no longer seen. */
+export type FindingStatus = 'open' | 'unobserved' | 'resolved';
+
+/**
+ * One drift between two sources of truth that reconciliation found, keyed by `key` (its kind and
+ * the entity it is about): a drift seen again by a later run is the same row, with a later
+ * `lastSeenAt`. Nothing is ever fixed from a finding; it is only reported.
+ */
+export interface ReconciliationFinding {
+  /** `<kind>:<subject>`: the same drift always has the same key. */
+  readonly key: string;
+  readonly kind: string;
+  /** The entity the drift is about (an idempotency key, a subscription or a customer id). */
+  readonly subjectId: string;
+  readonly customerId: string | null;
+  readonly expected: string;
+  readonly actual: string;
+  readonly status: FindingStatus;
+  readonly firstSeenAt: Date;
+  readonly lastSeenAt: Date;
+  readonly firstRunId: string;
+  readonly lastRunId: string;
+}
+
+/** What one run observed: a finding without its history. */
+export type FindingObservation = Pick<
+  ReconciliationFinding,
+  'key' | 'kind' | 'subjectId' | 'customerId' | 'expected' | 'actual'
+>;
+
+/** One reconciliation run: started, and once finished, its findings by kind. */
+export interface ReconciliationRun {
+  readonly id: string;
+  readonly status: 'running' | 'completed';
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+  /** Findings this run observed, by kind (empty while running). */
+  readonly findings: Readonly<Record<string, number>>;
+  /** Rows or entities each check examined, by check (empty while running). */
+  readonly checked: Readonly<Record<string, number>>;
+}

@@ -1,6 +1,12 @@
 import { ConflictError, ValidationError } from '../errors';
 import type { Stored } from '../ports/paging';
-import type { ChargeEntry, LoyaltyAccount, PaymentRecord } from './entities';
+import type {
+  ChargeEntry,
+  FindingObservation,
+  LoyaltyAccount,
+  PaymentRecord,
+  ReconciliationFinding,
+} from './entities';
 
 /** The ledger key of a charge attempt: `<subscriptionId>:<period>:<attempt>`. */
 export function chargeKey(
@@ -66,5 +72,36 @@ export function applyPoints(account: LoyaltyAccount, points: number, at: Date): 
     lifetimePoints: account.lifetimePoints + Math.max(points, 0),
     version: account.version + 1,
     updatedAt: at,
+  };
+}
+
+/**
+ * A finding after run `runId` observed it at `at`: new, seen again by a later run (open again,
+ * first sighting kept), or unchanged when this run already recorded it (a retried check).
+ */
+export function observedFinding(
+  stored: ReconciliationFinding | undefined,
+  runId: string,
+  observation: FindingObservation,
+  at: Date,
+): ReconciliationFinding {
+  if (stored === undefined) {
+    return {
+      ...observation,
+      status: 'open',
+      firstSeenAt: at,
+      lastSeenAt: at,
+      firstRunId: runId,
+      lastRunId: runId,
+    };
+  }
+  if (stored.lastRunId === runId) return stored;
+  return {
+    ...stored,
+    expected: observation.expected,
+    actual: observation.actual,
+    status: 'open',
+    lastSeenAt: at,
+    lastRunId: runId,
   };
 }

@@ -8,6 +8,8 @@ import type {
   PaymentRecord,
   ProcessedPurchase,
   PurchaseKey,
+  FindingObservation,
+  ReconciliationRun,
   SubscriptionProjection,
 } from './entities';
 import { isCurrency } from '@invincible/money';
@@ -182,6 +184,26 @@ function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   );
 }
 
+const counts = z.record(z.string().regex(/^[a-z][a-z_]{0,63}$/), count);
+
+const run = z.strictObject({
+  id: keySchema,
+  status: z.enum(['running', 'completed']),
+  startedAt: date,
+  finishedAt: date.nullable(),
+  findings: counts,
+  checked: counts,
+});
+
+const observation = z.strictObject({
+  key: keySchema,
+  kind: z.string().regex(/^[a-z][a-z_]{0,63}$/, 'a kind: lower-case letters and "_"'),
+  subjectId: keySchema,
+  customerId: idSchema.nullable(),
+  expected: text(500),
+  actual: text(500),
+});
+
 /** Validators of everything the ports accept: the only way input reaches a query. */
 export const validate = {
   id: (value: unknown, what = 'id'): string => check(idSchema, value, what),
@@ -211,6 +233,13 @@ export const validate = {
       'points',
     ),
   date: (value: unknown, what: string): Date => check(date, value, what),
+  run: (value: ReconciliationRun): ReconciliationRun => check(run, value, 'run'),
+  runCounts: (value: Pick<ReconciliationRun, 'findings' | 'checked'>) =>
+    check(z.strictObject({ findings: counts, checked: counts }), value, 'counts'),
+  observation: (value: FindingObservation): FindingObservation =>
+    check(observation, value, 'finding'),
+  findingStatus: (value: unknown): 'open' | 'all' =>
+    check(z.enum(['open', 'all']), value, 'status'),
   pageLimit: (value: unknown): number =>
     check(z.number().int().min(1).max(100).default(20), value, 'limit'),
 } as const;

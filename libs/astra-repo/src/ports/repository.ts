@@ -7,6 +7,9 @@ import type {
   PaymentRecord,
   ProcessedPurchase,
   PurchaseKey,
+  FindingObservation,
+  ReconciliationFinding,
+  ReconciliationRun,
   SubscriptionProjection,
 } from '../model/entities';
 import type { Page, PageRequest, Stored } from './paging';
@@ -28,6 +31,8 @@ export interface SubscriptionsPort {
   save(projection: SubscriptionProjection): Promise<SubscriptionProjection>;
   get(id: string): Promise<SubscriptionProjection>;
   listByCustomer(customerId: string, page?: PageRequest): Promise<Page<SubscriptionProjection>>;
+  /** Every projection, a page at a time, in no promised order (reconciliation's full scan). */
+  scan(page?: PageRequest): Promise<Page<SubscriptionProjection>>;
 }
 
 export interface ChargesPort {
@@ -45,6 +50,8 @@ export interface PaymentsPort {
    */
   claim(record: PaymentRecord): Promise<Stored<PaymentRecord>>;
   get(idempotencyKey: string): Promise<PaymentRecord>;
+  /** Every record, a page at a time, in no promised order (reconciliation's full scan). */
+  scan(page?: PageRequest): Promise<Page<PaymentRecord>>;
 }
 
 export interface LoyaltyAccountsPort {
@@ -53,6 +60,8 @@ export interface LoyaltyAccountsPort {
   get(customerId: string): Promise<LoyaltyAccount>;
   /** Atomically adds `points` (may be negative, never below zero) and bumps the version. */
   addPoints(customerId: string, points: number, at: Date): Promise<LoyaltyAccount>;
+  /** Every account, a page at a time, in no promised order (reconciliation's full scan). */
+  scan(page?: PageRequest): Promise<Page<LoyaltyAccount>>;
 }
 
 /** The points ledger: one row per (customer, source, purchaseId), never updated, never deleted. */
@@ -97,6 +106,39 @@ export interface OutboxPort {
   listByCustomer(customerId: string, page?: PageRequest): Promise<Page<OutboxEmail>>;
 }
 
+/**
+ * Reconciliation's runs and findings. A finding is one row per key across runs (its history is
+ * first and last seen); observing it again in the same run changes nothing, so a retried check
+ * writes no duplicate.
+ */
+export interface ReconciliationPort {
+  /** Stores the run unless one with its id exists (then returns that one, `created: false`). */
+  startRun(run: ReconciliationRun): Promise<Stored<ReconciliationRun>>;
+  /** Completes the run with its counts and makes it the latest; a repeat keeps the first. */
+  finishRun(
+    id: string,
+    finishedAt: Date,
+    counts: Pick<ReconciliationRun, 'findings' | 'checked'>,
+  ): Promise<ReconciliationRun>;
+  getRun(id: string): Promise<ReconciliationRun>;
+  /** The run that finished last, or null before any has. */
+  latestRun(): Promise<ReconciliationRun | null>;
+  /**
+   * Records that run `runId` observed a drift at `at`: a new key is stored `open`; a known one
+   * becomes `open` again with `lastSeenAt`/`lastRunId` moved on (its first sighting kept). A
+   * repeat within the same run changes nothing.
+   */
+  observe(runId: string, finding: FindingObservation, at: Date): Promise<ReconciliationFinding>;
+  /**
+   * Marks an open finding `unobserved` if its `lastRunId` is still `lastRunId` (a run that did
+   * not see it again); a finding observed meanwhile by another run is left as it is.
+   */
+  markUnobserved(key: string, lastRunId: string): Promise<ReconciliationFinding>;
+  getFinding(key: string): Promise<ReconciliationFinding>;
+  /** Open findings in key order, or all of them (no promised order). */
+  listFindings(status: 'open' | 'all', page?: PageRequest): Promise<Page<ReconciliationFinding>>;
+}
+
 /** The business data of Invincible, on whichever backend the config names. */
 export interface Repository {
   readonly backend: 'cassandra' | 'astra' | 'in-memory';
@@ -108,6 +150,7 @@ export interface Repository {
   readonly purchases: PurchasesPort;
   readonly coupons: CouponsPort;
   readonly outbox: OutboxPort;
+  readonly reconciliation: ReconciliationPort;
   /** Resolves when the database answers; rejects with `UnavailableError`. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -447,6 +447,181 @@ export function describeRepositoryContract(
       });
     });
 
+    describe('full scans (reconciliation)', () => {
+      /** Every item of a scan, paged with `limit`, bounded in pages. */
+      async function scanAll<T>(
+        scan: (page: { limit: number; cursor: string | null }) => Promise<{
+          items: readonly T[];
+          nextCursor: string | null;
+        }>,
+        limit: number,
+      ): Promise<T[]> {
+        const all: T[] = [];
+        let cursor: string | null = null;
+        for (let pages = 0; pages < 1_000; pages++) {
+          const page = await scan({ limit, cursor });
+          all.push(...page.items);
+          cursor = page.nextCursor;
+          if (cursor === null) break;
+        }
+        return all;
+      }
+
+      it('pages through every subscription, payment and loyalty account exactly once', async () => {
+        const cid = id('cus-scan');
+        const n = 25;
+        for (let i = 1; i <= n; i++) {
+          await repo.subscriptions.save(subscription(`${id('sub-scan')}-${i}`, cid, 1));
+          await repo.payments.claim({
+            idempotencyKey: `${id('sub-scan')}-${i}:1`,
+            customerId: cid,
+            amount: { amountMinor: 1999, currency: 'USD' },
+            paymentMethod: 'pm_card_visa',
+            status: 'succeeded',
+            providerRef: `ch_scan_${i}`,
+            declineCode: null,
+            createdAt: at('2026-02-28T10:00:00Z'),
+          });
+          await repo.loyalty.addPoints(`${cid}-${i}`, i, at('2026-03-01T00:00:00Z'));
+        }
+        const subs = (await scanAll((p) => repo.subscriptions.scan(p), 7)).filter((s) =>
+          s.id.startsWith(id('sub-scan')),
+        );
+        expect(subs.map((s) => s.id).sort()).toEqual(
+          Array.from({ length: n }, (_, i) => `${id('sub-scan')}-${i + 1}`).sort(),
+        );
+        const payments = (await scanAll((p) => repo.payments.scan(p), 7)).filter((p) =>
+          p.idempotencyKey.startsWith(id('sub-scan')),
+        );
+        expect(new Set(payments.map((p) => p.idempotencyKey)).size).toBe(n);
+        expect(payments.every((p) => p.status === 'succeeded')).toBe(true);
+        const accounts = (await scanAll((p) => repo.loyalty.scan(p), 7)).filter((a) =>
+          a.customerId.startsWith(cid),
+        );
+        expect(accounts.map((a) => a.balance).sort((a, b) => a - b)).toEqual(
+          Array.from({ length: n }, (_, i) => i + 1),
+        );
+      }, 120_000);
+
+      it('a scan rejects a cursor it did not make', async () => {
+        await expect(repo.payments.scan({ cursor: 'bm90LWEtY3Vyc29y' })).rejects.toBeInstanceOf(
+          ValidationError,
+        );
+      });
+    });
+
+    describe('reconciliation runs and findings', () => {
+      const observation = (kind: string, subject: string) => ({
+        key: `${kind}:${subject}`,
+        kind,
+        subjectId: subject,
+        customerId: id('cus-rec'),
+        expected: 'one charge',
+        actual: 'none',
+      });
+
+      it('a run is started once and finished once; the latest finished run is known', async () => {
+        const runId = id('run-a');
+        const started = {
+          id: runId,
+          status: 'running' as const,
+          startedAt: at('2026-04-01T00:00:00Z'),
+          finishedAt: null,
+          findings: {},
+          checked: {},
+        };
+        expect((await repo.reconciliation.startRun(started)).created).toBe(true);
+        const again = await repo.reconciliation.startRun({
+          ...started,
+          startedAt: at('2026-04-01T00:00:09Z'),
+        });
+        expect(again).toEqual({ record: started, created: false });
+        const counts = { findings: { charge_without_payment: 2 }, checked: { payments: 10 } };
+        const finished = await repo.reconciliation.finishRun(
+          runId,
+          at('2026-04-01T00:01:00Z'),
+          counts,
+        );
+        expect(finished).toEqual({
+          ...started,
+          status: 'completed',
+          finishedAt: at('2026-04-01T00:01:00Z'),
+          ...counts,
+        });
+        // A retried finish keeps the first.
+        expect(
+          await repo.reconciliation.finishRun(runId, at('2026-04-01T00:02:00Z'), {
+            findings: {},
+            checked: {},
+          }),
+        ).toEqual(finished);
+        expect(await repo.reconciliation.getRun(runId)).toEqual(finished);
+        // A run that finished earlier, recorded later, does not become the latest.
+        const older = id('run-older');
+        await repo.reconciliation.startRun({ ...started, id: older });
+        await repo.reconciliation.finishRun(older, at('2026-03-31T00:00:00Z'), counts);
+        expect((await repo.reconciliation.latestRun())?.id).toBe(runId);
+        await expect(repo.reconciliation.getRun(id('run-none'))).rejects.toBeInstanceOf(
+          NotFoundError,
+        );
+      });
+
+      it('a finding observed twice by one run is one row; a later run moves last seen; an unseen one is kept as unobserved', async () => {
+        const [r1, r2] = [id('run-1'), id('run-2')];
+        const seen = observation('charge_without_payment', `${id('sub-rec')}:1`);
+        const gone = observation('outbox_stuck', `${id('mail-rec')}`);
+        const t1 = at('2026-04-01T00:00:00Z');
+        const first = await repo.reconciliation.observe(r1, seen, t1);
+        expect(first).toEqual({
+          ...seen,
+          status: 'open',
+          firstSeenAt: t1,
+          lastSeenAt: t1,
+          firstRunId: r1,
+          lastRunId: r1,
+        });
+        // A retried check of the same run: nothing changes.
+        expect(await repo.reconciliation.observe(r1, seen, at('2026-04-01T00:00:05Z'))).toEqual(
+          first,
+        );
+        await repo.reconciliation.observe(r1, gone, t1);
+        const t2 = at('2026-04-01T01:00:00Z');
+        const again = await repo.reconciliation.observe(r2, { ...seen, actual: 'still none' }, t2);
+        expect(again).toEqual({
+          ...first,
+          actual: 'still none',
+          lastSeenAt: t2,
+          lastRunId: r2,
+        });
+        // r2 did not see `gone`: marked unobserved; `seen` (last seen by r2) is left open.
+        expect((await repo.reconciliation.markUnobserved(gone.key, r1)).status).toBe('unobserved');
+        expect((await repo.reconciliation.markUnobserved(seen.key, r1)).status).toBe('open');
+        const mine = (keys: readonly { key: string }[]) =>
+          keys.map((f) => f.key).filter((k) => k.includes(run));
+        const open = await repo.reconciliation.listFindings('open', { limit: 100 });
+        expect(mine(open.items)).toEqual([seen.key]);
+        const all = await repo.reconciliation.listFindings('all', { limit: 100 });
+        expect(mine(all.items).sort()).toEqual([gone.key, seen.key].sort());
+        expect((await repo.reconciliation.getFinding(gone.key)).firstRunId).toBe(r1);
+        // Seen again later: open again, its first sighting kept.
+        const back = await repo.reconciliation.observe(id('run-3'), gone, t2);
+        expect(back).toMatchObject({ status: 'open', firstSeenAt: t1, lastSeenAt: t2 });
+      });
+
+      it('rejects a finding that is not one', async () => {
+        await expect(
+          repo.reconciliation.observe(
+            id('run-x'),
+            { ...observation('Bad Kind', 'x'), kind: 'Bad Kind' },
+            at('2026-04-01T00:00:00Z'),
+          ),
+        ).rejects.toBeInstanceOf(ValidationError);
+        await expect(repo.reconciliation.listFindings('closed' as 'open')).rejects.toBeInstanceOf(
+          ValidationError,
+        );
+      });
+    });
+
     describe('missing rows and hostile input', () => {
       it.each([
         ['customer', () => repo.customers.get(id('nobody'))],
