@@ -32,6 +32,8 @@ export interface AppDeps {
   readonly rateLimitPerMinute?: number;
   /** How long a read waits for a workflow's answer before falling back (default 5 s). */
   readonly queryTimeoutMs?: number;
+  /** How long a request waits for a Workflow Update's outcome before a 503 (default 10 s). */
+  readonly updateTimeoutMs?: number;
   readonly bodyLimit?: string;
   readonly metrics?: ApiMetrics;
   readonly now?: () => Date;
@@ -48,6 +50,7 @@ export function apiRoutes(deps: AppDeps, metrics: ApiMetrics): RouteSpec[] {
     track: workflowTracker(metrics),
     now: deps.now ?? (() => new Date()),
     queryTimeoutMs: deps.queryTimeoutMs ?? 5_000,
+    updateTimeoutMs: deps.updateTimeoutMs ?? 10_000,
   };
   return [...customersRoutes(shared), ...subscriptionsRoutes(shared), ...loyaltyRoutes(shared)];
 }

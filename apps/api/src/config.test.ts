@@ -17,6 +17,7 @@ describe('loadConfig (api)', () => {
       apiKeys: [],
       rateLimitPerMinute: 600,
       queryTimeoutMs: 5_000,
+      updateTimeoutMs: 10_000,
     });
   });
 

@@ -36,6 +36,7 @@ const schema = z.object({
   API_KEYS: apiKeys.default([]),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  UPDATE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 
 export interface ApiConfig {
@@ -53,6 +54,8 @@ export interface ApiConfig {
   readonly apiKeys: readonly ApiKey[];
   readonly rateLimitPerMinute: number;
   readonly queryTimeoutMs: number;
+  /** How long a request waits for a Workflow Update's outcome before answering 503. */
+  readonly updateTimeoutMs: number;
 }
 
 /** Parses the API's environment once; throws listing every invalid variable. */
@@ -78,5 +81,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     apiKeys: e.API_KEYS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
+    updateTimeoutMs: e.UPDATE_TIMEOUT_MS,
   };
 }

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     apiKeys,
     rateLimitPerMinute: config.rateLimitPerMinute,
     queryTimeoutMs: config.queryTimeoutMs,
+    updateTimeoutMs: config.updateTimeoutMs,
     readiness: {
       temporal: async () => {
         await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));
