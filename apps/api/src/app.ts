@@ -28,6 +28,8 @@ export interface AppDeps {
   /** Named dependency checks for `/readyz`, e.g. `{ temporal, database }`. */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   readonly readinessTimeoutMs?: number;
+  /** True once shutdown has begun: `/readyz` answers 503 at once while requests drain. */
+  readonly draining?: () => boolean;
   /** Requests per minute per API key (default 600). */
   readonly rateLimitPerMinute?: number;
   /** How long a read waits for a workflow's answer before falling back (default 5 s). */
@@ -85,7 +87,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(httpMetrics(metrics));
-  app.use(healthRouter(deps.readiness, deps.readinessTimeoutMs ?? 2_000));
+  app.use(healthRouter(deps.readiness, deps.readinessTimeoutMs ?? 2_000, deps.draining));
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
