@@ -15,3 +15,11 @@ export type { CourierRound, OutboxCourier, OutboxCourierOptions } from './mail/o
 export { createSmtpDeliver } from './mail/smtp-deliver';
 export type { Deliver, Mailer } from './mail/mailer';
 export { toActivityFailure } from './to-activity-failure';
+export { startHealthServer } from './runtime/health-server';
+export type { HealthServer, HealthServerOptions } from './runtime/health-server';
+export {
+  DEFAULT_BACKOFF,
+  isConnectionError,
+  keepWorkerRunning,
+} from './runtime/keep-worker-running';
+export type { Backoff, KeepWorkerRunningOptions, RetryEvent } from './runtime/keep-worker-running';
