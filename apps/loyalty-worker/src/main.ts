@@ -38,13 +38,13 @@ async function main(): Promise<void> {
   // Health first: live at once, ready only once the worker runs and Temporal answers.
   let worker: Worker | undefined;
   let connection: NativeConnection | undefined;
+  let phase = 'starting';
   const health = config.health
     ? await startHealthServer({
         ...config.health,
         notReady: async () => {
           if (stop.signal.aborted) return 'shutting down';
-          if (!worker || !connection || worker.getState() !== 'RUNNING')
-            return 'connecting to Temporal';
+          if (!worker || !connection || worker.getState() !== 'RUNNING') return phase;
           const conn = connection;
           await conn.withDeadline(Date.now() + 2_000, () => conn.healthService.check({}));
           return undefined;
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
 
   const repository = createRepository(config.repository);
   if (config.migrateOnStart) {
+    phase = 'waiting for the database schema';
     // The activities need the schema: wait for the database rather than crash-loop.
     const done = await migrateUntilDone(repository, {
       onRetry: (error) => logger.warn({ err: error }, 'schema migration failed; retrying in 5 s'),
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
 
   try {
     // Waits for Temporal with backoff, and starts over when the worker loses it for good.
+    phase = 'connecting to Temporal';
     await keepWorkerRunning({
       connect: () => NativeConnection.connect({ address: config.temporal.address }),
       run: async (conn) => {
