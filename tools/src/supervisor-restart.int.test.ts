@@ -140,6 +140,16 @@ describe('the supervisor restarts what dies (restart policy)', () => {
     expect(s.events('ready').filter((e) => e['restarted'])).toEqual([]);
   });
 
+  it('stops a process frozen with SIGSTOP by its SIGTERM, not by the SIGKILL fallback', async () => {
+    const s = driven({ restart: { initialMs: 100, maxMs: 100 } });
+    const a = Number((await s.send({ op: 'start', name: 'a' }, started('a')))['pid']);
+    await s.send({ op: 'kill', name: 'a', signal: 'SIGSTOP' }, (m) => m.op === 'killed');
+    await s.send({ op: 'stopAll' }, (m) => m.op === 'stopped');
+    expect(isAlive(a)).toBe(false);
+    expect(s.logText()).not.toMatch(/did not stop within/);
+    expect(s.events('exit')).toEqual([]); // a stop is no death: nothing restarted
+  });
+
   it('still fails the start of a process that cannot even start, and does not restart it', async () => {
     const s = driven({ restart: { initialMs: 100, maxMs: 100 } });
     const reply = await s.send(

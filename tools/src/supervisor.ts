@@ -357,6 +357,8 @@ export class Supervisor {
     const grace = entry.spec.stopTimeoutMs ?? 10_000;
     this.log.info(`stopping ${entry.spec.name} (pid ${entry.pid})`);
     signalGroup(entry.pid, 'SIGTERM');
+    // A process frozen by kill(name, 'SIGSTOP') handles its SIGTERM only once it runs again.
+    signalGroup(entry.pid, 'SIGCONT');
     const deadline = Date.now() + grace;
     while (!entry.exited && Date.now() < deadline) await sleep(100);
     if (!entry.exited) {
