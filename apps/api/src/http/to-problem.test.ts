@@ -71,7 +71,7 @@ describe('toHttpError: transient infrastructure errors are 503 with Retry-After'
         cause: grpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded'),
       }),
     );
-    expect(mapped?.detail).toMatch(/same Idempotency-Key is safe/);
+    expect(mapped?.detail).toMatch(/did not answer in time.*same Idempotency-Key .*is safe/);
   });
 
   it.each<[string, unknown]>([

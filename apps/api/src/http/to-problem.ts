@@ -97,13 +97,14 @@ function updateRefused(cause: unknown): HttpError {
 }
 
 /**
- * An Update that did not complete before its deadline: it may still be applied. The routes give
+ * An Update that did not complete before its deadline — Temporal unreachable (its client retries
+ * until the deadline), no worker, or a stalled handler: it may still be applied. The routes give
  * every Update an id derived from the Idempotency-Key (a purchase: from its purchaseId), and
  * Temporal answers a repeated id with the first outcome, so such a retry cannot apply it twice.
  */
 function updateTimedOut(): HttpError {
   return unavailable(
-    'The workflow did not answer in time; the change may still be applied. Retrying with the same Idempotency-Key (a purchase: the same purchaseId) is safe: it returns the first outcome instead of applying the change twice',
+    'Temporal or the workflow did not answer in time; the change may still be applied. Retrying with the same Idempotency-Key (a purchase: the same purchaseId) is safe: it returns the first outcome instead of applying the change twice',
   );
 }
 
