@@ -26,7 +26,14 @@ import {
   type Endpoints,
   type ServerName,
 } from './stack';
-import { Supervisor } from './supervisor';
+import { Supervisor, type RestartPolicy } from './supervisor';
+
+/**
+ * A process of the stack that dies on its own is reported and restarted (1 s, 2 s, 4 s … 30 s;
+ * the backoff starts over once it stayed up 30 s), as an orchestrator would; the rest keeps
+ * running. Ctrl-C still stops everything.
+ */
+const RESTART: RestartPolicy = { initialMs: 1_000, maxMs: 30_000, resetAfterMs: 30_000 };
 
 const log = createLogger();
 const APPS: readonly AppName[] = ['api', 'billing-worker', 'loyalty-worker'];
@@ -133,7 +140,7 @@ async function start(
   // API_KEYS from the environment, or a development key made once and kept with the data.
   const apiKey = process.env['API_KEYS'] ? undefined : devApiKey(config.dataDir);
   const appsEnv = apiKey ? { ...process.env, API_KEYS: `dev:${apiKey}` } : process.env;
-  const supervisor = new Supervisor(log);
+  const supervisor = new Supervisor(log, process.stderr, { restart: RESTART });
   return runSupervised(supervisor, async () => {
     for (const spec of specs) await supervisor.start(spec);
     if (options.apps) {
@@ -173,8 +180,9 @@ function printBanner(
 }
 
 /**
- * Runs `body` under the supervisor: SIGINT/SIGTERM, a process dying, or an error all end in
- * stopping every started process (last started first) before the CLI exits.
+ * Runs `body` under the supervisor: SIGINT/SIGTERM or an error (a process that cannot start)
+ * end in stopping every started process (last started first) before the CLI exits; a process
+ * that dies later is restarted by the supervisor.
  */
 async function runSupervised(
   supervisor: Supervisor,
@@ -252,7 +260,7 @@ async function test(nxArgs: readonly string[]): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'invincible-test-'));
   const summaryDir = join(dataDir, 'jest-summary');
   const cleanUp = () => rmSync(dataDir, { recursive: true, force: true });
-  const supervisor = new Supervisor(log);
+  const supervisor = new Supervisor(log, process.stderr, { restart: RESTART });
   let exitCode = 1;
   const code = await runSupervised(
     supervisor,

@@ -22,7 +22,7 @@ describe('the supervisor behind `npm start`', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('brings the stack up, and Ctrl-C (SIGINT to the process group) leaves no process behind', async () => {
+  it('brings the stack up, restarts a process that dies, and Ctrl-C (SIGINT to the process group) leaves no process behind', async () => {
     const [temporalPort, uiPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     const npm = spawnCollecting('npm', ['start'], {
       cwd: REPO_ROOT,
@@ -70,6 +70,32 @@ describe('the supervisor behind `npm start`', () => {
       'loyalty-worker',
     ]);
     expect(pids.every((p) => isAlive(p.pid))).toBe(true);
+
+    // A process that dies is reported and restarted; the others keep running.
+    const billing = pids.find((p) => p.name === 'billing-worker');
+    if (!billing) throw new Error('no billing-worker');
+    process.kill(-billing.pid, 'SIGKILL');
+    const count = (re: RegExp) => (npm.output().match(re) ?? []).length;
+    try {
+      await waitFor(
+        'billing-worker restarted and ready',
+        () => count(/billing-worker ready in/g) >= 2,
+        120_000,
+      );
+    } catch (error) {
+      process.kill(-group, 'SIGKILL');
+      throw new Error(`${String(error)}\n${npm.output()}`);
+    }
+    expect(npm.output()).toMatch(/billing-worker \(pid \d+\) died: signal SIGKILL/);
+    expect(npm.output()).toMatch(/restarting billing-worker in 1\.0 s \(attempt 1\)/);
+    const restarted = [...npm.output().matchAll(/started billing-worker \(pid (\d+)\)/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(restarted).toHaveLength(2);
+    expect(isAlive(restarted[1] ?? 0)).toBe(true);
+    expect(pids.filter((p) => p.name !== 'billing-worker').every((p) => isAlive(p.pid))).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status).toBe(200);
+    pids.push({ name: 'billing-worker', pid: restarted[1] ?? 0 });
 
     process.kill(-group, 'SIGINT');
     await npm.exited;

@@ -52,6 +52,17 @@ describe('createApp: health and errors', () => {
       .expect(200, { status: 'ready', checks: { temporal: 'up', database: 'up' } });
   });
 
+  it('GET /readyz is 503 at once while draining, whatever the dependencies say', async () => {
+    let draining = false;
+    const drainable = testApp(store, { readiness: {}, draining: () => draining });
+    await request(drainable).get('/readyz').expect(200);
+    draining = true;
+    const res = await request(drainable).get('/readyz').expect(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toMatchObject({ detail: 'Shutting down: finishing the requests in flight' });
+    await request(drainable).get('/healthz').expect(200);
+  });
+
   it('GET /readyz is a 503 problem naming what is down, with Retry-After', async () => {
     store.setAvailable(false);
     const res = await request(app()).get('/readyz').expect(503);
@@ -139,9 +150,10 @@ describe('createApp: health and errors', () => {
       .send({ purchaseId: 'order-1', total: 100, currency: 'USD' });
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
+    // The Update's deadline (10 s) ends the client's retries of the unreachable server.
     expect(res.body).toMatchObject({
       title: 'Service Unavailable',
-      detail: 'Temporal is unavailable',
+      detail: expect.stringMatching(/^Temporal or the workflow did not answer in time/) as unknown,
     });
     await expect(
       store.purchases.get('cus-1', { source: 'purchase', purchaseId: 'order-1' }),

@@ -35,10 +35,14 @@ export interface AppDeps {
   /** Named dependency checks for `/readyz`, e.g. `{ temporal, database }`. */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   readonly readinessTimeoutMs?: number;
+  /** True once shutdown has begun: `/readyz` answers 503 at once while requests drain. */
+  readonly draining?: () => boolean;
   /** Requests per minute per API key (default 600). */
   readonly rateLimitPerMinute?: number;
   /** How long a read waits for a workflow's answer before falling back (default 5 s). */
   readonly queryTimeoutMs?: number;
+  /** How long a request waits for a Workflow Update's outcome before a 503 (default 10 s). */
+  readonly updateTimeoutMs?: number;
   readonly bodyLimit?: string;
   readonly metrics?: ApiMetrics;
   readonly now?: () => Date;
@@ -55,6 +59,7 @@ export function apiRoutes(deps: AppDeps, metrics: ApiMetrics): RouteSpec[] {
     track: workflowTracker(metrics),
     now: deps.now ?? (() => new Date()),
     queryTimeoutMs: deps.queryTimeoutMs ?? 5_000,
+    updateTimeoutMs: deps.updateTimeoutMs ?? 10_000,
   };
   return [
     ...customersRoutes(shared),
@@ -95,7 +100,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(httpMetrics(metrics));
-  app.use(healthRouter(deps.readiness, deps.readinessTimeoutMs ?? 2_000));
+  app.use(healthRouter(deps.readiness, deps.readinessTimeoutMs ?? 2_000, deps.draining));
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });

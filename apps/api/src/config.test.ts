@@ -3,7 +3,7 @@ import { loadConfig } from './config';
 describe('loadConfig (api)', () => {
   it('defaults to a local stack', () => {
     expect(loadConfig({})).toEqual({
-      http: { port: 3000, host: '127.0.0.1', shutdownTimeoutMs: 10_000 },
+      http: { port: 3000, host: '127.0.0.1', shutdownTimeoutMs: 10_000, shutdownDelayMs: 0 },
       logLevel: 'info',
       temporal: { address: 'localhost:7233', namespace: 'default' },
       repository: {
@@ -17,7 +17,14 @@ describe('loadConfig (api)', () => {
       apiKeys: [],
       rateLimitPerMinute: 600,
       queryTimeoutMs: 5_000,
+      updateTimeoutMs: 10_000,
     });
+  });
+
+  it('keeps listening 5 s after SIGTERM in production only, unless told', () => {
+    const key = 'shop:0123456789abcdef';
+    expect(loadConfig({ NODE_ENV: 'production', API_KEYS: key }).http.shutdownDelayMs).toBe(5_000);
+    expect(loadConfig({ SHUTDOWN_DELAY_MS: '1500' }).http.shutdownDelayMs).toBe(1_500);
   });
 
   it('parses API keys and refuses production without any', () => {

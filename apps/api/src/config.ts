@@ -32,10 +32,12 @@ const schema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).optional(),
   REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
   API_KEYS: apiKeys.default([]),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  UPDATE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 
 export interface ApiConfig {
@@ -43,6 +45,12 @@ export interface ApiConfig {
     readonly port: number;
     readonly host: string;
     readonly shutdownTimeoutMs: number;
+    /**
+     * After SIGTERM, how long the server keeps listening (and serving) with `/readyz` at 503
+     * before it stops accepting: the time a load balancer needs to see it and stop routing here.
+     * Default 5 s with NODE_ENV=production, 0 otherwise (Ctrl-C of the local stack stays quick).
+     */
+    readonly shutdownDelayMs: number;
   };
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly temporal: { readonly address: string; readonly namespace: string };
@@ -53,6 +61,8 @@ export interface ApiConfig {
   readonly apiKeys: readonly ApiKey[];
   readonly rateLimitPerMinute: number;
   readonly queryTimeoutMs: number;
+  /** How long a request waits for a Workflow Update's outcome before answering 503. */
+  readonly updateTimeoutMs: number;
 }
 
 /** Parses the API's environment once; throws listing every invalid variable. */
@@ -70,7 +80,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   }
   const e = parsed.data;
   return {
-    http: { port: e.PORT, host: e.HOST, shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS },
+    http: {
+      port: e.PORT,
+      host: e.HOST,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      shutdownDelayMs: e.SHUTDOWN_DELAY_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),
+    },
     logLevel: e.LOG_LEVEL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
     repository: repository.config,
@@ -78,5 +93,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     apiKeys: e.API_KEYS,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
+    updateTimeoutMs: e.UPDATE_TIMEOUT_MS,
   };
 }

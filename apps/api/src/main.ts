@@ -46,7 +46,9 @@ async function main(): Promise<void> {
     repository,
     apiKeys,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    draining: () => stopping,
     queryTimeoutMs: config.queryTimeoutMs,
+    updateTimeoutMs: config.updateTimeoutMs,
     readiness: {
       temporal: async () => {
         await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));
@@ -68,8 +70,15 @@ async function main(): Promise<void> {
 
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) return;
+    // Not ready from now on (/readyz answers 503 at once); keep listening and serving for
+    // SHUTDOWN_DELAY_MS so a load balancer sees it and stops routing, then stop accepting.
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    logger.info(
+      { signal, delayMs: config.http.shutdownDelayMs },
+      'shutting down: not ready; finishing in-flight requests',
+    );
+    if (config.http.shutdownDelayMs > 0)
+      await new Promise((resolve) => setTimeout(resolve, config.http.shutdownDelayMs));
     const force = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -20,6 +20,7 @@ describe('loadConfig (billing-worker)', () => {
         replicationFactor: 1,
       },
       migrateOnStart: true,
+      health: undefined,
       payments: { sandboxFailureRate: 0, sandboxLatencyMs: 0 },
       smtp: undefined,
       reconcile: { intervalMs: 3_600_000, outboxPendingBoundMs: 900_000, graceMs: 900_000 },
@@ -38,6 +39,14 @@ describe('loadConfig (billing-worker)', () => {
     expect(loadConfig({ RECONCILE_INTERVAL: '0' }).reconcile.intervalMs).toBeNull();
     expect(() => loadConfig({ RECONCILE_INTERVAL: '10s' })).toThrow(/RECONCILE_INTERVAL/);
     expect(() => loadConfig({ RECONCILE_INTERVAL: 'hourly' })).toThrow(/RECONCILE_INTERVAL/);
+  });
+
+  it('serves /healthz and /readyz only when HEALTH_PORT is set, on 127.0.0.1 by default', () => {
+    expect(loadConfig({ HEALTH_PORT: '9464' }).health).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(loadConfig({ HEALTH_PORT: '8080', HEALTH_HOST: '0.0.0.0' }).health).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+    });
   });
 
   it('lists every invalid variable in one error', () => {

@@ -24,6 +24,10 @@ const schema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
+  /** `/healthz` and `/readyz` on this port; unset: no health server (two local replicas would clash). */
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** 127.0.0.1 by default; the image binds 0.0.0.0 for the orchestrator's probes. */
+  HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   /** Share of sandbox charges that fail transiently (demos and chaos). */
   PAYMENTS_SANDBOX_FAILURE_RATE: z.coerce.number().min(0).max(0.9).default(0),
   /** Delay of each sandbox charge after it is recorded (chaos tests, demos). */
@@ -52,6 +56,8 @@ export interface WorkerConfig {
   readonly tuning: WorkerTuning;
   readonly repository: RepositoryConfig;
   readonly migrateOnStart: boolean;
+  /** Where `/healthz` and `/readyz` listen; undefined: not served. */
+  readonly health: { readonly host: string; readonly port: number } | undefined;
   readonly payments: { readonly sandboxFailureRate: number; readonly sandboxLatencyMs: number };
   readonly smtp: { readonly url: string; readonly from: string } | undefined;
   readonly reconcile: {
@@ -96,6 +102,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
     },
     repository: repository.config,
     migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
+    health: e.HEALTH_PORT === undefined ? undefined : { host: e.HEALTH_HOST, port: e.HEALTH_PORT },
     payments: {
       sandboxFailureRate: e.PAYMENTS_SANDBOX_FAILURE_RATE,
       sandboxLatencyMs: e.PAYMENTS_SANDBOX_LATENCY_MS,

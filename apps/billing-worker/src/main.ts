@@ -8,11 +8,19 @@ import {
   createReconciliationActivities,
   createSandboxGateway,
   createSmtpDeliver,
+  keepWorkerRunning,
+  startHealthServer,
 } from '@invincible/activities';
 import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
 import { WORKFLOW_SOURCES } from '@invincible/workflows';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type LogLevel,
+  type Worker,
+} from '@temporalio/worker';
 import pino from 'pino';
 import { createBillingWorker, type WorkflowSource } from './billing-worker';
 import { loadConfig } from './config';
@@ -32,6 +40,28 @@ async function main(): Promise<void> {
     }),
   });
 
+  // SIGINT/SIGTERM: the Runtime shuts a running worker down; this ends the waits before that.
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+
+  // Health first: live at once, ready only once the worker runs and Temporal answers.
+  let worker: Worker | undefined;
+  let connection: NativeConnection | undefined;
+  let phase = 'starting';
+  const health = config.health
+    ? await startHealthServer({
+        ...config.health,
+        notReady: async () => {
+          if (stop.signal.aborted) return 'shutting down';
+          if (!worker || !connection || worker.getState() !== 'RUNNING') return phase;
+          const conn = connection;
+          await conn.withDeadline(Date.now() + 2_000, () => conn.healthService.check({}));
+          return undefined;
+        },
+      })
+    : undefined;
+  if (health) logger.info({ port: health.port, host: config.health?.host }, 'health endpoints up');
+
   // The build puts the prebuilt bundle next to main.js; from source, the worker bundles at start.
   const bundlePath = config.workflowBundlePath ?? join(__dirname, 'workflow-bundle.js');
   const workflows: WorkflowSource = existsSync(bundlePath)
@@ -40,11 +70,13 @@ async function main(): Promise<void> {
 
   const repository = createRepository(config.repository);
   if (config.migrateOnStart) {
+    phase = 'waiting for the database schema';
     // The activities need the schema: wait for the database rather than crash-loop.
-    await migrateUntilDone(repository, {
+    const done = await migrateUntilDone(repository, {
       onRetry: (error) => logger.warn({ err: error }, 'schema migration failed; retrying in 5 s'),
+      stopped: () => stop.signal.aborted,
     });
-    logger.info({ backend: repository.backend }, 'schema up to date');
+    if (done) logger.info({ backend: repository.backend }, 'schema up to date');
   }
   // Emails are delivered apart from billing: activities only write the outbox; this loop sends
   // what is pending (any worker's backlog too), records permanent SMTP failures on the row.
@@ -56,8 +88,9 @@ async function main(): Promise<void> {
           logger.warn({ err: error, emailId: email.id }, 'email not delivered'),
       })
     : undefined;
-  // A client for the activities that talk to other workflows (the customer's loyalty program).
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  // A client for the activities that talk to other workflows (the customer's loyalty program);
+  // lazy, so that it never stops the start while Temporal is away.
+  const clientConnection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const billingActivities = createBillingActivities({
     repository,
@@ -74,34 +107,72 @@ async function main(): Promise<void> {
     ...createReconciliationActivities({ repository, workflows: client.workflow }),
   };
 
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  /**
+   * The reconcile Schedule, created or updated here rather than in the dev tooling, so that every
+   * deployment gets it. Never fatal: retried every 30 s until Temporal takes it (once per run).
+   */
+  let scheduled = false;
+  const keepScheduleCurrent = async () => {
+    while (!scheduled && !stop.signal.aborted) {
+      try {
+        const schedule = await ensureReconcileSchedule(client.schedule, {
+          intervalMs: config.reconcile.intervalMs,
+          settings: {
+            outboxPendingBoundMs: config.reconcile.outboxPendingBoundMs,
+            graceMs: config.reconcile.graceMs,
+          },
+        });
+        scheduled = true;
+        logger.info({ schedule, intervalMs: config.reconcile.intervalMs }, 'reconcile schedule');
+      } catch (error) {
+        logger.warn({ err: error }, 'reconcile schedule not saved; retrying in 30 s');
+        await new Promise((resolve) => setTimeout(resolve, 30_000).unref());
+      }
+    }
+  };
+
   try {
-    const worker = await createBillingWorker({
-      connection,
-      namespace: config.temporal.namespace,
-      workflows,
-      tuning: config.tuning,
-      activities,
-    });
-    logger.info(
-      { taskQueue: worker.options.taskQueue, workflows, tuning: config.tuning },
-      'worker polling',
-    );
     courier?.start(OUTBOX_SWEEP_MS);
-    // Here rather than in the dev tooling, so that every deployment gets (and updates) it.
-    const schedule = await ensureReconcileSchedule(client.schedule, {
-      intervalMs: config.reconcile.intervalMs,
-      settings: {
-        outboxPendingBoundMs: config.reconcile.outboxPendingBoundMs,
-        graceMs: config.reconcile.graceMs,
+    // Waits for Temporal with backoff, and starts over when the worker loses it for good.
+    phase = 'connecting to Temporal';
+    await keepWorkerRunning({
+      connect: () => NativeConnection.connect({ address: config.temporal.address }),
+      run: async (conn) => {
+        connection = conn;
+        worker = await createBillingWorker({
+          connection: conn,
+          namespace: config.temporal.namespace,
+          workflows,
+          tuning: config.tuning,
+          activities,
+        });
+        logger.info(
+          { taskQueue: worker.options.taskQueue, workflows, tuning: config.tuning },
+          'worker polling',
+        );
+        // A signal that came while the worker was being created: it was never registered for it.
+        if (stop.signal.aborted) return;
+        void keepScheduleCurrent();
+        try {
+          // Resolves after SIGINT/SIGTERM: polling stops, in-flight tasks get the grace time.
+          await worker.run();
+        } finally {
+          worker = undefined;
+          connection = undefined;
+        }
       },
+      signal: stop.signal,
+      onRetry: ({ what, error, attempt, delayMs }) =>
+        logger.warn(
+          { err: error, attempt, delayMs },
+          what === 'connect'
+            ? `Temporal at ${config.temporal.address} unreachable; retrying in ${delayMs} ms`
+            : `worker lost Temporal; reconnecting in ${delayMs} ms`,
+        ),
     });
-    logger.info({ schedule, intervalMs: config.reconcile.intervalMs }, 'reconcile schedule');
-    // Resolves after SIGINT/SIGTERM: polling stops, in-flight tasks get the shutdown grace time.
-    await worker.run();
   } finally {
     await courier?.stop();
-    await Promise.allSettled([connection.close(), clientConnection.close(), repository.close()]);
+    await Promise.allSettled([clientConnection.close(), repository.close(), health?.close()]);
   }
   logger.info('stopped');
 }

@@ -20,7 +20,16 @@ describe('loadConfig (loyalty-worker)', () => {
         replicationFactor: 1,
       },
       migrateOnStart: true,
+      health: undefined,
       smtp: undefined,
+    });
+  });
+
+  it('serves /healthz and /readyz only when HEALTH_PORT is set, on 127.0.0.1 by default', () => {
+    expect(loadConfig({ HEALTH_PORT: '9464' }).health).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(loadConfig({ HEALTH_PORT: '8080', HEALTH_HOST: '0.0.0.0' }).health).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
     });
   });
 

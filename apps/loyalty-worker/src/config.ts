@@ -13,6 +13,10 @@ const schema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
+  /** `/healthz` and `/readyz` on this port; unset: no health server (two local replicas would clash). */
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** 127.0.0.1 by default; the image binds 0.0.0.0 for the orchestrator's probes. */
+  HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   /** Delivers emails over SMTP (smtp://user:pass@host:587) besides writing them to the outbox. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   SMTP_FROM: z.string().min(3).default('Invincible <loyalty@invincible.invalid>'),
@@ -26,6 +30,8 @@ export interface WorkerConfig {
   readonly tuning: WorkerTuning;
   readonly repository: RepositoryConfig;
   readonly migrateOnStart: boolean;
+  /** Where `/healthz` and `/readyz` listen; undefined: not served. */
+  readonly health: { readonly host: string; readonly port: number } | undefined;
   readonly smtp: { readonly url: string; readonly from: string } | undefined;
 }
 
@@ -63,6 +69,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
     },
     repository: repository.config,
     migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
+    health: e.HEALTH_PORT === undefined ? undefined : { host: e.HEALTH_HOST, port: e.HEALTH_PORT },
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
   };
 }

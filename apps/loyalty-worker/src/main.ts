@@ -4,10 +4,18 @@ import {
   createLoyaltyActivities,
   createOutboxMailer,
   createSmtpDeliver,
+  keepWorkerRunning,
+  startHealthServer,
 } from '@invincible/activities';
 import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
 import { WORKFLOW_SOURCES } from '@invincible/workflows';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type LogLevel,
+  type Worker,
+} from '@temporalio/worker';
 import pino from 'pino';
 import { createLoyaltyWorker, type WorkflowSource } from './loyalty-worker';
 import { loadConfig } from './config';
@@ -23,6 +31,28 @@ async function main(): Promise<void> {
     }),
   });
 
+  // SIGINT/SIGTERM: the Runtime shuts a running worker down; this ends the waits before that.
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+
+  // Health first: live at once, ready only once the worker runs and Temporal answers.
+  let worker: Worker | undefined;
+  let connection: NativeConnection | undefined;
+  let phase = 'starting';
+  const health = config.health
+    ? await startHealthServer({
+        ...config.health,
+        notReady: async () => {
+          if (stop.signal.aborted) return 'shutting down';
+          if (!worker || !connection || worker.getState() !== 'RUNNING') return phase;
+          const conn = connection;
+          await conn.withDeadline(Date.now() + 2_000, () => conn.healthService.check({}));
+          return undefined;
+        },
+      })
+    : undefined;
+  if (health) logger.info({ port: health.port, host: config.health?.host }, 'health endpoints up');
+
   // The build puts the prebuilt bundle next to main.js; from source, the worker bundles at start.
   const bundlePath = config.workflowBundlePath ?? join(__dirname, 'workflow-bundle.js');
   const workflows: WorkflowSource = existsSync(bundlePath)
@@ -31,11 +61,13 @@ async function main(): Promise<void> {
 
   const repository = createRepository(config.repository);
   if (config.migrateOnStart) {
+    phase = 'waiting for the database schema';
     // The activities need the schema: wait for the database rather than crash-loop.
-    await migrateUntilDone(repository, {
+    const done = await migrateUntilDone(repository, {
       onRetry: (error) => logger.warn({ err: error }, 'schema migration failed; retrying in 5 s'),
+      stopped: () => stop.signal.aborted,
     });
-    logger.info({ backend: repository.backend }, 'schema up to date');
+    if (done) logger.info({ backend: repository.backend }, 'schema up to date');
   }
   const deliver = config.smtp ? createSmtpDeliver(config.smtp) : undefined;
   const activities = createLoyaltyActivities({
@@ -43,23 +75,45 @@ async function main(): Promise<void> {
     mailer: createOutboxMailer({ outbox: repository.outbox, ...(deliver ? { deliver } : {}) }),
   });
 
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
   try {
-    const worker = await createLoyaltyWorker({
-      connection,
-      namespace: config.temporal.namespace,
-      workflows,
-      tuning: config.tuning,
-      activities,
+    // Waits for Temporal with backoff, and starts over when the worker loses it for good.
+    phase = 'connecting to Temporal';
+    await keepWorkerRunning({
+      connect: () => NativeConnection.connect({ address: config.temporal.address }),
+      run: async (conn) => {
+        connection = conn;
+        worker = await createLoyaltyWorker({
+          connection: conn,
+          namespace: config.temporal.namespace,
+          workflows,
+          tuning: config.tuning,
+          activities,
+        });
+        logger.info(
+          { taskQueue: worker.options.taskQueue, workflows, tuning: config.tuning },
+          'worker polling',
+        );
+        // A signal that came while the worker was being created: it was never registered for it.
+        if (stop.signal.aborted) return;
+        try {
+          // Resolves after SIGINT/SIGTERM: polling stops, in-flight tasks get the grace time.
+          await worker.run();
+        } finally {
+          worker = undefined;
+          connection = undefined;
+        }
+      },
+      signal: stop.signal,
+      onRetry: ({ what, error, attempt, delayMs }) =>
+        logger.warn(
+          { err: error, attempt, delayMs },
+          what === 'connect'
+            ? `Temporal at ${config.temporal.address} unreachable; retrying in ${delayMs} ms`
+            : `worker lost Temporal; reconnecting in ${delayMs} ms`,
+        ),
     });
-    logger.info(
-      { taskQueue: worker.options.taskQueue, workflows, tuning: config.tuning },
-      'worker polling',
-    );
-    // Resolves after SIGINT/SIGTERM: polling stops, in-flight tasks get the shutdown grace time.
-    await worker.run();
   } finally {
-    await Promise.allSettled([connection.close(), repository.close()]);
+    await Promise.allSettled([repository.close(), health?.close()]);
   }
   logger.info('stopped');
 }

@@ -27,10 +27,29 @@ import {
 
 /** gRPC status codes that mean "Temporal cannot answer now", not "the request is wrong". */
 const GRPC_UNAVAILABLE = new Set([
+  1, // CANCELLED: our own deadline or a connection closed under the call, never the request's fault
   4, // DEADLINE_EXCEEDED
   8, // RESOURCE_EXHAUSTED
+  10, // ABORTED: a concurrency conflict inside Temporal; the SDK's own retry policy retries it
   14, // UNAVAILABLE
 ]);
+const GRPC_FAILED_PRECONDITION = 9;
+const GRPC_INTERNAL = 13;
+
+/**
+ * FAILED_PRECONDITION is mostly a real refusal (a namespace not active, a request Temporal cannot
+ * apply), except Temporal's `WorkflowNotReady`: the workflow's task is failing or its state is
+ * briefly incomplete (e.g. "Unable to perform workflow execution update due to Workflow Task in
+ * failed state."), which a deploy of a fixed worker or a moment clears. Matched by its texts.
+ */
+const WORKFLOW_NOT_READY =
+  /Workflow Task in failed state|unexpected workflow task failure|Workflow state is not ready|workflow has buffered events|workflow not ready/i;
+
+/**
+ * INTERNAL is ambiguous; only HTTP/2 stream resets (a proxy or a connection that went away
+ * mid-call) are transient — the same rule as the SDK's `isRetryableError`. TLS alerts are not.
+ */
+const TRANSIENT_INTERNAL = /RST_STREAM with code [02]\b|Call ended without gRPC status/i;
 
 /**
  * Maps what handlers throw onto the HTTP problem to answer: typed errors of the repository and
@@ -57,9 +76,11 @@ export function toHttpError(error: unknown): HttpError | undefined {
 
   if (error instanceof WorkflowUpdateFailedError) return updateRefused(error.cause);
   if (error instanceof WorkflowNotFoundError) return notFound('No such resource');
-  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
-    return unavailable('Temporal did not answer in time; retrying is safe');
-  if (isTemporalUnavailable(error)) return unavailable('Temporal is unavailable');
+  if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return updateTimedOut();
+  const grpc = transientGrpcError(error);
+  if (grpc === 'not-ready')
+    return unavailable('The workflow cannot take requests at the moment; retry later');
+  if (grpc === 'unavailable') return unavailable('Temporal is unavailable');
   return undefined;
 }
 
@@ -75,14 +96,38 @@ function updateRefused(cause: unknown): HttpError {
   return unprocessable('The request was refused');
 }
 
-function isTemporalUnavailable(error: unknown): boolean {
+/**
+ * An Update that did not complete before its deadline — Temporal unreachable (its client retries
+ * until the deadline), no worker, or a stalled handler: it may still be applied. The routes give
+ * every Update an id derived from the Idempotency-Key (a purchase: from its purchaseId), and
+ * Temporal answers a repeated id with the first outcome, so such a retry cannot apply it twice.
+ */
+function updateTimedOut(): HttpError {
+  return unavailable(
+    'Temporal or the workflow did not answer in time; the change may still be applied. Retrying with the same Idempotency-Key (a purchase: the same purchaseId) is safe: it returns the first outcome instead of applying the change twice',
+  );
+}
+
+function transientGrpcError(error: unknown): 'unavailable' | 'not-ready' | undefined {
   // The client wraps the gRPC error (ServiceError → cause); look a few causes deep.
   let e: unknown = error;
   for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
-    if (isGrpcServiceError(e) && GRPC_UNAVAILABLE.has(e.code)) return true;
+    if (isGrpcServiceError(e)) {
+      const code: number = e.code;
+      if (GRPC_UNAVAILABLE.has(code)) return 'unavailable';
+      if (code === GRPC_FAILED_PRECONDITION && WORKFLOW_NOT_READY.test(e.details))
+        return 'not-ready';
+      if (
+        code === GRPC_INTERNAL &&
+        TRANSIENT_INTERNAL.test(e.details) &&
+        !/SSL alert/i.test(e.details)
+      )
+        return 'unavailable';
+      return undefined;
+    }
     e = (e as { cause?: unknown }).cause;
   }
-  return false;
+  return undefined;
 }
 
 /** body-parser's errors carry a 4xx `status` and a `type`; its messages are not shown as is. */

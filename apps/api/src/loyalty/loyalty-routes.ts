@@ -36,6 +36,8 @@ export interface LoyaltyDeps {
   readonly track: TrackWorkflow;
   readonly now: () => Date;
   readonly queryTimeoutMs: number;
+  /** How long a request waits for an Update's outcome before answering 503 (safe to retry). */
+  readonly updateTimeoutMs: number;
 }
 
 /** The loyalty program of a customer: one never-ending `loyaltyProgram` workflow each. */
@@ -81,19 +83,22 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
           occurredAt: body.occurredAt ?? deps.now().toISOString(),
         };
         const input: LoyaltyInput = { customerId: id, customerEmail: email };
-        const result = await track('update-with-start', recordPurchaseUpdate.name, () =>
-          temporal.workflow.executeUpdateWithStart(recordPurchaseUpdate, {
-            args: [purchase],
-            // Temporal answers a repeated update id with the first outcome; the workflow's own
-            // dedupe by purchaseId covers everything older than the current run.
-            updateId: `purchase:${purchase.purchaseId}`,
-            startWorkflowOperation: new WithStartWorkflowOperation(LOYALTY_WORKFLOW_TYPE, {
-              workflowId,
-              taskQueue: LOYALTY_TASK_QUEUE,
-              args: [input],
-              workflowIdConflictPolicy: 'USE_EXISTING',
+        // Bounded like every Update: a stalled workflow is a 503, safe to retry (same purchaseId).
+        const result = await temporal.withDeadline(Date.now() + deps.updateTimeoutMs, () =>
+          track('update-with-start', recordPurchaseUpdate.name, () =>
+            temporal.workflow.executeUpdateWithStart(recordPurchaseUpdate, {
+              args: [purchase],
+              // Temporal answers a repeated update id with the first outcome; the workflow's own
+              // dedupe by purchaseId covers everything older than the current run.
+              updateId: `purchase:${purchase.purchaseId}`,
+              startWorkflowOperation: new WithStartWorkflowOperation(LOYALTY_WORKFLOW_TYPE, {
+                workflowId,
+                taskQueue: LOYALTY_TASK_QUEUE,
+                args: [input],
+                workflowIdConflictPolicy: 'USE_EXISTING',
+              }),
             }),
-          }),
+          ),
         );
         return { status: result.counted ? 201 : 200, body: purchaseResultView(result) };
       },
@@ -187,16 +192,20 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
         const workflowId = loyaltyWorkflowId(params.customerId);
         res.locals['workflowId'] = workflowId;
         const key = headers['Idempotency-Key'];
-        const redeemed = await track('update', redeemCouponUpdate.name, () =>
-          temporal.workflow.getHandle(workflowId).executeUpdate(redeemCouponUpdate, {
-            args: [{ couponId: params.couponId }],
-            ...(key ? { updateId: `redeem:${key}` } : {}),
-          }),
-        ).catch((error: unknown) => {
-          throw error instanceof WorkflowNotFoundError
-            ? notFound(`customer ${params.customerId} has no coupon ${params.couponId}`)
-            : error;
-        });
+        const redeemed = await temporal
+          .withDeadline(Date.now() + deps.updateTimeoutMs, () =>
+            track('update', redeemCouponUpdate.name, () =>
+              temporal.workflow.getHandle(workflowId).executeUpdate(redeemCouponUpdate, {
+                args: [{ couponId: params.couponId }],
+                ...(key ? { updateId: `redeem:${key}` } : {}),
+              }),
+            ),
+          )
+          .catch((error: unknown) => {
+            throw error instanceof WorkflowNotFoundError
+              ? notFound(`customer ${params.customerId} has no coupon ${params.couponId}`)
+              : error;
+          });
         return { status: 200, body: couponView(redeemed) };
       },
     }),

@@ -44,6 +44,8 @@ export interface SubscriptionsDeps {
   readonly now: () => Date;
   /** How long a read waits for the workflow's answer before using the stored projection. */
   readonly queryTimeoutMs: number;
+  /** How long a request waits for an Update's outcome before answering 503 (safe to retry). */
+  readonly updateTimeoutMs: number;
 }
 
 const optionalKey = z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.optional() });
@@ -84,10 +86,16 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
     );
   }
 
-  /** Runs an Update; a closed workflow is a 409 (it ended), a missing one a 404. */
+  /**
+   * Runs an Update within the Update deadline (every gRPC call of it, the client's polling for
+   * the outcome included, ends by then: a stalled workflow is a 503, not a request held open);
+   * a closed workflow is a 409 (it ended), a missing one a 404.
+   */
   async function update<T>(subscriptionId: string, name: string, call: () => Promise<T>) {
     try {
-      return await track('update', name, call);
+      return await temporal.withDeadline(Date.now() + deps.updateTimeoutMs, () =>
+        track('update', name, call),
+      );
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       const stored = await repository.subscriptions.get(subscriptionId).catch(() => undefined);

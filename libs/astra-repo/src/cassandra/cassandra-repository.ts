@@ -1,7 +1,7 @@
-import { errors as driverErrors, types, type Client } from 'cassandra-driver';
+import { types, type Client } from 'cassandra-driver';
 import { z } from 'zod';
 import type { CassandraRepositoryConfig } from '../config';
-import { ConflictError, NotFoundError, RepositoryError, UnavailableError } from '../errors';
+import { ConflictError, NotFoundError, UnavailableError } from '../errors';
 import type {
   ChargeEntry,
   ChargeOutcome,
@@ -27,35 +27,10 @@ import type { Page, PageRequest, Stored } from '../ports/paging';
 import type { Repository } from '../ports/repository';
 import { createCassandraClient } from './client';
 import { migrateCassandra } from './schema';
+import { translateDriverError as translate } from './translate-driver-error';
 
 type Row = types.Row;
-const { consistencies, responseErrorCodes: codes } = types;
-
-/** Driver failures that retrying can fix: timeouts, unavailable replicas, overload. */
-const TRANSIENT = new Set<number>([
-  codes.unavailableException,
-  codes.overloaded,
-  codes.isBootstrapping,
-  codes.writeTimeout,
-  codes.readTimeout,
-  codes.writeFailure,
-  codes.readFailure,
-]);
-
-function translate(error: unknown): Error {
-  if (error instanceof RepositoryError) return error;
-  if (
-    error instanceof driverErrors.NoHostAvailableError ||
-    error instanceof driverErrors.OperationTimedOutError ||
-    error instanceof driverErrors.BusyConnectionError ||
-    (error instanceof driverErrors.ResponseError && TRANSIENT.has(error.code))
-  ) {
-    // A timed-out lightweight transaction may have been applied: callers retry, and the
-    // retry's IF NOT EXISTS / IF condition sees the first write instead of duplicating it.
-    return new UnavailableError('cassandra', error.message, { cause: error });
-  }
-  return error instanceof Error ? error : new Error(String(error));
-}
+const { consistencies } = types;
 
 const long = (n: number) => types.Long.fromNumber(n);
 function num(value: unknown): number {

@@ -1,0 +1,93 @@
+import { Metadata, status, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
+import { UnavailableError } from '@invincible/astra-repo';
+import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { toHttpError } from './to-problem';
+
+/** A gRPC error as @grpc/grpc-js makes it (`callErrorFromStatus`): message, code, details, metadata. */
+function grpcError(code: status, details: string): GrpcServiceError {
+  return Object.assign(new Error(`${code} ${status[code]}: ${details}`), {
+    code,
+    details,
+    metadata: new Metadata(),
+  });
+}
+
+/** As the client rethrows an unknown gRPC error (`rethrowGrpcError`): a ServiceError with cause. */
+const wrapped = (code: status, details: string) =>
+  new ServiceError('Workflow Update failed', { cause: grpcError(code, details) });
+
+describe('toHttpError: transient infrastructure errors are 503 with Retry-After', () => {
+  it.each<[string, unknown]>([
+    [
+      'an Update while the workflow task is failing (FAILED_PRECONDITION, WorkflowNotReady)',
+      wrapped(
+        status.FAILED_PRECONDITION,
+        'Unable to perform workflow execution update due to Workflow Task in failed state.',
+      ),
+    ],
+    [
+      'a query while the workflow task is failing',
+      wrapped(
+        status.FAILED_PRECONDITION,
+        'Unable to query workflow due to Workflow Task in failed state.',
+      ),
+    ],
+    [
+      'an Update aborted by an unexpected workflow task failure',
+      wrapped(
+        status.FAILED_PRECONDITION,
+        'Unable to perform workflow execution update due to unexpected workflow task failure.',
+      ),
+    ],
+    ['UNAVAILABLE', wrapped(status.UNAVAILABLE, 'No connection established')],
+    ['DEADLINE_EXCEEDED', wrapped(status.DEADLINE_EXCEEDED, 'Deadline exceeded')],
+    ['RESOURCE_EXHAUSTED', wrapped(status.RESOURCE_EXHAUSTED, 'namespace rate limit exceeded')],
+    ['ABORTED', wrapped(status.ABORTED, 'transaction conflict')],
+    ['CANCELLED (a connection closed under the call)', wrapped(status.CANCELLED, 'Call cancelled')],
+    [
+      'INTERNAL from an HTTP/2 stream reset',
+      wrapped(
+        status.INTERNAL,
+        'Received RST_STREAM with code 2 triggered by internal client error',
+      ),
+    ],
+    ['a bare gRPC error (signal, start)', grpcError(status.UNAVAILABLE, 'connection refused')],
+    [
+      'an Update call that timed out',
+      new WorkflowUpdateRPCTimeoutOrCancelledError('Deadline exceeded', {
+        cause: grpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded'),
+      }),
+    ],
+    ['the database being away', new UnavailableError('cassandra', 'Socket was closed')],
+  ])('%s', (_name, error) => {
+    const mapped = toHttpError(error);
+    expect(mapped).toMatchObject({ status: 503, title: 'Service Unavailable' });
+    expect(mapped?.headers['Retry-After']).toMatch(/^\d+$/);
+  });
+
+  it('says that retrying a timed-out Update with the same Idempotency-Key is safe', () => {
+    const mapped = toHttpError(
+      new WorkflowUpdateRPCTimeoutOrCancelledError('Deadline exceeded', {
+        cause: grpcError(status.DEADLINE_EXCEEDED, 'Deadline exceeded'),
+      }),
+    );
+    expect(mapped?.detail).toMatch(/did not answer in time.*same Idempotency-Key .*is safe/);
+  });
+
+  it.each<[string, unknown]>([
+    [
+      'another FAILED_PRECONDITION (a real refusal)',
+      wrapped(status.FAILED_PRECONDITION, 'Namespace default is not active'),
+    ],
+    ['INVALID_ARGUMENT', wrapped(status.INVALID_ARGUMENT, 'bad request')],
+    [
+      'INTERNAL from a TLS alert',
+      wrapped(status.INTERNAL, 'RST_STREAM with code 2: SSL alert number 40'),
+    ],
+    ['INTERNAL in general', wrapped(status.INTERNAL, 'failed to decode')],
+    ['UNKNOWN', wrapped(status.UNKNOWN, 'who knows')],
+    ['a plain Error', new Error('bug')],
+  ])('leaves %s unmapped (a 500 the log explains)', (_name, error) => {
+    expect(toHttpError(error)).toBeUndefined();
+  });
+});
