@@ -1,6 +1,7 @@
 import { Metadata, status, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
 import { UnavailableError } from '@invincible/astra-repo';
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { NamespaceNotFoundError } from '@temporalio/common';
 import { toHttpError } from './to-problem';
 
 /** A gRPC error as @grpc/grpc-js makes it (`callErrorFromStatus`): message, code, details, metadata. */
@@ -52,6 +53,18 @@ describe('toHttpError: transient infrastructure errors are 503 with Retry-After'
       ),
     ],
     ['a bare gRPC error (signal, start)', grpcError(status.UNAVAILABLE, 'connection refused')],
+    [
+      // Seen in the soak: a Temporal server on Cassandra that just restarted has not loaded its
+      // namespace registry yet; update-with-start rethrows the operation's status as is.
+      'the namespace not known (yet) to a restarted server, from update-with-start',
+      Object.assign(grpcError(status.NOT_FOUND, 'Update-with-Start could not be executed.'), {
+        message: 'Namespace default is not found.',
+      }),
+    ],
+    [
+      'the namespace not known (yet), as the client types it',
+      new NamespaceNotFoundError('default'),
+    ],
     [
       'an Update call that timed out',
       new WorkflowUpdateRPCTimeoutOrCancelledError('Deadline exceeded', {

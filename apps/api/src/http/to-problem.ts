@@ -10,7 +10,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, NamespaceNotFoundError } from '@temporalio/common';
 import {
   COUPON_ALREADY_REDEEMED,
   COUPON_NOT_FOUND,
@@ -33,6 +33,7 @@ const GRPC_UNAVAILABLE = new Set([
   10, // ABORTED: a concurrency conflict inside Temporal; the SDK's own retry policy retries it
   14, // UNAVAILABLE
 ]);
+const GRPC_NOT_FOUND = 5;
 const GRPC_FAILED_PRECONDITION = 9;
 const GRPC_INTERNAL = 13;
 
@@ -77,6 +78,8 @@ export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof WorkflowUpdateFailedError) return updateRefused(error.cause);
   if (error instanceof WorkflowNotFoundError) return notFound('No such resource');
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return updateTimedOut();
+  if (namespaceNotFound(error))
+    return unavailable('Temporal does not know the namespace at the moment; retry later');
   const grpc = transientGrpcError(error);
   if (grpc === 'not-ready')
     return unavailable('The workflow cannot take requests at the moment; retry later');
@@ -106,6 +109,24 @@ function updateTimedOut(): HttpError {
   return unavailable(
     'Temporal or the workflow did not answer in time; the change may still be applied. Retrying with the same Idempotency-Key (a purchase: the same purchaseId) is safe: it returns the first outcome instead of applying the change twice',
   );
+}
+
+/**
+ * The configured namespace unknown to Temporal: never the request's fault. A server that just
+ * restarted answers so until its namespace registry is loaded (seen in the soak on Temporal on
+ * Cassandra); a namespace that really is missing is a deployment's, and readiness says so.
+ */
+function namespaceNotFound(error: unknown): boolean {
+  if (error instanceof NamespaceNotFoundError) return true;
+  let e: unknown = error;
+  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    if (isGrpcServiceError(e)) {
+      const code: number = e.code;
+      return code === GRPC_NOT_FOUND && /^Namespace \S+ is not found/.test(e.message);
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function transientGrpcError(error: unknown): 'unavailable' | 'not-ready' | undefined {
