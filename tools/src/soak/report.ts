@@ -60,6 +60,7 @@ export const INVARIANTS = [
   'no process died on its own',
   'every request answered',
   'answers as documented',
+  'reconciliation finds nothing',
 ] as const;
 
 const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1_000).toFixed(1)} s`);

@@ -13,7 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRepository, type Repository } from '@invincible/astra-repo';
-import { detailsQuery, subscriptionWorkflowId } from '@invincible/workflows';
+import {
+  detailsQuery,
+  RECONCILE_TASK_QUEUE,
+  RECONCILE_WORKFLOW_TYPE,
+  reconcileWorkflowId,
+  subscriptionWorkflowId,
+  type ReconcileInput,
+  type ReconcileResult,
+} from '@invincible/workflows';
 import { Client, Connection } from '@temporalio/client';
 import { httpOk } from '../apps';
 import { loadStackConfig } from '../config';
@@ -267,6 +275,9 @@ async function main(argv: readonly string[]): Promise<number> {
       await sleep(5_000);
     }
     const settled = Date.now();
+    // The production check must agree: a reconcile run over the same tables finds nothing.
+    const reconciled = await reconcile(temporal, repository, runIdOf(seed, t0));
+    violations.push(...reconciled.violations);
     const diagnostics = await diagnose(temporal, repository, violations);
     await connection.close();
     await repository.close();
@@ -304,7 +315,12 @@ async function main(argv: readonly string[]): Promise<number> {
         settle: settled - loadDone,
         total: Date.now() - t0,
       },
-      counts: { ...observation.counts, 'HTTP attempts': attempts.length, faults: faults.length },
+      counts: {
+        ...observation.counts,
+        'HTTP attempts': attempts.length,
+        faults: faults.length,
+        'reconciliation rows checked': reconciled.checked,
+      },
       statuses,
       faults: faults.map((f) => ({
         ...f,
@@ -411,6 +427,51 @@ async function diagnose(
     };
   }
   return out;
+}
+
+const runIdOf = (seed: number, t0: number) => `soak-${seed}-${t0}`;
+
+/**
+ * Runs the `reconcile` workflow (what the schedule runs in production) over the soak's tables,
+ * with a short grace (nothing is in flight any more), and turns its open findings into
+ * violations.
+ */
+async function reconcile(
+  temporal: Client,
+  repository: Repository,
+  key: string,
+): Promise<{ violations: Violation[]; checked: number }> {
+  const handle = await temporal.workflow.start(RECONCILE_WORKFLOW_TYPE, {
+    taskQueue: RECONCILE_TASK_QUEUE,
+    workflowId: reconcileWorkflowId(key),
+    args: [{ settings: { graceMs: 5_000 } } satisfies ReconcileInput],
+  });
+  const result = await Promise.race([
+    handle.result() as Promise<ReconcileResult>,
+    sleep(180_000).then(() => undefined),
+  ]);
+  if (!result)
+    return {
+      violations: [
+        { invariant: 'reconciliation finds nothing', entity: key, detail: 'no result in 180 s' },
+      ],
+      checked: 0,
+    };
+  const violations: Violation[] = [];
+  let cursor: string | null = null;
+  for (let pages = 0; pages < 100; pages++) {
+    const page = await repository.reconciliation.listFindings('open', { limit: 100, cursor });
+    for (const f of page.items)
+      violations.push({
+        invariant: 'reconciliation finds nothing',
+        entity: f.subjectId,
+        detail: `${f.kind}: expected ${f.expected}, actual ${f.actual}`,
+      });
+    cursor = page.nextCursor;
+    if (!cursor) break;
+  }
+  const checked = Object.values(result.checked).reduce((sum, n) => sum + n, 0);
+  return { violations, checked };
 }
 
 /** From `since` until the first purchase sent after it was answered 2xx. */
