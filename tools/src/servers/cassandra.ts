@@ -50,8 +50,11 @@ export function cassandraYaml(options: LocalCassandraOptions): string {
         parameters: [{ fail_on_missing_provider: 'false' }],
       },
     ],
-    // Lightweight transactions are how the repository makes retried writes idempotent.
-    cas_contention_timeout: '1000ms',
+    // Lightweight transactions are how the repository makes retried writes idempotent. A commit
+    // log synced per write makes each Paxos round slower on a busy machine, and contended rounds
+    // (50 increments of one account at once) retry within this bound: 1 s timed out under load.
+    cas_contention_timeout: '5000ms',
+    write_request_timeout: '5000ms',
   });
 }
 

@@ -4,23 +4,15 @@
  * resume), and purchases across customers with concurrent and late duplicates and a few hot
  * customers. Every loop is bounded by the profile's counts and the load window.
  */
+import { seededRandom } from '@invincible/activities/testing';
 import { GaveUp, type Answer, type SoakClient } from './client';
 import type { Card, Knowledge, PurchaseSent, SubscriptionKnown } from './knowledge';
 import type { SoakProfile } from './profiles';
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same load plan. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** The same seed gives the same load plan (the fault harness's generator). */
+export const prng = seededRandom;
 
 export interface LoadContext {
   readonly client: SoakClient;
