@@ -40,6 +40,18 @@ describe('toHttpError: transient infrastructure errors are 503 with Retry-After'
         'Unable to perform workflow execution update due to unexpected workflow task failure.',
       ),
     ],
+    [
+      // Seen in the full soak: a purchase (update-with-start) while a loyalty workflow's task
+      // timed out on an overloaded machine; the client puts the operation's text in the message.
+      'update-with-start while the workflow task is failing',
+      Object.assign(
+        grpcError(status.FAILED_PRECONDITION, 'Update-with-Start could not be executed.'),
+        {
+          message:
+            'Unable to perform workflow execution update due to Workflow Task in failed state.',
+        },
+      ),
+    ],
     ['UNAVAILABLE', wrapped(status.UNAVAILABLE, 'No connection established')],
     ['DEADLINE_EXCEEDED', wrapped(status.DEADLINE_EXCEEDED, 'Deadline exceeded')],
     ['RESOURCE_EXHAUSTED', wrapped(status.RESOURCE_EXHAUSTED, 'namespace rate limit exceeded')],

@@ -136,7 +136,11 @@ function transientGrpcError(error: unknown): 'unavailable' | 'not-ready' | undef
     if (isGrpcServiceError(e)) {
       const code: number = e.code;
       if (GRPC_UNAVAILABLE.has(code)) return 'unavailable';
-      if (code === GRPC_FAILED_PRECONDITION && WORKFLOW_NOT_READY.test(e.details))
+      // Update-with-start rethrows the operation's status: its text is the message, not details.
+      if (
+        code === GRPC_FAILED_PRECONDITION &&
+        (WORKFLOW_NOT_READY.test(e.details) || WORKFLOW_NOT_READY.test(e.message))
+      )
         return 'not-ready';
       if (
         code === GRPC_INTERNAL &&
