@@ -527,6 +527,15 @@ describe('API over real workflows (time-skipping)', () => {
       });
     });
 
+    it('never logs a credential, valid or not', async () => {
+      const rejected = 'wrong-secret-0123456789abcdef';
+      await call('get', `/v1/customers/cus-${run}-1`);
+      await call('get', `/v1/customers/cus-${run}-1`, { key: rejected });
+      const logged = logLines.join('\n');
+      expect(logged).toContain('"authorization":"[redacted]"');
+      for (const secret of [KEY, OTHER_KEY, rejected]) expect(logged).not.toContain(secret);
+    });
+
     it('counts workflow operations by outcome', async () => {
       const metrics = (await call('get', '/metrics')).text;
       expect(metrics).toMatch(

@@ -97,6 +97,8 @@ export function createApp(deps: AppDeps): Express {
         return typeof workflowId === 'string' ? { workflowId } : {};
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      // A request's credentials never reach a log line, valid or not.
+      serializers: { req: redactCredentials },
     }),
   );
   app.use(httpMetrics(metrics));
@@ -143,4 +145,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;
+}
+
+/** Headers that carry a secret: their values are replaced, their presence kept. */
+const SECRET_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
+
+/** pino-http's serialized request, with every secret header's value replaced. */
+function redactCredentials(req: { headers?: Record<string, unknown> }): unknown {
+  if (!req.headers) return req;
+  const headers = { ...req.headers };
+  for (const name of SECRET_HEADERS) if (name in headers) headers[name] = '[redacted]';
+  return { ...req, headers };
 }
