@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { formatDuration, type Logger } from '../log';
 import type { ProcessSpec } from '../servers/process-spec';
-import { Supervisor } from '../supervisor';
+import { signalGroup, Supervisor } from '../supervisor';
 import { isAlive } from '../testing/processes';
 
 /** What happened to a process of the fleet, for the report. */
@@ -117,14 +117,6 @@ export class Fleet {
     const pid = this.pids.get(name);
     if (pid === undefined) throw new Error(`no process ${name}`);
     signalGroup(pid, signal);
-  }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone.
   }
 }
 
