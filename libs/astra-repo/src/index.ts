@@ -1,5 +1,8 @@
 export type { AstraRepositoryConfig, CassandraRepositoryConfig, RepositoryConfig } from './config';
 export type {
+  ApiKeyRecord,
+  ApiKeyRole,
+  AuditEvent,
   ChargeEntry,
   ChargeOutcome,
   Coupon,
@@ -19,10 +22,12 @@ export type {
   ReconciliationRun,
   SubscriptionProjection,
   SubscriptionStatus,
+  Tenant,
 } from './model/entities';
 export type { Money } from './model/money';
 export type { Page, PageRequest, Stored } from './ports/paging';
 export type {
+  AccessPort,
   ChargesPort,
   CouponsPort,
   CustomersPort,
@@ -47,4 +52,19 @@ export {
   ValidationError,
 } from './errors';
 export { chargeKey } from './model/rules';
-export { currencySchema, idSchema, keySchema, moneySchema } from './model/validation';
+export {
+  currencySchema,
+  idSchema,
+  keySchema,
+  moneySchema,
+  storedIdSchema,
+  storedKeySchema,
+} from './model/validation';
+export {
+  isTenantId,
+  localId,
+  scopedId,
+  TENANT_ID_PATTERN,
+  TENANT_SEPARATOR,
+  tenantOf,
+} from './model/tenancy';

@@ -1,3 +1,4 @@
+import { localId } from '@invincible/astra-repo';
 import type { BillingEmailTemplate } from '@invincible/workflows';
 
 type Data = Readonly<Record<string, string | number>>;
@@ -34,5 +35,11 @@ export function renderBillingEmail(
   template: BillingEmailTemplate,
   data: Data,
 ): { subject: string; body: string } {
-  return templates[template](data);
+  // The customer reads the id its tenant knows, never the stored `<tenant>~<id>`.
+  const subscriptionId = data['subscriptionId'];
+  return templates[template](
+    typeof subscriptionId === 'string'
+      ? { ...data, subscriptionId: localId(subscriptionId) }
+      : data,
+  );
 }

@@ -1,4 +1,9 @@
-import { NotFoundError, type ProcessedPurchase, type Repository } from '@invincible/astra-repo';
+import {
+  localId,
+  NotFoundError,
+  type ProcessedPurchase,
+  type Repository,
+} from '@invincible/astra-repo';
 import { formatMoney, type Money } from '@invincible/money';
 import {
   answerBatch,
@@ -60,7 +65,7 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
         to: coupon.email,
         template: 'coupon_issued',
         subject: `You earned a ${formatMoney(coupon.value)} coupon`,
-        body: `Thank you for your loyalty! Your coupon ${coupon.id} is worth ${formatMoney(coupon.value)}.`,
+        body: `Thank you for your loyalty! Your coupon ${localId(coupon.id)} is worth ${formatMoney(coupon.value)}.`,
       });
     }
   };

@@ -17,6 +17,8 @@ import {
   ValidationError,
 } from '../errors';
 import type {
+  ApiKeyRecord,
+  AuditEvent,
   ChargeEntry,
   Coupon,
   Customer,
@@ -27,6 +29,7 @@ import type {
   ReconciliationFinding,
   ReconciliationRun,
   SubscriptionProjection,
+  Tenant,
 } from '../model/entities';
 import { chargeKey, checkClaim, observedFinding } from '../model/rules';
 import { validate } from '../model/validation';
@@ -52,6 +55,8 @@ export const COLLECTIONS = {
   // Runs (`run:<id>`), findings (`finding:<key>`) and the latest run (`latest`) in one collection:
   // the Data API allows few collections per database (issue #16 consolidates the others).
   reconciliation: { allow: ['type', 'status', 'key', 'finishedAt', 'lastRunId'] },
+  // Tenants (`tenant:<id>`), API keys (`key:<id>`) and audit events (`audit:<tenant>:<id>`).
+  access: { allow: ['type', 'owner', 'tenantId', 'at', 'id'] },
 } as const satisfies Record<string, CollectionIndexingOptions<SomeDoc>>;
 
 type CollectionName = keyof typeof COLLECTIONS;
@@ -109,9 +114,9 @@ function strip<T>(doc: SomeDoc): T {
   return rest as T;
 }
 
-const idCursor = z.strictObject({ i: z.string().max(200) });
+const idCursor = z.strictObject({ i: z.string().max(300) });
 const chargeCursor = z.strictObject({ p: z.number().int(), a: z.number().int() });
-const emailCursor = z.strictObject({ c: z.number(), i: z.string().max(200) });
+const emailCursor = z.strictObject({ c: z.number(), i: z.string().max(300) });
 
 /**
  * The repository on Data API collections through astra-db-ts. Deterministic `_id`s make every
@@ -218,6 +223,28 @@ export function createAstraRepository(
       for await (const doc of coll(name).find(filter, { projection })) acc = step(acc, doc);
       return acc;
     });
+  }
+
+  /** Inserts an `access` document of `type` once; a duplicate `_id` returns the stored one. */
+  async function typed<T extends object>(
+    _id: string,
+    type: string,
+    value: T,
+    extra: Record<string, string> = {},
+  ): Promise<Stored<T>> {
+    try {
+      await call(() => coll('access').insertOne({ _id, type, ...extra, ...value }));
+      return { record: value, created: true };
+    } catch (error) {
+      if (!isDuplicate(error)) throw error;
+      return { record: await fromAccess<T>(_id, type, _id), created: false };
+    }
+  }
+
+  async function fromAccess<T>(_id: string, entity: string, id: string): Promise<T> {
+    const doc = await call(() => coll('access').findOne({ _id }));
+    if (!doc) throw new NotFoundError(entity, id);
+    return accessDoc<T>(doc);
   }
 
   return {
@@ -506,6 +533,83 @@ export function createAstraRepository(
       },
     },
 
+    access: {
+      async createTenant(t) {
+        validate.tenant(t);
+        return typed(`tenant:${t.id}`, 'tenant', t);
+      },
+      getTenant: async (id) => fromAccess<Tenant>(`tenant:${validate.tenantId(id)}`, 'tenant', id),
+      async createKey(k) {
+        validate.apiKey(k);
+        return typed(`key:${k.id}`, 'key', k, { owner: k.tenantId ?? '*admin' });
+      },
+      getKey: async (id) => fromAccess<ApiKeyRecord>(`key:${validate.keyId(id)}`, 'api key', id),
+      async listKeys(tenantId) {
+        if (tenantId !== null) validate.tenantId(tenantId);
+        const docs = await call(() =>
+          coll('access')
+            .find({ type: 'key', owner: tenantId ?? '*admin' }, { limit: 1_000 })
+            .toArray(),
+        );
+        return docs
+          .map((d) => accessDoc<ApiKeyRecord>(d))
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || cmp(a.id, b.id));
+      },
+      async revokeKey(id, at) {
+        validate.keyId(id);
+        validate.date(at, 'at');
+        await fromAccess<ApiKeyRecord>(`key:${id}`, 'api key', id);
+        await call(() =>
+          coll('access').updateOne(
+            { _id: `key:${id}`, revokedAt: null },
+            { $set: { revokedAt: at } },
+          ),
+        );
+        return fromAccess<ApiKeyRecord>(`key:${id}`, 'api key', id);
+      },
+      async expireKey(id, at) {
+        validate.keyId(id);
+        validate.date(at, 'at');
+        await fromAccess<ApiKeyRecord>(`key:${id}`, 'api key', id);
+        // Only ever earlier: unset, or later than `at` (one atomic conditional update).
+        await call(() =>
+          coll('access').updateOne(
+            { _id: `key:${id}`, $or: [{ expiresAt: null }, { expiresAt: { $gt: at } }] },
+            { $set: { expiresAt: at } },
+          ),
+        );
+        return fromAccess<ApiKeyRecord>(`key:${id}`, 'api key', id);
+      },
+      async recordAudit(e) {
+        validate.auditEvent(e);
+        return typed(`audit:${e.tenantId}:${e.id}`, 'audit', e);
+      },
+      async listAudit(tenantId, request) {
+        validate.tenantId(tenantId);
+        const after = decodeCursor(request?.cursor, emailCursor);
+        const page = await list<SomeDoc>(
+          'access',
+          after
+            ? {
+                type: 'audit',
+                tenantId,
+                $or: [
+                  { at: { $lt: new Date(after.c) } },
+                  { at: new Date(after.c), id: { $gt: after.i } },
+                ],
+              }
+            : { type: 'audit', tenantId },
+          { at: -1, id: 1 },
+          validate.pageLimit(request?.limit),
+          (e) => ({ c: (e['at'] as Date).getTime(), i: e['id'] as string }),
+        );
+        return {
+          items: page.items.map((d) => accessDoc<AuditEvent>(d)),
+          nextCursor: page.nextCursor,
+        };
+      },
+    },
+
     reconciliation: {
       async startRun(r) {
         const id = validate.run(r).id;
@@ -652,6 +756,16 @@ function idOf(name: CollectionName, item: object): string {
         : entity['id'];
   return String(key);
 }
+
+/** An `access` document as its entity: without `_id` and the listing fields. */
+function accessDoc<T>(doc: SomeDoc): T {
+  const { type, owner, ...rest } = strip<SomeDoc>(doc);
+  void type;
+  void owner;
+  return rest as T;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The `_id` of a ledger row: the customer's own id space, split by source. */
 function ledgerId(customerId: string, key: { source: string; purchaseId: string }): string {

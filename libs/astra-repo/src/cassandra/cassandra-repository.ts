@@ -3,6 +3,9 @@ import { z } from 'zod';
 import type { CassandraRepositoryConfig } from '../config';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors';
 import type {
+  ApiKeyRecord,
+  ApiKeyRole,
+  AuditEvent,
   ChargeEntry,
   ChargeOutcome,
   Coupon,
@@ -19,6 +22,7 @@ import type {
   ReconciliationRun,
   SubscriptionProjection,
   SubscriptionStatus,
+  Tenant,
 } from '../model/entities';
 import { applyPoints, chargeKey, emptyAccount, checkClaim, observedFinding } from '../model/rules';
 import { validate } from '../model/validation';
@@ -167,6 +171,41 @@ const toFinding = (r: Row): ReconciliationFinding => ({
   firstRunId: str(r['first_run_id']),
   lastRunId: str(r['last_run_id']),
 });
+
+const toTenant = (r: Row): Tenant => ({
+  id: str(r['id']),
+  name: str(r['name']),
+  test: r['test'] === true,
+  maxActiveSubscriptions: num(r['max_active_subscriptions']),
+  maxLoyaltyPrograms: num(r['max_loyalty_programs']),
+  createdAt: date(r['created_at']),
+});
+
+const toApiKey = (r: Row): ApiKeyRecord => ({
+  id: str(r['id']),
+  tenantId: strOrNull(r['tenant_id']),
+  name: str(r['name']),
+  role: str(r['role']) as ApiKeyRole,
+  permissions: (r['permissions'] as string[] | null) ?? [],
+  secretHash: str(r['secret_hash']),
+  createdAt: date(r['created_at']),
+  expiresAt: dateOrNull(r['expires_at']),
+  revokedAt: dateOrNull(r['revoked_at']),
+});
+
+const toAuditEvent = (r: Row): AuditEvent => ({
+  tenantId: str(r['tenant_id']),
+  id: str(r['id']),
+  at: date(r['at']),
+  actor: str(r['actor']),
+  action: str(r['action']),
+  resource: str(r['resource']),
+  requestId: str(r['request_id']),
+  status: num(r['status']),
+});
+
+/** The partition of `api_keys_by_tenant` that lists a tenant's keys, or the admin keys. */
+const keyOwner = (tenantId: string | null) => tenantId ?? '*admin';
 
 const pageStateCursor = z.strictObject({ s: z.string().regex(/^[0-9a-f]{1,2000}$/) });
 
@@ -976,6 +1015,137 @@ export function createCassandraRepository(
           nextCursor: listed.nextCursor,
         };
       },
+    },
+    access: {
+      createTenant: async (t) => {
+        validate.tenant(t);
+        return insertOnce(
+          `INSERT INTO {ks}.tenants (id, name, test, max_active_subscriptions, max_loyalty_programs,
+             created_at) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          [t.id, t.name, t.test, t.maxActiveSubscriptions, t.maxLoyaltyPrograms, t.createdAt],
+          t,
+          toTenant,
+        );
+      },
+      getTenant: async (id) =>
+        one(
+          'SELECT * FROM {ks}.tenants WHERE id = ?',
+          [validate.tenantId(id)],
+          toTenant,
+          'tenant',
+          id,
+        ),
+      async createKey(k) {
+        validate.apiKey(k);
+        // The listing row first: it is harmless alone (listKeys skips ids without a key row),
+        // while a key row without it would be a key its tenant cannot see.
+        await exec('INSERT INTO {ks}.api_keys_by_tenant (owner, created_at, id) VALUES (?, ?, ?)', [
+          keyOwner(k.tenantId),
+          k.createdAt,
+          k.id,
+        ]);
+        return insertOnce(
+          `INSERT INTO {ks}.api_keys (id, tenant_id, name, role, permissions, secret_hash,
+             created_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
+          [
+            k.id,
+            k.tenantId,
+            k.name,
+            k.role,
+            [...k.permissions],
+            k.secretHash,
+            k.createdAt,
+            k.expiresAt,
+            k.revokedAt,
+          ],
+          k,
+          toApiKey,
+        );
+      },
+      getKey: async (id) =>
+        one(
+          'SELECT * FROM {ks}.api_keys WHERE id = ?',
+          [validate.keyId(id)],
+          toApiKey,
+          'api key',
+          id,
+        ),
+      async listKeys(tenantId) {
+        if (tenantId !== null) validate.tenantId(tenantId);
+        const ids = await exec(
+          'SELECT id FROM {ks}.api_keys_by_tenant WHERE owner = ? LIMIT 1000',
+          [keyOwner(tenantId)],
+          { fetchSize: 1000 },
+        );
+        const keys = await Promise.all(
+          ids.rows.map(async (r) =>
+            (await exec('SELECT * FROM {ks}.api_keys WHERE id = ?', [r['id']])).first(),
+          ),
+        );
+        return keys.filter((r): r is Row => r !== null && r !== undefined).map(toApiKey);
+      },
+      async revokeKey(id, at) {
+        validate.keyId(id);
+        validate.date(at, 'at');
+        // Read first: a conditional UPDATE on a missing row would create a row of nulls.
+        await one('SELECT id FROM {ks}.api_keys WHERE id = ?', [id], () => id, 'api key', id);
+        await exec('UPDATE {ks}.api_keys SET revoked_at = ? WHERE id = ? IF revoked_at = null', [
+          at,
+          id,
+        ]);
+        return one('SELECT * FROM {ks}.api_keys WHERE id = ?', [id], toApiKey, 'api key', id, true);
+      },
+      async expireKey(id, at) {
+        validate.keyId(id);
+        validate.date(at, 'at');
+        await one('SELECT id FROM {ks}.api_keys WHERE id = ?', [id], () => id, 'api key', id);
+        // Only ever earlier: set when unset, or when the stored expiry is later (CQL has no OR).
+        const unset = await exec(
+          'UPDATE {ks}.api_keys SET expires_at = ? WHERE id = ? IF expires_at = null',
+          [at, id],
+        );
+        if (!unset.wasApplied() && unset.first()?.['expires_at']) {
+          await exec('UPDATE {ks}.api_keys SET expires_at = ? WHERE id = ? IF expires_at > ?', [
+            at,
+            id,
+            at,
+          ]);
+        }
+        return one('SELECT * FROM {ks}.api_keys WHERE id = ?', [id], toApiKey, 'api key', id, true);
+      },
+      async recordAudit(e) {
+        validate.auditEvent(e);
+        // The (tenant, id) claim pins the event's time: a retry writes the row under the first
+        // time, so an event is never listed twice, even if the first attempt died in between.
+        const claim = await exec(
+          'INSERT INTO {ks}.audit_event_ids (tenant_id, id, at) VALUES (?, ?, ?) IF NOT EXISTS',
+          [e.tenantId, e.id, e.at],
+        );
+        const at = claim.wasApplied() ? e.at : date(claim.first()['at']);
+        if (!claim.wasApplied()) {
+          const stored = (
+            await exec(
+              'SELECT * FROM {ks}.audit_events WHERE tenant_id = ? AND at = ? AND id = ?',
+              [e.tenantId, at, e.id],
+            )
+          ).first();
+          if (stored) return { record: toAuditEvent(stored), created: false };
+        }
+        const event = { ...e, at };
+        await exec(
+          `INSERT INTO {ks}.audit_events (tenant_id, at, id, actor, action, resource, request_id,
+             status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          [e.tenantId, at, e.id, e.actor, e.action, e.resource, e.requestId, e.status],
+        );
+        return { record: event, created: claim.wasApplied() };
+      },
+      listAudit: async (tenantId, request) =>
+        page(
+          'SELECT * FROM {ks}.audit_events WHERE tenant_id = ?',
+          [validate.tenantId(tenantId)],
+          request,
+          toAuditEvent,
+        ),
     },
   };
 }

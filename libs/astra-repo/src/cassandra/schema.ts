@@ -71,6 +71,29 @@ const V4_RECONCILIATION: readonly string[] = [
 ];
 
 /**
+ * Tenancy (issue #15): tenants, API keys (hashed; found by id on authentication, listed by
+ * tenant), and the audit log of writes per tenant, newest first. `audit_event_ids` makes an event
+ * unique by (tenant, id) with a lightweight transaction, and pins its time, so a retried write is
+ * logged once under the time it was first logged.
+ */
+const V5_TENANCY: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS tenants (
+     id text PRIMARY KEY, name text, test boolean, max_active_subscriptions int,
+     max_loyalty_programs int, created_at timestamp)`,
+  `CREATE TABLE IF NOT EXISTS api_keys (
+     id text PRIMARY KEY, tenant_id text, name text, role text, permissions list<text>,
+     secret_hash text, created_at timestamp, expires_at timestamp, revoked_at timestamp)`,
+  `CREATE TABLE IF NOT EXISTS api_keys_by_tenant (
+     owner text, created_at timestamp, id text, PRIMARY KEY ((owner), created_at, id))`,
+  `CREATE TABLE IF NOT EXISTS audit_event_ids (
+     tenant_id text, id text, at timestamp, PRIMARY KEY ((tenant_id), id))`,
+  `CREATE TABLE IF NOT EXISTS audit_events (
+     tenant_id text, at timestamp, id text, actor text, action text, resource text,
+     request_id text, status int,
+     PRIMARY KEY ((tenant_id), at, id)) WITH CLUSTERING ORDER BY (at DESC, id ASC)`,
+];
+
+/**
  * The schema's history: each step is applied once, in order, and marked done in
  * `schema_migrations` under its id. Never edit a released step; append a new one. Each statement
  * is idempotent (`IF NOT EXISTS`), so a step interrupted half-way is simply run again.
@@ -95,6 +118,7 @@ export const MIGRATIONS: readonly {
   },
   { id: 'v3-billing', statements: V3_BILLING },
   { id: 'v4-reconciliation', statements: V4_RECONCILIATION },
+  { id: 'v5-tenancy', statements: V5_TENANCY },
 ];
 
 /** The id of the newest step: a keyspace marked with it is up to date. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError, UnavailableError } from '../errors';
 import type {
+  ApiKeyRecord,
+  AuditEvent,
   ChargeEntry,
   Coupon,
   Customer,
@@ -11,6 +13,7 @@ import type {
   ReconciliationFinding,
   ReconciliationRun,
   SubscriptionProjection,
+  Tenant,
 } from '../model/entities';
 import { applyPoints, chargeKey, emptyAccount, checkClaim, observedFinding } from '../model/rules';
 import { validate } from '../model/validation';
@@ -60,6 +63,9 @@ export function createInMemoryRepository(): InMemoryRepository {
   const emails = new Map<string, OutboxEmail>();
   const runs = new Map<string, ReconciliationRun>();
   const findings = new Map<string, ReconciliationFinding>();
+  const tenants = new Map<string, Tenant>();
+  const keys = new Map<string, ApiKeyRecord>();
+  const audit = new Map<string, AuditEvent>();
   let latestRunId: string | null = null;
   let available = true;
   let closed = false;
@@ -333,6 +339,51 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = sortedBy(findings, (f) => f.key).filter(
             (f) => wanted === 'all' || f.status === 'open',
           );
+          return paginate(all, page);
+        }),
+    },
+    access: {
+      createTenant: (t) => run(() => insertOnce(tenants, validate.tenant(t).id, t)),
+      getTenant: (id) => run(() => found(tenants.get(validate.tenantId(id)), 'tenant', id)),
+      createKey: (k) => run(() => insertOnce(keys, validate.apiKey(k).id, k)),
+      getKey: (id) => run(() => found(keys.get(validate.keyId(id)), 'api key', id)),
+      listKeys: (tenantId) =>
+        run(() => {
+          if (tenantId !== null) validate.tenantId(tenantId);
+          return [...keys.values()]
+            .filter((k) => k.tenantId === tenantId)
+            .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || cmp(a.id, b.id))
+            .slice(0, 1_000);
+        }),
+      revokeKey: (id, at) =>
+        run(() => {
+          validate.date(at, 'at');
+          const stored = found(keys.get(validate.keyId(id)), 'api key', id);
+          if (stored.revokedAt) return stored;
+          const revoked = { ...stored, revokedAt: at };
+          keys.set(id, revoked);
+          return revoked;
+        }),
+      expireKey: (id, at) =>
+        run(() => {
+          validate.date(at, 'at');
+          const stored = found(keys.get(validate.keyId(id)), 'api key', id);
+          if (stored.expiresAt && stored.expiresAt <= at) return stored;
+          const expiring = { ...stored, expiresAt: at };
+          keys.set(id, expiring);
+          return expiring;
+        }),
+      recordAudit: (e) =>
+        run(() => {
+          const event = validate.auditEvent(e);
+          return insertOnce(audit, `${event.tenantId}/${event.id}`, e);
+        }),
+      listAudit: (tenantId, page) =>
+        run(() => {
+          validate.tenantId(tenantId);
+          const all = [...audit.values()]
+            .filter((e) => e.tenantId === tenantId)
+            .sort((a, b) => b.at.getTime() - a.at.getTime() || cmp(a.id, b.id));
           return paginate(all, page);
         }),
     },

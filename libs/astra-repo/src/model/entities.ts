@@ -187,3 +187,60 @@ export interface ReconciliationRun {
   /** Rows or entities each check examined, by check (empty while running). */
   readonly checked: Readonly<Record<string, number>>;
 }
+
+/**
+ * A tenant (an account): every customer, subscription, ledger row, coupon, email and workflow
+ * it owns is stored under ids prefixed with its id (model/tenancy.ts). Its limits are enforced by
+ * the API.
+ */
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  /** A test tenant may use second and minute billing intervals (never charged for real). */
+  readonly test: boolean;
+  /** Subscriptions that may run at once. */
+  readonly maxActiveSubscriptions: number;
+  /** Loyalty programs (customers with points) the tenant may have. */
+  readonly maxLoyaltyPrograms: number;
+  readonly createdAt: Date;
+}
+
+/** What a key may do: `admin` runs the platform, the others act inside their tenant. */
+export type ApiKeyRole = 'admin' | 'full' | 'read_only' | 'restricted';
+
+/**
+ * A secret API key, stored hashed: `secretHash` is the SHA-256 of the whole secret (random, 256
+ * bits, so no slow hash is needed), and the secret itself is shown once, when the key is made.
+ */
+export interface ApiKeyRecord {
+  /** `key_<16 hex>`: also the secret's visible part, so a presented secret is found by id. */
+  readonly id: string;
+  /** Null for an admin key. */
+  readonly tenantId: string | null;
+  readonly name: string;
+  readonly role: ApiKeyRole;
+  /** For `restricted`: `<resource>:<read|write>` grants, e.g. `loyalty:read`. */
+  readonly permissions: readonly string[];
+  readonly secretHash: string;
+  readonly createdAt: Date;
+  /** When a rotated-out key stops working (null: never); rotation sets it on the old key. */
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+/** One write, as the audit log keeps it: who did what, when, under which request id. */
+export interface AuditEvent {
+  readonly tenantId: string;
+  /** Unique per event: the request id and the operation (a retried request keeps its row). */
+  readonly id: string;
+  readonly at: Date;
+  /** `key:<keyId>`, `dev:<name>` or `customer:<customerId>` (a customer token). */
+  readonly actor: string;
+  /** The operation, e.g. `createSubscription`. */
+  readonly action: string;
+  /** The path written to, with the tenant's own ids. */
+  readonly resource: string;
+  readonly requestId: string;
+  /** The HTTP status the write was answered with. */
+  readonly status: number;
+}

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type {
+  ApiKeyRecord,
+  AuditEvent,
   Coupon,
   ChargeEntry,
   Customer,
@@ -11,6 +13,7 @@ import type {
   FindingObservation,
   ReconciliationRun,
   SubscriptionProjection,
+  Tenant,
 } from './entities';
 import { isCurrency } from '@invincible/money';
 import { ValidationError } from '../errors';
@@ -34,6 +37,25 @@ export const keySchema = z
     'a key: up to 200 letters, digits, "_", ".", ":" or "-"',
   );
 
+/**
+ * An id as stored: an `idSchema` id, optionally in a tenant (`<tenantId>~<id>`, see
+ * model/tenancy.ts). What the ports accept; callers' ids are `idSchema`, without the `~`.
+ */
+export const storedIdSchema = z
+  .string()
+  .regex(
+    /^(?:[a-z0-9][a-z0-9-]{1,31}~)?[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    'an id: up to 64 letters, digits, "_", "." or "-", optionally after "<tenant>~"',
+  );
+
+/** A key as stored: a `keySchema` key that may contain tenant-scoped ids (so also `~`). */
+export const storedKeySchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:~-]{0,239}$/,
+    'a key: up to 240 letters, digits, "_", ".", ":", "~" or "-"',
+  );
+
 export const currencySchema = z
   .string()
   .refine((c) => isCurrency(c), 'an ISO 4217 currency code such as USD');
@@ -53,15 +75,15 @@ const positive = z.number().int().min(1).max(1_000_000);
 const text = (max: number) => z.string().max(max, `at most ${max} characters`);
 
 const customer = z.strictObject({
-  id: idSchema,
+  id: storedIdSchema,
   email: z.email().max(254),
   name: text(200).min(1),
   createdAt: date,
 });
 
 const subscription = z.strictObject({
-  id: idSchema,
-  customerId: idSchema,
+  id: storedIdSchema,
+  customerId: storedIdSchema,
   status: z.enum(['trialing', 'active', 'past_due', 'paused', 'canceled', 'completed']),
   price: moneySchema,
   interval: z.strictObject({
@@ -81,10 +103,10 @@ const subscription = z.strictObject({
 });
 
 const charge = z.strictObject({
-  subscriptionId: idSchema,
+  subscriptionId: storedIdSchema,
   period: positive,
   attempt: positive,
-  customerId: idSchema,
+  customerId: storedIdSchema,
   amount: moneySchema,
   outcome: z.enum(['succeeded', 'declined', 'failed']),
   providerRef: text(200).nullable(),
@@ -93,8 +115,8 @@ const charge = z.strictObject({
 });
 
 const payment = z.strictObject({
-  idempotencyKey: keySchema,
-  customerId: idSchema,
+  idempotencyKey: storedKeySchema,
+  customerId: storedIdSchema,
   amount: moneySchema,
   paymentMethod: text(100).min(1),
   status: z.enum(['succeeded', 'declined']),
@@ -104,7 +126,7 @@ const payment = z.strictObject({
 });
 
 const loyaltyAccount = z.strictObject({
-  customerId: idSchema,
+  customerId: storedIdSchema,
   balance: count,
   lifetimePoints: count,
   couponsIssued: count,
@@ -114,23 +136,24 @@ const loyaltyAccount = z.strictObject({
 });
 
 const source = z.enum(['purchase', 'charge']);
-const purchaseKey = z.strictObject({ source, purchaseId: keySchema });
+// A charge's award uses the charge's idempotency key, which carries its tenant.
+const purchaseKey = z.strictObject({ source, purchaseId: storedKeySchema });
 const purchase = z.strictObject({
-  customerId: idSchema,
+  customerId: storedIdSchema,
   source,
-  purchaseId: keySchema,
+  purchaseId: storedKeySchema,
   total: moneySchema,
   points: count,
   processedAt: date,
   countedBy: text(200).min(1),
   requestId: text(300).nullable(),
   balanceAfter: count,
-  couponsIssued: z.array(keySchema).max(1_000),
+  couponsIssued: z.array(storedKeySchema).max(1_000),
 });
 
 const coupon = z.strictObject({
-  id: keySchema,
-  customerId: idSchema,
+  id: storedKeySchema,
+  customerId: storedIdSchema,
   value: moneySchema,
   status: z.enum(['issued', 'redeemed']),
   issuedAt: date,
@@ -139,8 +162,8 @@ const coupon = z.strictObject({
 });
 
 const email = z.strictObject({
-  id: keySchema,
-  customerId: idSchema,
+  id: storedKeySchema,
+  customerId: storedIdSchema,
   to: z.email().max(254),
   template: text(64).min(1),
   subject: text(300).min(1),
@@ -187,7 +210,7 @@ function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 const counts = z.record(z.string().regex(/^[a-z][a-z_]{0,63}$/), count);
 
 const run = z.strictObject({
-  id: keySchema,
+  id: storedKeySchema,
   status: z.enum(['running', 'completed']),
   startedAt: date,
   finishedAt: date.nullable(),
@@ -196,18 +219,64 @@ const run = z.strictObject({
 });
 
 const observation = z.strictObject({
-  key: keySchema,
+  key: storedKeySchema,
   kind: z.string().regex(/^[a-z][a-z_]{0,63}$/, 'a kind: lower-case letters and "_"'),
-  subjectId: keySchema,
-  customerId: idSchema.nullable(),
+  subjectId: storedKeySchema,
+  customerId: storedIdSchema.nullable(),
   expected: text(500),
   actual: text(500),
 });
 
+const tenantId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{1,31}$/, 'a tenant id: 2 to 32 a-z, 0-9, "-"');
+const PERMISSION = /^(customers|subscriptions|loyalty|emails|audit|tokens):(read|write)$/;
+
+const tenant = z.strictObject({
+  id: tenantId,
+  name: text(200).min(1),
+  test: z.boolean(),
+  maxActiveSubscriptions: z.number().int().min(0).max(100_000_000),
+  maxLoyaltyPrograms: z.number().int().min(0).max(100_000_000),
+  createdAt: date,
+});
+
+const apiKey = z
+  .strictObject({
+    id: z.string().regex(/^key_[0-9a-f]{16}$/, 'a key id: key_ and 16 hex digits'),
+    tenantId: tenantId.nullable(),
+    name: text(100).min(1),
+    role: z.enum(['admin', 'full', 'read_only', 'restricted']),
+    permissions: z.array(z.string().regex(PERMISSION, 'a permission such as loyalty:read')).max(20),
+    secretHash: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 digest in hex'),
+    createdAt: date,
+    expiresAt: date.nullable(),
+    revokedAt: date.nullable(),
+  })
+  .refine((k) => (k.role === 'admin') === (k.tenantId === null), {
+    message: 'an admin key has no tenant; every other key has one',
+    path: ['tenantId'],
+  })
+  .refine((k) => k.role === 'restricted' || k.permissions.length === 0, {
+    message: 'only a restricted key lists permissions',
+    path: ['permissions'],
+  });
+
+const auditEvent = z.strictObject({
+  tenantId,
+  id: text(300).min(1),
+  at: date,
+  actor: text(200).min(1),
+  action: text(100).min(1),
+  resource: text(500).min(1),
+  requestId: text(128).min(1),
+  status: z.number().int().min(100).max(599),
+});
+
 /** Validators of everything the ports accept: the only way input reaches a query. */
 export const validate = {
-  id: (value: unknown, what = 'id'): string => check(idSchema, value, what),
-  key: (value: unknown, what = 'key'): string => check(keySchema, value, what),
+  id: (value: unknown, what = 'id'): string => check(storedIdSchema, value, what),
+  key: (value: unknown, what = 'key'): string => check(storedKeySchema, value, what),
   customer: (value: Customer): Customer => check(customer, value, 'customer'),
   subscription: (value: SubscriptionProjection): SubscriptionProjection =>
     check(subscription, value, 'subscription'),
@@ -240,6 +309,12 @@ export const validate = {
     check(observation, value, 'finding'),
   findingStatus: (value: unknown): 'open' | 'all' =>
     check(z.enum(['open', 'all']), value, 'status'),
+  tenantId: (value: unknown): string => check(tenantId, value, 'tenantId'),
+  tenant: (value: Tenant): Tenant => check(tenant, value, 'tenant'),
+  apiKey: (value: ApiKeyRecord): ApiKeyRecord => check(apiKey, value, 'api key'),
+  keyId: (value: unknown): string =>
+    check(z.string().regex(/^key_[0-9a-f]{16}$/, 'a key id'), value, 'keyId'),
+  auditEvent: (value: AuditEvent): AuditEvent => check(auditEvent, value, 'audit event'),
   pageLimit: (value: unknown): number =>
     check(z.number().int().min(1).max(100).default(20), value, 'limit'),
 } as const;

@@ -1,4 +1,6 @@
 import type {
+  ApiKeyRecord,
+  AuditEvent,
   ChargeEntry,
   Coupon,
   Customer,
@@ -11,6 +13,7 @@ import type {
   ReconciliationFinding,
   ReconciliationRun,
   SubscriptionProjection,
+  Tenant,
 } from '../model/entities';
 import type { Page, PageRequest, Stored } from './paging';
 
@@ -139,6 +142,30 @@ export interface ReconciliationPort {
   listFindings(status: 'open' | 'all', page?: PageRequest): Promise<Page<ReconciliationFinding>>;
 }
 
+/**
+ * Tenants, their API keys (hashed) and the audit log of their writes. Keys are read by id on
+ * every authentication (the API caches them briefly); a key is never deleted, only revoked or
+ * expired, so the audit log always names a key that can be looked up.
+ */
+export interface AccessPort {
+  /** Stores the tenant unless one with its id exists (then returns that one, `created: false`). */
+  createTenant(tenant: Tenant): Promise<Stored<Tenant>>;
+  getTenant(id: string): Promise<Tenant>;
+  /** Stores the key unless one with its id exists. */
+  createKey(key: ApiKeyRecord): Promise<Stored<ApiKeyRecord>>;
+  getKey(id: string): Promise<ApiKeyRecord>;
+  /** The keys of a tenant (or the admin keys, for null), oldest first, at most 1,000. */
+  listKeys(tenantId: string | null): Promise<ApiKeyRecord[]>;
+  /** Revokes the key at `at`; revoking again keeps the first time. */
+  revokeKey(id: string, at: Date): Promise<ApiKeyRecord>;
+  /** Makes the key stop working at `at` (a rotation); an earlier expiry already set is kept. */
+  expireKey(id: string, at: Date): Promise<ApiKeyRecord>;
+  /** Appends an event unless one with its (tenant, id) exists: a retried write is logged once. */
+  recordAudit(event: AuditEvent): Promise<Stored<AuditEvent>>;
+  /** The tenant's audit log, newest first. */
+  listAudit(tenantId: string, page?: PageRequest): Promise<Page<AuditEvent>>;
+}
+
 /** The business data of Invincible, on whichever backend the config names. */
 export interface Repository {
   readonly backend: 'cassandra' | 'astra' | 'in-memory';
@@ -151,6 +178,7 @@ export interface Repository {
   readonly coupons: CouponsPort;
   readonly outbox: OutboxPort;
   readonly reconciliation: ReconciliationPort;
+  readonly access: AccessPort;
   /** Resolves when the database answers; rejects with `UnavailableError`. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,7 @@
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
 import type {
+  ApiKeyRecord,
+  AuditEvent,
   ChargeEntry,
   Coupon,
   Customer,
@@ -9,6 +11,7 @@ import type {
   ProcessedPurchase,
   PurchaseSource,
   SubscriptionProjection,
+  Tenant,
 } from '../model/entities';
 import type { Repository } from '../ports/repository';
 
@@ -681,6 +684,123 @@ export function describeRepositoryContract(
         await expect(repo.coupons.get({ $ne: null } as unknown as string)).rejects.toBeInstanceOf(
           ValidationError,
         );
+      });
+    });
+
+    describe('tenants, keys and the audit log', () => {
+      // Tenant ids are at most 32 characters: a short suffix keeps runs apart.
+      const tid = (name: string) => `${name}-${run}`.toLowerCase().slice(0, 32);
+      const keyId = () =>
+        `key_${Array.from({ length: 16 }, () => Math.floor(Math.random() * 16).toString(16)).join('')}`;
+      const tenant = (tenantId: string): Tenant => ({
+        id: tenantId,
+        name: 'Acme',
+        test: false,
+        maxActiveSubscriptions: 100,
+        maxLoyaltyPrograms: 1000,
+        createdAt: at('2026-11-01T00:00:00Z'),
+      });
+      const key = (k: Partial<ApiKeyRecord> & Pick<ApiKeyRecord, 'id'>): ApiKeyRecord => ({
+        tenantId: tid('acme'),
+        name: 'backend',
+        role: 'full',
+        permissions: [],
+        secretHash: 'a'.repeat(64),
+        createdAt: at('2026-11-01T00:00:00Z'),
+        expiresAt: null,
+        revokedAt: null,
+        ...k,
+      });
+
+      it('stores a tenant once', async () => {
+        const t = tenant(tid('acme'));
+        expect(await repo.access.createTenant(t)).toEqual({ record: t, created: true });
+        const again = await repo.access.createTenant({ ...t, name: 'Other' });
+        expect(again).toEqual({ record: t, created: false });
+        expect(await repo.access.getTenant(t.id)).toEqual(t);
+        await expect(repo.access.getTenant(tid('nobody'))).rejects.toBeInstanceOf(NotFoundError);
+        await expect(repo.access.getTenant('Bad~Tenant')).rejects.toBeInstanceOf(ValidationError);
+      });
+
+      it('stores keys, lists them by tenant, revokes and expires them once', async () => {
+        const first = key({ id: keyId(), createdAt: at('2026-11-01T00:00:00Z') });
+        const second = key({
+          id: keyId(),
+          role: 'restricted',
+          permissions: ['loyalty:read', 'customers:write'],
+          createdAt: at('2026-11-02T00:00:00Z'),
+        });
+        const admin = key({ id: keyId(), tenantId: null, role: 'admin' });
+        for (const k of [first, second, admin])
+          expect((await repo.access.createKey(k)).created).toBe(true);
+        expect((await repo.access.createKey({ ...first, name: 'again' })).record).toEqual(first);
+        expect(await repo.access.getKey(second.id)).toEqual(second);
+        expect((await repo.access.listKeys(tid('acme'))).map((k) => k.id)).toEqual([
+          first.id,
+          second.id,
+        ]);
+        expect((await repo.access.listKeys(null)).map((k) => k.id)).toContain(admin.id);
+
+        const revoked = await repo.access.revokeKey(first.id, at('2026-11-03T00:00:00Z'));
+        expect(revoked.revokedAt).toEqual(at('2026-11-03T00:00:00Z'));
+        const again = await repo.access.revokeKey(first.id, at('2026-11-04T00:00:00Z'));
+        expect(again.revokedAt).toEqual(at('2026-11-03T00:00:00Z'));
+
+        await repo.access.expireKey(second.id, at('2026-11-10T00:00:00Z'));
+        const later = await repo.access.expireKey(second.id, at('2026-11-20T00:00:00Z'));
+        expect(later.expiresAt).toEqual(at('2026-11-10T00:00:00Z'));
+        const earlier = await repo.access.expireKey(second.id, at('2026-11-05T00:00:00Z'));
+        expect(earlier.expiresAt).toEqual(at('2026-11-05T00:00:00Z'));
+        expect(await repo.access.getKey(second.id)).toEqual(earlier);
+        await expect(repo.access.revokeKey(keyId(), new Date())).rejects.toBeInstanceOf(
+          NotFoundError,
+        );
+      });
+
+      it('refuses a key that mixes roles and tenants', async () => {
+        await expect(
+          repo.access.createKey(key({ id: keyId(), role: 'admin' })),
+        ).rejects.toBeInstanceOf(ValidationError);
+        await expect(
+          repo.access.createKey(key({ id: keyId(), permissions: ['loyalty:read'] })),
+        ).rejects.toBeInstanceOf(ValidationError);
+        await expect(
+          repo.access.createKey(key({ id: keyId(), role: 'restricted', permissions: ['all'] })),
+        ).rejects.toBeInstanceOf(ValidationError);
+      });
+
+      it('keeps each audit event once, newest first, per tenant', async () => {
+        const acme = tid('audit-a');
+        const other = tid('audit-b');
+        const event = (tenantId: string, n: number): AuditEvent => ({
+          tenantId,
+          id: `req-${n}:createCustomer`,
+          at: new Date(Date.UTC(2026, 10, 1, 0, 0, n)),
+          actor: 'key:key_0123456789abcdef',
+          action: 'createCustomer',
+          resource: `/v1/customers/cus_${n}`,
+          requestId: `req-${n}`,
+          status: 201,
+        });
+        for (let n = 1; n <= 3; n++) await repo.access.recordAudit(event(acme, n));
+        await repo.access.recordAudit(event(other, 9));
+        const retried = await repo.access.recordAudit({ ...event(acme, 2), status: 200 });
+        expect(retried).toEqual({ record: event(acme, 2), created: false });
+        const firstPage = await repo.access.listAudit(acme, { limit: 2 });
+        expect(firstPage.items.map((e) => e.requestId)).toEqual(['req-3', 'req-2']);
+        const rest = await repo.access.listAudit(acme, { cursor: firstPage.nextCursor });
+        expect(rest.items).toEqual([event(acme, 1)]);
+        expect(rest.nextCursor).toBeNull();
+      });
+
+      it("keeps two tenants' same ids apart", async () => {
+        const a = `${tid('ta')}~cus_same`;
+        const b = `${tid('tb')}~cus_same`;
+        await repo.customers.create(customer(a, 'Ada of A'));
+        await repo.customers.create(customer(b, 'Ada of B'));
+        expect((await repo.customers.get(a)).name).toBe('Ada of A');
+        expect((await repo.customers.get(b)).name).toBe('Ada of B');
+        await expect(repo.customers.get('Cus~same')).rejects.toBeInstanceOf(ValidationError);
       });
     });
   });

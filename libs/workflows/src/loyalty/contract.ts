@@ -20,8 +20,14 @@ export function loyaltyWorkflowId(customerId: string): string {
 /** The workflow type (a function name: renaming it breaks running executions). */
 export const LOYALTY_WORKFLOW_TYPE = 'loyaltyProgram';
 
-/** A purchase or coupon key: letters, digits, "_", ".", ":" or "-" (never a query operator). */
-export const LOYALTY_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/;
+/**
+ * A purchase or coupon key: letters, digits, "_", ".", ":", "-", and "~" (the tenant separator of
+ * stored ids: a coupon id or a charge's key carries its tenant), never a query operator.
+ */
+export const LOYALTY_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:~-]{0,239}$/;
+
+/** A customer id as stored: optionally in a tenant (`<tenantId>~<id>`). */
+export const CUSTOMER_ID_PATTERN = /^(?:[a-z0-9][a-z0-9-]{1,31}~)?[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * The minor-unit exponent of an ISO 4217 currency (USD 2, JPY 0, BHD 3), or undefined if unknown:

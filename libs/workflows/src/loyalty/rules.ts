@@ -5,6 +5,7 @@
  */
 import type { Money } from '@invincible/money';
 import {
+  CUSTOMER_ID_PATTERN,
   LOYALTY_KEY_PATTERN,
   exponentOf,
   loyaltyWorkflowId,
@@ -92,7 +93,7 @@ export function loyaltyInputProblem(input: unknown, workflowId: string): string 
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     return 'the input must be an object with a customerId';
   const i = input as Partial<Record<keyof LoyaltyInput, unknown>>;
-  if (typeof i.customerId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(i.customerId))
+  if (typeof i.customerId !== 'string' || !CUSTOMER_ID_PATTERN.test(i.customerId))
     return 'customerId must be a customer id';
   if (workflowId !== loyaltyWorkflowId(i.customerId))
     return `workflow ${workflowId} cannot run the program of customer ${i.customerId}`;
