@@ -36,6 +36,9 @@ describe('API over real workflows (time-skipping)', () => {
   const run = Date.now().toString(36);
   const KEY = 'test-secret-0123456789abcdef';
   const OTHER_KEY = 'other-secret-0123456789abcdef';
+  const ADMIN_KEY = 'admin-secret-0123456789abcdef';
+  /** Where the environment keys' tenant (`dev`) stores an id of its own. */
+  const stored = (id: string) => `dev~${id}`;
   let env: TestWorkflowEnvironment;
   let repository: MigratableRepository;
   let workers: Worker[];
@@ -98,6 +101,7 @@ describe('API over real workflows (time-skipping)', () => {
         { name: 'test', secret: KEY },
         { name: 'other', secret: OTHER_KEY },
       ],
+      adminKeys: [{ name: 'ops', secret: ADMIN_KEY }],
       readiness: { database: () => repository.ping() },
       queryTimeoutMs: 10_000,
     };
@@ -174,7 +178,7 @@ describe('API over real workflows (time-skipping)', () => {
   });
 
   describe('authentication', () => {
-    it('needs an API key on /v1 and /metrics, and not on health or docs', async () => {
+    it('needs an API key on /v1, and not on health or docs (nor /metrics in development)', async () => {
       const none = await call('get', '/v1/customers/anyone', { key: null });
       expectProblem(none, 401);
       expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
@@ -182,7 +186,7 @@ describe('API over real workflows (time-skipping)', () => {
         await call('get', '/v1/customers/anyone', { key: 'not-a-key-at-all-0000' }),
         401,
       );
-      expectProblem(await call('get', '/metrics', { key: null }), 401);
+      await request(app).get('/metrics').expect(200);
       await request(app).get('/healthz').expect(200);
       await request(app).get('/openapi.json').expect(200);
     });
@@ -255,10 +259,11 @@ describe('API over real workflows (time-skipping)', () => {
         await create(key, { ...body, price: { amountMinor: 999, currency: 'USD' } }),
         409,
       );
-      // Another API key's identical Idempotency-Key names another subscription.
+      // Idempotency is per tenant: another key of the same tenant (a rotated one) retrying the
+      // same Idempotency-Key gets the same subscription, never a second one.
       const other = await create(key, body, OTHER_KEY);
-      expect(other.status).toBe(201);
-      expect((other.body as { id: string }).id).not.toBe(id);
+      expect(other.status).toBe(200);
+      expect((other.body as { id: string }).id).toBe(id);
 
       const charges = async () =>
         (await call('get', `/v1/subscriptions/${id}/charges`)).body as {
@@ -378,8 +383,8 @@ describe('API over real workflows (time-skipping)', () => {
       const id = (created.body as { id: string }).id;
       // The projection exists (the fallback has something to answer from) and is active.
       await until('the projection', async () => {
-        const stored = await repository.subscriptions.get(id).catch(() => undefined);
-        return stored?.status === 'active' ? true : undefined;
+        const projection = await repository.subscriptions.get(stored(id)).catch(() => undefined);
+        return projection?.status === 'active' ? true : undefined;
       });
       const send = async (operation: 'pause' | 'resume') => {
         const res = await request(hurried)
@@ -429,7 +434,7 @@ describe('API over real workflows (time-skipping)', () => {
 
       // The same purchase, already counted through the signal: 200, counted false, nothing added.
       await env.client.workflow
-        .getHandle(loyaltyWorkflowId(customerId))
+        .getHandle(loyaltyWorkflowId(stored(customerId)))
         .signal(notifyPurchaseSignal, {
           purchaseId: 'order-3',
           total: 500,
@@ -522,7 +527,7 @@ describe('API over real workflows (time-skipping)', () => {
             e['msg'] === 'request completed',
         );
       expect(entry).toMatchObject({
-        workflowId: `loyalty:${customerId}`,
+        workflowId: `loyalty:${stored(customerId)}`,
         res: { statusCode: 201 },
       });
     });
@@ -621,8 +626,8 @@ describe('API over real workflows (time-skipping)', () => {
         ]),
       );
       // Nothing started: the id that key would have named has no workflow.
-      const wouldBe = idFromIdempotencyKey('sub', 'test', `k-${run}-hostile`);
-      const handle = env.client.workflow.getHandle(subscriptionWorkflowId(wouldBe));
+      const wouldBe = idFromIdempotencyKey('sub', 'dev', `k-${run}-hostile`);
+      const handle = env.client.workflow.getHandle(subscriptionWorkflowId(stored(wouldBe)));
       await expect(handle.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     });
   });
@@ -632,22 +637,24 @@ describe('API over real workflows (time-skipping)', () => {
       const key = `rec-${run}`;
       const started = await call('post', '/v1/reconciliation/runs', {
         headers: { 'Idempotency-Key': key },
+        key: ADMIN_KEY,
       });
       expect(started.status).toBe(202);
       const runId = (started.body as { id: string }).id;
-      expect(runId).toBe(`reconcile-${idFromIdempotencyKey('api', 'test', key)}`);
+      expect(runId).toBe(`reconcile-${idFromIdempotencyKey('api', 'admin', key)}`);
       expect(started.headers['location']).toBe(`/v1/reconciliation/runs/${runId}`);
       // The same key is the same run.
       const again = await call('post', '/v1/reconciliation/runs', {
         headers: { 'Idempotency-Key': key },
         body: {},
+        key: ADMIN_KEY,
       });
       expect({ status: again.status, id: (again.body as { id: string }).id }).toEqual({
         status: 202,
         id: runId,
       });
       await env.client.workflow.getHandle(runId).result();
-      const read = await call('get', `/v1/reconciliation/runs/${runId}`);
+      const read = await call('get', `/v1/reconciliation/runs/${runId}`, { key: ADMIN_KEY });
       expect(read.status).toBe(200);
       expect(read.body).toMatchObject({
         id: runId,
@@ -668,7 +675,7 @@ describe('API over real workflows (time-skipping)', () => {
       let cursor: string | null = null;
       for (let pages = 0; pages < 100; pages++) {
         const url = `/v1/reconciliation/findings?status=open&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const page = await call('get', url);
+        const page = await call('get', url, { key: ADMIN_KEY });
         expect(page.status).toBe(200);
         const body = page.body as { items: { key: string }[]; nextCursor: string | null };
         seen.push(...body.items.map((f) => f.key));
@@ -684,7 +691,10 @@ describe('API over real workflows (time-skipping)', () => {
     });
 
     it('answers 404 for an unknown run, 400 for a bad status or a missing key', async () => {
-      expectProblem(await call('get', `/v1/reconciliation/runs/reconcile-nothing-${run}`), 404);
+      expectProblem(
+        await call('get', `/v1/reconciliation/runs/reconcile-nothing-${run}`, { key: ADMIN_KEY }),
+        404,
+      );
       // A workflow that is not a run (here a loyalty program) is not found either.
       const customerId = await customer();
       const purchase = await call('post', `/v1/customers/${customerId}/purchases`, {
@@ -692,14 +702,28 @@ describe('API over real workflows (time-skipping)', () => {
       });
       expect(purchase.status).toBe(201);
       const programId = encodeURIComponent(loyaltyWorkflowId(customerId));
-      expectProblem(await call('get', `/v1/reconciliation/runs/${programId}`), 404);
-      expectProblem(await call('get', '/v1/reconciliation/findings?status=closed'), 400);
-      expectProblem(await call('get', '/v1/reconciliation/findings?cursor=bm90LWEtY3Vyc29y'), 400);
-      expectProblem(await call('post', '/v1/reconciliation/runs'), 400);
+      expectProblem(
+        await call('get', `/v1/reconciliation/runs/${programId}`, { key: ADMIN_KEY }),
+        404,
+      );
+      expectProblem(
+        await call('get', '/v1/reconciliation/findings?status=closed', { key: ADMIN_KEY }),
+        400,
+      );
+      expectProblem(
+        await call('get', '/v1/reconciliation/findings?cursor=bm90LWEtY3Vyc29y', {
+          key: ADMIN_KEY,
+        }),
+        400,
+      );
+      expectProblem(await call('post', '/v1/reconciliation/runs', { key: ADMIN_KEY }), 400);
+      // A tenant's key cannot reach the platform's operations at all.
+      expectProblem(await call('get', `/v1/reconciliation/runs/reconcile-x-${run}`), 403);
       expectProblem(
         await call('post', '/v1/reconciliation/runs', {
           headers: { 'Idempotency-Key': `rec-bad-${run}` },
           body: { everything: true },
+          key: ADMIN_KEY,
         }),
         400,
       );

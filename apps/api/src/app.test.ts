@@ -139,11 +139,13 @@ describe('createApp: health and errors', () => {
 
   it('answers 503 with Retry-After when Temporal is unreachable, and writes nothing', async () => {
     await store.customers.create({
-      id: 'cus-1',
+      id: 'dev~cus-1',
       email: 'ada@example.com',
       name: 'Ada',
       createdAt: new Date(),
     });
+    // A customer with a program already: the purchase goes straight to the Update.
+    await store.loyalty.addPoints('dev~cus-1', 0, new Date());
     const res = await request(app())
       .post('/v1/customers/cus-1/purchases')
       .set('Authorization', `Bearer ${KEY}`)
@@ -156,7 +158,7 @@ describe('createApp: health and errors', () => {
       detail: expect.stringMatching(/^Temporal or the workflow did not answer in time/) as unknown,
     });
     await expect(
-      store.purchases.get('cus-1', { source: 'purchase', purchaseId: 'order-1' }),
+      store.purchases.get('dev~cus-1', { source: 'purchase', purchaseId: 'order-1' }),
     ).rejects.toThrow(/not/);
   });
 
@@ -211,16 +213,17 @@ describe('createApp: idempotent create after Temporal forgot the run (issue #13,
 
   async function storeWithSubscription(id: string) {
     const store = createInMemoryRepository();
+    // Stored in the environment keys' tenant (`dev`), as the API stores it.
     await store.customers.create({
-      id: 'cus-9',
+      id: 'dev~cus-9',
       email: 'ada@example.com',
       name: 'Ada',
       createdAt: new Date('2026-01-01T00:00:00Z'),
     });
     // What the workflow projected before it closed and Temporal's retention removed it.
     await store.subscriptions.save({
-      id,
-      customerId: 'cus-9',
+      id: `dev~${id}`,
+      customerId: 'dev~cus-9',
       status: 'canceled',
       price: { amountMinor: 2499, currency: 'USD' },
       interval: { unit: 'month', count: 1 },
@@ -239,7 +242,7 @@ describe('createApp: idempotent create after Temporal forgot the run (issue #13,
   }
 
   it('answers the stored subscription and starts nothing (period 1 is not charged again)', async () => {
-    const id = idFromIdempotencyKey('sub', 'unit', 'create-once');
+    const id = idFromIdempotencyKey('sub', 'dev', 'create-once');
     const store = await storeWithSubscription(id);
     const temporal = forgetfulTemporal();
     const res = await request(testApp(store, { temporal: temporal.client }))
@@ -258,10 +261,10 @@ describe('createApp: idempotent create after Temporal forgot the run (issue #13,
   });
 
   it('the same key with another customer or interval is still a 409', async () => {
-    const id = idFromIdempotencyKey('sub', 'unit', 'create-once');
+    const id = idFromIdempotencyKey('sub', 'dev', 'create-once');
     const store = await storeWithSubscription(id);
     await store.customers.create({
-      id: 'cus-10',
+      id: 'dev~cus-10',
       email: 'bob@example.com',
       name: 'Bob',
       createdAt: new Date('2026-01-01T00:00:00Z'),

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Repository } from '@invincible/astra-repo';
 import type { Client } from '@temporalio/client';
-import express, { Router, type Express } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -10,7 +10,9 @@ import swaggerUi from 'swagger-ui-express';
 import { customersRoutes } from './customers/customers-routes';
 import { healthRouter } from './health/health-router';
 import type { ReadinessCheck } from './health/readiness';
-import { apiKeyAuth, type ApiKey } from './http/auth';
+import { accessRoutes } from './access/access-routes';
+import { authenticate, principalKey, type ApiKey, type DevTenant } from './http/auth';
+import { customerTokens } from './http/customer-tokens';
 import {
   createMetrics,
   httpMetrics,
@@ -20,7 +22,8 @@ import {
 } from './http/metrics';
 import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
 import { rejectOperatorKeys } from './http/reject-operator-keys';
-import { mountRoutes, type RouteSpec } from './http/route';
+import { mountRoutes, type RouteSpec, type WriteRecord } from './http/route';
+import type { CustomerTokens } from './http/customer-tokens';
 import { loyaltyRoutes } from './loyalty/loyalty-routes';
 import { openApiDocument } from './openapi/openapi-document';
 import { reconciliationRoutes } from './reconciliation/reconciliation-routes';
@@ -30,8 +33,23 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly temporal: Client;
   readonly repository: Repository;
-  /** Who may call `/v1` and `/metrics`. */
+  /** API_KEYS: full keys of the development tenant (`devTenant`). Stored keys need no setting. */
   readonly apiKeys: readonly ApiKey[];
+  /** ADMIN_API_KEYS: platform admin keys from the environment. */
+  readonly adminKeys?: readonly ApiKey[];
+  /** The tenant of `apiKeys` (default `dev`, a test tenant). */
+  readonly devTenant?: DevTenant;
+  /** Signs customer tokens (at least 32 characters); null turns customer tokens off. */
+  readonly tokenSecret?: string | null;
+  /**
+   * Who may read `/metrics` on this port: `open` (development), a bearer token, or `off` (it is
+   * served on METRICS_PORT instead, or not at all).
+   */
+  readonly metricsAccess?: 'open' | 'off' | { readonly token: string };
+  /** Serve `/docs` and `/openapi.json` (default true). */
+  readonly publicDocs?: boolean;
+  /** How long a looked-up key is trusted before it is read again (default 30 s). */
+  readonly keyCacheTtlMs?: number;
   /** Named dependency checks for `/readyz`, e.g. `{ temporal, database }`. */
   readonly readiness: Readonly<Record<string, ReadinessCheck>>;
   readonly readinessTimeoutMs?: number;
@@ -52,7 +70,11 @@ export interface AppDeps {
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Every operation under `/v1`, for the router and the OpenAPI document alike. */
-export function apiRoutes(deps: AppDeps, metrics: ApiMetrics): RouteSpec[] {
+export function apiRoutes(
+  deps: AppDeps,
+  metrics: ApiMetrics,
+  tokens: CustomerTokens | null = null,
+): RouteSpec[] {
   const shared = {
     temporal: deps.temporal,
     repository: deps.repository,
@@ -60,20 +82,27 @@ export function apiRoutes(deps: AppDeps, metrics: ApiMetrics): RouteSpec[] {
     now: deps.now ?? (() => new Date()),
     queryTimeoutMs: deps.queryTimeoutMs ?? 5_000,
     updateTimeoutMs: deps.updateTimeoutMs ?? 10_000,
+    logger: deps.logger,
   };
-  return [
+  const business = [
     ...customersRoutes(shared),
     ...subscriptionsRoutes(shared),
     ...loyaltyRoutes(shared),
     ...reconciliationRoutes(shared),
   ];
+  const customerOperations = business
+    .filter((r) => 'permission' in r.access && r.access.customer)
+    .map((r) => r.operationId);
+  return [...business, ...accessRoutes({ ...shared, tokens, customerOperations })];
 }
 
 /** Builds the Express app; it neither listens nor reads the environment (see main.ts). */
 export function createApp(deps: AppDeps): Express {
   const metrics = deps.metrics ?? createMetrics();
   reconciliationGauges(metrics, deps.repository.reconciliation);
-  const routes = apiRoutes(deps, metrics);
+  const now = deps.now ?? (() => new Date());
+  const tokens = deps.tokenSecret ? customerTokens(deps.tokenSecret, now) : null;
+  const routes = apiRoutes(deps, metrics, tokens);
   const document = openApiDocument(routes, deps.version ?? '1.0.0');
 
   const app = express();
@@ -103,25 +132,41 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use(httpMetrics(metrics));
   app.use(healthRouter(deps.readiness, deps.readinessTimeoutMs ?? 2_000, deps.draining));
-  app.get('/openapi.json', (_req, res) => {
-    res.json(document);
-  });
-  app.use(
-    '/docs',
-    swaggerUi.serve,
-    swaggerUi.setup(document, { customSiteTitle: 'Invincible API' }),
-  );
+  if (deps.publicDocs ?? true) {
+    app.get('/openapi.json', (_req, res) => {
+      res.json(document);
+    });
+    app.use(
+      '/docs',
+      swaggerUi.serve,
+      swaggerUi.setup(document, { customSiteTitle: 'Invincible API' }),
+    );
+  }
+  const metricsAccess = deps.metricsAccess ?? 'open';
+  if (metricsAccess !== 'off') {
+    app.get('/metrics', metricsAuth(metricsAccess), metricsHandler(metrics));
+  }
 
   // Everything below needs an API key: authenticate before reading a body or counting a request.
   const authenticated = Router();
-  authenticated.use(apiKeyAuth(deps.apiKeys));
+  authenticated.use(
+    authenticate({
+      access: deps.repository.access,
+      apiKeys: deps.apiKeys,
+      adminKeys: deps.adminKeys ?? [],
+      devTenant: deps.devTenant ?? { id: 'dev', test: true },
+      tokens,
+      now,
+      ...(deps.keyCacheTtlMs !== undefined ? { cacheTtlMs: deps.keyCacheTtlMs } : {}),
+    }),
+  );
   authenticated.use(
     rateLimit({
       windowMs: 60_000,
       limit: deps.rateLimitPerMinute ?? 600,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
-      keyGenerator: (_req, res) => String(res.locals['principal']),
+      keyGenerator: (_req, res) => principalKey(res),
       handler: (_req, res) => {
         sendProblem(res, {
           title: 'Too Many Requests',
@@ -133,18 +178,74 @@ export function createApp(deps: AppDeps): Express {
   );
   authenticated.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true }));
   authenticated.use(rejectOperatorKeys);
-  authenticated.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-  mountRoutes(authenticated, routes);
+  mountRoutes(authenticated, routes, { onWrite: auditWriter(deps, metrics) });
   app.use((req, res, next) => {
-    if (req.path === '/metrics' || req.path === '/v1' || req.path.startsWith('/v1/'))
-      authenticated(req, res, next);
+    if (req.path === '/v1' || req.path.startsWith('/v1/')) authenticated(req, res, next);
     else next();
   });
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;
+}
+
+/** `/metrics` for Prometheus: its own token, never a business key (a scraper holds no tenant's key). */
+function metricsAuth(access: 'open' | { readonly token: string }): RequestHandler {
+  if (access === 'open') return (_req, _res, next) => next();
+  const expected = createHash('sha256').update(access.token).digest();
+  return (req, res, next) => {
+    const presented = /^Bearer +([\x21-\x7e]{1,512}) *$/i.exec(req.get('authorization') ?? '')?.[1];
+    const digest = createHash('sha256')
+      .update(presented ?? '')
+      .digest();
+    if (presented && timingSafeEqual(digest, expected)) {
+      next();
+      return;
+    }
+    res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+    sendProblem(res, {
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'The metrics token is required',
+    });
+  };
+}
+
+/** The Prometheus exposition of `metrics`. */
+export function metricsHandler(metrics: ApiMetrics): RequestHandler {
+  return (_req, res, next) => {
+    metrics.registry.metrics().then((text) => {
+      res.type(metrics.registry.contentType).send(text);
+    }, next);
+  };
+}
+
+/**
+ * Records each write to a tenant in its audit log, after it is answered. The log is written
+ * beside the request, not inside it: a failed audit write is logged and counted, and the write
+ * itself (already answered) stands.
+ */
+function auditWriter(deps: AppDeps, metrics: ApiMetrics): (write: WriteRecord) => void {
+  const now = deps.now ?? (() => new Date());
+  return (write) => {
+    deps.repository.access
+      .recordAudit({
+        tenantId: write.tenantId,
+        id: `${write.requestId}:${write.operationId}`,
+        at: now(),
+        actor: write.principal.actor,
+        action: write.operationId,
+        resource: write.resource.slice(0, 500),
+        requestId: write.requestId,
+        status: write.status,
+      })
+      .catch((error: unknown) => {
+        metrics.auditFailures.inc();
+        deps.logger.error(
+          { err: error, write: { ...write, principal: write.principal.actor } },
+          'audit write failed',
+        );
+      });
+  };
 }
 
 /** Headers that carry a secret: their values are replaced, their presence kept. */

@@ -15,6 +15,14 @@ describe('loadConfig (api)', () => {
       },
       migrateOnStart: true,
       apiKeys: [],
+      apiKeysTenant: 'dev',
+      adminKeys: [],
+      tokenSecret: null,
+      metricsAccess: 'open',
+      metricsPort: null,
+      publicDocs: true,
+      keyCacheTtlMs: 30_000,
+      production: false,
       rateLimitPerMinute: 600,
       queryTimeoutMs: 5_000,
       updateTimeoutMs: 10_000,
@@ -27,7 +35,7 @@ describe('loadConfig (api)', () => {
     expect(loadConfig({ SHUTDOWN_DELAY_MS: '1500' }).http.shutdownDelayMs).toBe(1_500);
   });
 
-  it('parses API keys and refuses production without any', () => {
+  it('parses API keys; production needs none (stored keys) and keeps /metrics off its port', () => {
     expect(loadConfig({ API_KEYS: 'shop:0123456789abcdef, ops:fedcba9876543210' }).apiKeys).toEqual(
       [
         { name: 'shop', secret: '0123456789abcdef' },
@@ -37,9 +45,19 @@ describe('loadConfig (api)', () => {
     expect(() => loadConfig({ API_KEYS: 'shop:short' })).toThrow(
       /API_KEYS: each entry is name:secret/,
     );
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
-      /API_KEYS: required in production/,
-    );
+    const production = loadConfig({ NODE_ENV: 'production' });
+    expect(production.apiKeys).toEqual([]);
+    expect(production.metricsAccess).toBe('off');
+    expect(production.tokenSecret).toBeNull();
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-0123456789ab' }).metricsAccess).toEqual({
+      token: 'scrape-0123456789ab',
+    });
+    expect(loadConfig({ METRICS_PORT: '9464' })).toMatchObject({
+      metricsAccess: 'off',
+      metricsPort: 9464,
+    });
+    expect(() => loadConfig({ TOKEN_SECRET: 'short' })).toThrow(/TOKEN_SECRET: at least 32/);
+    expect(() => loadConfig({ API_KEYS_TENANT: 'Not~A~Tenant' })).toThrow(/API_KEYS_TENANT/);
   });
 
   it('switches to Astra DB when its endpoint and token are set', () => {

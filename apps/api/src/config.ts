@@ -35,6 +35,19 @@ const schema = z.object({
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).optional(),
   REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
   API_KEYS: apiKeys.default([]),
+  API_KEYS_TENANT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,31}$/, 'a tenant id: 2 to 32 a-z, 0-9 or "-"')
+    .default('dev'),
+  ADMIN_API_KEYS: apiKeys.default([]),
+  TOKEN_SECRET: z.string().min(32, 'at least 32 characters').max(512).optional(),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,512}$/, '16 to 512 visible characters')
+    .optional(),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  PUBLIC_DOCS: z.enum(['true', 'false']).default('true'),
+  KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   UPDATE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
@@ -57,8 +70,22 @@ export interface ApiConfig {
   readonly repository: RepositoryConfig;
   /** Create or upgrade the schema at start-up (REPOSITORY_MIGRATE=false leaves it to a deploy step). */
   readonly migrateOnStart: boolean;
-  /** Empty only outside production: main.ts then makes a development key and prints it. */
+  /**
+   * API_KEYS: full keys of the tenant API_KEYS_TENANT. Empty outside production: main.ts then
+   * makes a development key and prints it. In production, keys are made with `npm run keys`.
+   */
   readonly apiKeys: readonly ApiKey[];
+  readonly apiKeysTenant: string;
+  readonly adminKeys: readonly ApiKey[];
+  /** Signs customer tokens; null in production without TOKEN_SECRET (tokens are then off). */
+  readonly tokenSecret: string | null;
+  /** `/metrics` on the API's port: open (development), by token, or off (see metricsPort). */
+  readonly metricsAccess: 'open' | 'off' | { readonly token: string };
+  /** A second port serving only `/metrics`, for a scraper on a private network. */
+  readonly metricsPort: number | null;
+  readonly publicDocs: boolean;
+  readonly keyCacheTtlMs: number;
+  readonly production: boolean;
   readonly rateLimitPerMinute: number;
   readonly queryTimeoutMs: number;
   /** How long a request waits for a Workflow Update's outcome before answering 503. */
@@ -73,12 +100,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
     ...(repository.ok ? [] : repository.issues),
   ];
-  if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.API_KEYS.length === 0)
-    issues.push('API_KEYS: required in production (name:secret pairs, comma-separated)');
   if (!parsed.success || !repository.ok || issues.length > 0) {
     throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
   return {
     http: {
       port: e.PORT,
@@ -91,6 +117,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     repository: repository.config,
     migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
     apiKeys: e.API_KEYS,
+    apiKeysTenant: e.API_KEYS_TENANT,
+    adminKeys: e.ADMIN_API_KEYS,
+    tokenSecret: e.TOKEN_SECRET ?? null,
+    metricsAccess: e.METRICS_TOKEN
+      ? { token: e.METRICS_TOKEN }
+      : e.METRICS_PORT !== undefined || production
+        ? 'off'
+        : 'open',
+    metricsPort: e.METRICS_PORT ?? null,
+    publicDocs: e.PUBLIC_DOCS === 'true',
+    keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
+    production,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
     updateTimeoutMs: e.UPDATE_TIMEOUT_MS,

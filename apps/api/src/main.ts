@@ -3,7 +3,9 @@ import type { Server } from 'node:http';
 import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
-import { createApp } from './app';
+import express from 'express';
+import { createApp, metricsHandler } from './app';
+import { createMetrics } from './http/metrics';
 import { loadConfig } from './config';
 
 /** The composition root: the only place that reads the environment, connects, listens or exits. */
@@ -14,12 +16,13 @@ async function main(): Promise<void> {
   // Lazy: the API starts (and reports not-ready) even while Temporal is still coming up.
   const connection = Connection.lazy({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  // Outside production, without API_KEYS: a full key of the development tenant for this run,
+  // printed once. In production, keys are stored ones (`npm run keys`) or API_KEYS.
   const apiKeys =
-    config.apiKeys.length > 0
+    config.apiKeys.length > 0 || config.production
       ? config.apiKeys
       : [{ name: 'dev', secret: `dev_${randomBytes(24).toString('hex')}` }];
-  if (config.apiKeys.length === 0) {
-    // Outside production only (config refuses it there): a key for this run, printed once.
+  if (apiKeys !== config.apiKeys) {
     logger.warn(
       { apiKey: apiKeys[0]?.secret },
       'API_KEYS not set: generated a development API key',
@@ -40,11 +43,24 @@ async function main(): Promise<void> {
     });
   }
 
+  const metrics = createMetrics();
+  let tokenSecret = config.tokenSecret;
+  if (tokenSecret === null && !config.production) {
+    // Tokens of this run only: set TOKEN_SECRET (the same on every replica) to keep them valid.
+    tokenSecret = randomBytes(32).toString('hex');
+  }
   const app = createApp({
     logger,
     temporal,
     repository,
+    metrics,
     apiKeys,
+    devTenant: { id: config.apiKeysTenant, test: !config.production },
+    adminKeys: config.adminKeys,
+    tokenSecret,
+    metricsAccess: config.metricsAccess,
+    publicDocs: config.publicDocs,
+    keyCacheTtlMs: config.keyCacheTtlMs,
     rateLimitPerMinute: config.rateLimitPerMinute,
     draining: () => stopping,
     queryTimeoutMs: config.queryTimeoutMs,
@@ -67,6 +83,20 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   logger.info({ url: `http://${config.http.host}:${port}` }, 'api listening');
+  // `/metrics` alone on its own port: for a scraper on a network clients cannot reach.
+  const metricsServer =
+    config.metricsPort === null
+      ? null
+      : express()
+          .disable('x-powered-by')
+          .get('/metrics', metricsHandler(metrics))
+          .listen(config.metricsPort, config.http.host);
+  metricsServer?.once('listening', () => {
+    logger.info(
+      { url: `http://${config.http.host}:${config.metricsPort}/metrics` },
+      'metrics listening',
+    );
+  });
 
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -81,6 +111,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, config.http.shutdownDelayMs));
     const force = setTimeout(() => server.closeAllConnections(), config.http.shutdownTimeoutMs);
     server.closeIdleConnections();
+    metricsServer?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
     await Promise.allSettled([connection.close(), repository.close()]);

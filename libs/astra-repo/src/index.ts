@@ -68,3 +68,12 @@ export {
   TENANT_SEPARATOR,
   tenantOf,
 } from './model/tenancy';
+export {
+  generateApiKey,
+  hashSecret,
+  keyIdOfSecret,
+  keyUnusable,
+  rollApiKey,
+  secretMatches,
+  type NewApiKey,
+} from './model/api-key-secret';

@@ -1,4 +1,4 @@
-import type { Customer } from '@invincible/astra-repo';
+import { localId, type Customer } from '@invincible/astra-repo';
 import { z } from 'zod';
 import { customerIdSchema, isoDateTime } from '../schemas/common';
 
@@ -25,5 +25,5 @@ export const customerParamsSchema = z.strictObject({ customerId: customerIdSchem
 
 /** Explicit mapping: what the API shows of a stored customer. */
 export function customerView(c: Customer): z.infer<typeof customerSchema> {
-  return { id: c.id, email: c.email, name: c.name, createdAt: c.createdAt.toISOString() };
+  return { id: localId(c.id), email: c.email, name: c.name, createdAt: c.createdAt.toISOString() };
 }

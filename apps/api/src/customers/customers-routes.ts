@@ -27,6 +27,7 @@ export function customersRoutes(deps: CustomersDeps): RouteSpec[] {
       description:
         'Idempotent by `id` (or, without one, by the Idempotency-Key): the same request again answers 200 with the stored customer; the same id with other details is a 409.',
       tag: 'customers',
+      access: { permission: 'customers:write' },
       headers: z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.optional() }),
       body: createCustomerSchema,
       responses: {
@@ -37,15 +38,15 @@ export function customersRoutes(deps: CustomersDeps): RouteSpec[] {
         },
         409: { description: 'That id belongs to a customer with other details' },
       },
-      handle: async ({ body, headers, principal }) => {
+      handle: async ({ body, headers, tenant }) => {
         const key = headers['Idempotency-Key'];
         const id =
           body.id ??
           (key
-            ? idFromIdempotencyKey('cus', principal, key)
+            ? idFromIdempotencyKey('cus', tenant.tenantId, key)
             : `cus_${randomUUID().replaceAll('-', '')}`);
         const { record, created } = await deps.repository.customers.create({
-          id,
+          id: tenant.id(id),
           email: body.email,
           name: body.name,
           createdAt: deps.now(),
@@ -66,14 +67,15 @@ export function customersRoutes(deps: CustomersDeps): RouteSpec[] {
       operationId: 'getCustomer',
       summary: 'Get a customer',
       tag: 'customers',
+      access: { permission: 'customers:read' },
       params: customerParamsSchema,
       responses: {
         200: { description: 'The customer', schema: customerSchema },
         404: { description: 'No such customer' },
       },
-      handle: async ({ params }) => ({
+      handle: async ({ params, tenant }) => ({
         status: 200,
-        body: customerView(await deps.repository.customers.get(params.customerId)),
+        body: customerView(await deps.repository.customers.get(tenant.id(params.customerId))),
       }),
     }),
   ];

@@ -12,12 +12,13 @@ export const idempotencyKeySchema = z
   });
 
 /**
- * A stable id from the caller's idempotency key, scoped to its API key so two clients can never
- * collide: `<prefix>_<32 hex>`. The same key always names the same resource — which is what lets
+ * A stable id from the caller's idempotency key, scoped to its tenant (or, for an admin, its key)
+ * so two callers can never collide, and a tenant's keys can rotate without a retry making a
+ * second resource: `<prefix>_<32 hex>`. The same key always names the same resource — which is what lets
  * Temporal's workflow-id uniqueness, not a cache in this process, make creation idempotent.
  */
-export function idFromIdempotencyKey(prefix: string, principal: string, key: string): string {
-  const digest = createHash('sha256').update(`${principal}\u0000${key}`).digest('hex');
+export function idFromIdempotencyKey(prefix: string, namespace: string, key: string): string {
+  const digest = createHash('sha256').update(`${namespace}\u0000${key}`).digest('hex');
   return `${prefix}_${digest.slice(0, 32)}`;
 }
 

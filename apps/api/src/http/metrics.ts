@@ -14,6 +14,8 @@ export interface ApiMetrics {
   readonly registry: Registry;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly workflowOperations: Counter<'operation' | 'name' | 'outcome'>;
+  /** Writes answered whose audit event could not be stored. */
+  readonly auditFailures: Counter;
 }
 
 export function createMetrics(): ApiMetrics {
@@ -32,6 +34,11 @@ export function createMetrics(): ApiMetrics {
       name: 'invincible_workflow_operations_total',
       help: 'Workflow starts, Updates and queries made by the API, by outcome',
       labelNames: ['operation', 'name', 'outcome'],
+      registers: [registry],
+    }),
+    auditFailures: new Counter({
+      name: 'invincible_audit_write_failures_total',
+      help: 'Writes answered whose audit event could not be stored (see the error log)',
       registers: [registry],
     }),
   };

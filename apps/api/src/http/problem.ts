@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { TENANT_SEPARATOR } from '@invincible/astra-repo';
 import { toHttpError } from './to-problem';
 
 /** An RFC 9457 problem document. */
@@ -16,6 +17,16 @@ export function sendProblem(res: Response, problem: Problem): void {
     .status(problem.status)
     .type('application/problem+json')
     .json({ type: 'about:blank', ...problem });
+}
+
+/**
+ * A message about stored ids (a workflow's refusal names `<tenant>~<id>`), as the caller's tenant
+ * sees it: its own ids, without the prefix.
+ */
+function withoutTenant(detail: string, res: Response): string {
+  const principal = res.locals['principal'] as { tenant?: { id: string } } | undefined;
+  const tenantId = principal?.tenant?.id;
+  return tenantId ? detail.replaceAll(`${tenantId}${TENANT_SEPARATOR}`, '') : detail;
 }
 
 /** 404 for every route nobody answered. */
@@ -44,7 +55,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
     sendProblem(res, {
       title: known.title,
       status: known.status,
-      detail: known.detail,
+      detail: withoutTenant(known.detail, res),
       ...known.extensions,
     });
     return;

@@ -3,6 +3,14 @@ import type { z } from 'zod';
 import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from 'zod-openapi';
 import { problemSchema } from '../schemas/common';
 import { badRequest, HttpError, type FieldError } from './http-error';
+import {
+  authorize,
+  principalOf,
+  tenantScope,
+  type Access,
+  type Principal,
+  type TenantScope,
+} from './principal';
 
 type AnyObject = z.ZodObject;
 
@@ -18,8 +26,10 @@ export interface RouteContext<P, Q, B, H> {
   readonly query: Q;
   readonly body: B;
   readonly headers: H;
-  /** The name of the API key that authenticated the request. */
-  readonly principal: string;
+  /** Who is calling (see http/principal.ts). */
+  readonly principal: Principal;
+  /** The caller's tenant: ids in, ids out. Throws on an admin route (admins have no tenant). */
+  readonly tenant: TenantScope;
   readonly req: Request;
   readonly res: Response;
 }
@@ -41,6 +51,8 @@ export interface RouteSpec<
   readonly summary: string;
   readonly description?: string;
   readonly tag: string;
+  /** Who may call it: checked after the path is parsed, before the body is. */
+  readonly access: Access;
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
@@ -64,8 +76,30 @@ export function defineRoute<
   return spec;
 }
 
-/** Registers `routes` on `router`: validation of path, query, headers and body, then the handler. */
-export function mountRoutes(router: Router, routes: readonly RouteSpec[]): void {
+/** One write as the audit log records it (see app.ts). */
+export interface WriteRecord {
+  readonly tenantId: string;
+  readonly principal: Principal;
+  readonly operationId: string;
+  readonly resource: string;
+  readonly requestId: string;
+  readonly status: number;
+}
+
+export interface MountOptions {
+  /** Called once each write (POST) to a tenant has been answered, whatever the answer. */
+  readonly onWrite?: (write: WriteRecord) => void;
+}
+
+/**
+ * Registers `routes` on `router`: the path is validated, the caller authorized, then query,
+ * headers and body are validated, then the handler runs.
+ */
+export function mountRoutes(
+  router: Router,
+  routes: readonly RouteSpec[],
+  options: MountOptions = {},
+): void {
   for (const route of routes) {
     const expressPath = route.path.replace(/\{(\w+)\}/g, ':$1');
     router[route.method](expressPath, async (req, res) => {
@@ -80,12 +114,39 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[]): void 
       const headers = route.headers
         ? Object.fromEntries(Object.keys(route.headers.shape).map((name) => [name, req.get(name)]))
         : {};
+      const principal = principalOf(res);
+      const params = parse(route.params, req.params, 'path') as Record<string, unknown>;
+      authorize(principal, route.access, params ?? {});
+      const auditTenant =
+        principal.kind !== 'admin'
+          ? principal.tenant.id
+          : typeof params?.['tenantId'] === 'string'
+            ? params['tenantId']
+            : null;
+      if (route.method === 'post' && auditTenant && options.onWrite) {
+        const onWrite = options.onWrite;
+        res.once('finish', () => {
+          onWrite({
+            tenantId: auditTenant,
+            principal,
+            operationId: route.operationId,
+            resource: req.originalUrl.split('?')[0] ?? req.path,
+            requestId: typeof req.id === 'string' ? req.id : JSON.stringify(req.id),
+            status: res.statusCode,
+          });
+        });
+      }
+      const scope = tenantScope(principal);
       const ctx: RouteContext<never, never, never, never> = {
-        params: parse(route.params, req.params, 'path') as never,
+        params: params as never,
         query: parse(route.query, { ...req.query }, 'query') as never,
         headers: parse(route.headers, headers, 'header') as never,
         body: parse(route.body, noBody ? {} : req.body, 'body') as never,
-        principal: String(res.locals['principal'] ?? 'anonymous'),
+        principal,
+        get tenant(): TenantScope {
+          if (!scope) throw new Error(`${route.operationId} is an admin route: it has no tenant`);
+          return scope;
+        },
         req,
         res,
       };
@@ -109,6 +170,14 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: FieldError[
     `The request ${where === 'header' ? 'headers are' : `${where} is`} not valid`,
     errors,
   );
+}
+
+/** Who may call an operation, in words, for its OpenAPI description. */
+function accessNote(access: Access): string {
+  if ('admin' in access) return '**Access:** admin keys only.';
+  return `**Access:** keys granting \`${access.permission}\`${
+    access.customer ? '; also a customer token, for its own customer' : ''
+  }.`;
 }
 
 const problem = (description: string) => ({
@@ -137,13 +206,18 @@ export function openApiPaths(routes: readonly RouteSpec[]): ZodOpenApiPathsObjec
       responses['415'] = problem('The body is not application/json');
     }
     responses['401'] = problem('No API key, or an unknown one');
+    responses['403'] = problem(
+      'admin' in route.access
+        ? 'Not an admin key'
+        : `The key does not grant \`${route.access.permission}\``,
+    );
     responses['429'] = problem('Too many requests for this API key; see Retry-After');
     responses['500'] = problem('An unexpected error (details are in the server log only)');
     responses['503'] = problem('Temporal or the database is unavailable; see Retry-After');
     const operation: ZodOpenApiOperationObject = {
       operationId: route.operationId,
       summary: route.summary,
-      ...(route.description ? { description: route.description } : {}),
+      description: [route.description, accessNote(route.access)].filter(Boolean).join('\n\n'),
       tags: [route.tag],
       security: [{ bearerAuth: [] }],
       requestParams: {

@@ -1,4 +1,4 @@
-import { NotFoundError, type Repository } from '@invincible/astra-repo';
+import { localId, NotFoundError, type Repository } from '@invincible/astra-repo';
 import {
   getPointsQuery,
   LOYALTY_TASK_QUEUE,
@@ -10,11 +10,14 @@ import {
   type Purchase,
 } from '@invincible/workflows';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { customerParamsSchema } from '../customers/customer-schemas';
 import { notFound } from '../http/http-error';
 import { idempotencyKeySchema } from '../http/idempotency';
 import type { TrackWorkflow } from '../http/metrics';
+import type { TenantScope } from '../http/principal';
+import { countRunning, quotaExceeded } from '../http/quotas';
 import { defineRoute, type RouteSpec } from '../http/route';
 import { pageOf, pageQuerySchema } from '../schemas/common';
 import {
@@ -38,16 +41,42 @@ export interface LoyaltyDeps {
   readonly queryTimeoutMs: number;
   /** How long a request waits for an Update's outcome before answering 503 (safe to retry). */
   readonly updateTimeoutMs: number;
+  readonly logger?: Logger;
 }
 
 /** The loyalty program of a customer: one never-ending `loyaltyProgram` workflow each. */
 export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
   const { temporal, repository, track } = deps;
 
+  /** The customer by its stored id; 404 (naming the tenant's id) if there is none. */
   const customer = (customerId: string) =>
     repository.customers.get(customerId).catch((error: unknown) => {
-      throw error instanceof NotFoundError ? notFound(`no customer ${customerId}`) : error;
+      throw error instanceof NotFoundError ? notFound(`no customer ${localId(customerId)}`) : error;
     });
+
+  /**
+   * A customer's first purchase starts a loyalty program: a tenant may have at most
+   * `maxLoyaltyPrograms` (soft: see quotas.ts). A customer with an account already has one.
+   */
+  async function withinQuota(tenant: TenantScope, customerId: string): Promise<void> {
+    const hasProgram = await repository.loyalty.get(customerId).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof NotFoundError) return false;
+        throw error;
+      },
+    );
+    if (hasProgram) return;
+    const limit = tenant.principal.tenant.maxLoyaltyPrograms;
+    const running = await countRunning(temporal, loyaltyWorkflowId(tenant.id('')), {
+      timeoutMs: deps.queryTimeoutMs,
+      logger: deps.logger,
+    });
+    if (running !== null && running >= limit)
+      throw quotaExceeded(
+        `this account may have at most ${limit} loyalty programs; ask for a higher limit`,
+      );
+  }
 
   return [
     defineRoute({
@@ -58,6 +87,7 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
       description:
         "Starts the customer's loyalty program if needed (update-with-start) and counts the purchase once by `purchaseId` — the customer's own: another customer's purchase with the same id is another purchase, and subscription charges never share its ids. The update id derives from the purchaseId, so a retry of this request gets the first answer again (201, `counted: true`), whichever API replica serves it, even months later; a purchaseId already counted some other way (the `notify-purchase` signal, another request) answers 200 with that first result, `counted: false`, and adds nothing. A purchase that would earn more than 100 coupons is refused (422).",
       tag: 'loyalty',
+      access: { permission: 'loyalty:write' },
       params: customerParamsSchema,
       body: recordPurchaseSchema,
       responses: {
@@ -72,8 +102,9 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
         404: { description: 'No such customer' },
         422: { description: 'The workflow refused the purchase' },
       },
-      handle: async ({ params, body, res }) => {
-        const { id, email } = await customer(params.customerId);
+      handle: async ({ params, body, res, tenant }) => {
+        const { id, email } = await customer(tenant.id(params.customerId));
+        await withinQuota(tenant, id);
         const workflowId = loyaltyWorkflowId(id);
         res.locals['workflowId'] = workflowId;
         const purchase: Purchase = {
@@ -109,13 +140,15 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
       operationId: 'getLoyaltyBalance',
       summary: 'Points balance, lifetime points, coupons and recent purchases',
       tag: 'loyalty',
+      access: { permission: 'loyalty:read', customer: true },
       params: customerParamsSchema,
       responses: {
         200: { description: 'The balance', schema: loyaltySchema },
         404: { description: 'No such customer' },
       },
-      handle: async ({ params }) => {
-        const handle = temporal.workflow.getHandle(loyaltyWorkflowId(params.customerId));
+      handle: async ({ params, tenant }) => {
+        const customerId = tenant.id(params.customerId);
+        const handle = temporal.workflow.getHandle(loyaltyWorkflowId(customerId));
         try {
           const points = await temporal.withDeadline(Date.now() + deps.queryTimeoutMs, () =>
             track('query', getPointsQuery.name, () => handle.query(getPointsQuery)),
@@ -124,7 +157,7 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
         } catch (error) {
           if (!(error instanceof WorkflowNotFoundError)) {
             // No worker answered in time: the stored projection, if there is one.
-            const stored = await repository.loyalty.get(params.customerId).catch(() => undefined);
+            const stored = await repository.loyalty.get(customerId).catch(() => undefined);
             if (!stored) throw error;
             return {
               status: 200,
@@ -139,11 +172,11 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
             };
           }
           // No purchase yet: a customer that exists has an empty account.
-          const { id } = await customer(params.customerId);
+          const { id } = await customer(customerId);
           return {
             status: 200,
             body: {
-              customerId: id,
+              customerId: localId(id),
               balance: 0,
               lifetimePoints: 0,
               couponsIssued: 0,
@@ -160,13 +193,14 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
       operationId: 'listCoupons',
       summary: "List a customer's coupons",
       tag: 'loyalty',
+      access: { permission: 'loyalty:read', customer: true },
       params: customerParamsSchema,
       query: pageQuerySchema,
       responses: {
         200: { description: 'A page of coupons', schema: pageOf(couponSchema, 'CouponPage') },
       },
-      handle: async ({ params, query }) => {
-        const page = await repository.coupons.listByCustomer(params.customerId, query);
+      handle: async ({ params, query, tenant }) => {
+        const page = await repository.coupons.listByCustomer(tenant.id(params.customerId), query);
         return {
           status: 200,
           body: { items: page.items.map(couponView), nextCursor: page.nextCursor },
@@ -181,6 +215,7 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
       description:
         'Of concurrent redeems exactly one succeeds; the others get 409. Retrying with the same Idempotency-Key returns the first answer.',
       tag: 'loyalty',
+      access: { permission: 'loyalty:write', customer: true },
       params: couponParamsSchema,
       headers: z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.optional() }),
       responses: {
@@ -188,15 +223,15 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
         404: { description: 'No such customer or coupon' },
         409: { description: 'Already redeemed' },
       },
-      handle: async ({ params, headers, res }) => {
-        const workflowId = loyaltyWorkflowId(params.customerId);
+      handle: async ({ params, headers, res, tenant }) => {
+        const workflowId = loyaltyWorkflowId(tenant.id(params.customerId));
         res.locals['workflowId'] = workflowId;
         const key = headers['Idempotency-Key'];
         const redeemed = await temporal
           .withDeadline(Date.now() + deps.updateTimeoutMs, () =>
             track('update', redeemCouponUpdate.name, () =>
               temporal.workflow.getHandle(workflowId).executeUpdate(redeemCouponUpdate, {
-                args: [{ couponId: params.couponId }],
+                args: [{ couponId: tenant.id(params.couponId) }],
                 ...(key ? { updateId: `redeem:${key}` } : {}),
               }),
             ),
@@ -215,13 +250,14 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
       operationId: 'listEmails',
       summary: 'List the emails sent to a customer (the outbox), newest first',
       tag: 'customers',
+      access: { permission: 'emails:read' },
       params: customerParamsSchema,
       query: pageQuerySchema,
       responses: {
         200: { description: 'A page of emails', schema: pageOf(emailSchema, 'EmailPage') },
       },
-      handle: async ({ params, query }) => {
-        const page = await repository.outbox.listByCustomer(params.customerId, query);
+      handle: async ({ params, query, tenant }) => {
+        const page = await repository.outbox.listByCustomer(tenant.id(params.customerId), query);
         return {
           status: 200,
           body: { items: page.items.map(emailView), nextCursor: page.nextCursor },

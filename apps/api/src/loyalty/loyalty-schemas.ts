@@ -1,4 +1,4 @@
-import type { Coupon, OutboxEmail } from '@invincible/astra-repo';
+import { localId, type Coupon, type OutboxEmail } from '@invincible/astra-repo';
 import type { CouponView, PointsView, PurchaseResult } from '@invincible/workflows';
 import { z } from 'zod';
 import {
@@ -76,14 +76,14 @@ export function purchaseResultView(r: PurchaseResult): z.infer<typeof purchaseRe
     purchaseId: r.purchaseId,
     points: r.points,
     counted: r.counted,
-    couponsIssued: [...r.couponsIssued],
+    couponsIssued: r.couponsIssued.map(localId),
     balance: r.balance,
   };
 }
 
 export function loyaltyView(p: PointsView): z.infer<typeof loyaltySchema> {
   return {
-    customerId: p.customerId,
+    customerId: localId(p.customerId),
     balance: p.balance,
     lifetimePoints: p.lifetimePoints,
     couponsIssued: p.couponsIssued,
@@ -95,7 +95,7 @@ export function loyaltyView(p: PointsView): z.infer<typeof loyaltySchema> {
 export function couponView(c: Coupon | CouponView): z.infer<typeof couponSchema> {
   const iso = (d: Date | string) => (typeof d === 'string' ? d : d.toISOString());
   return {
-    id: c.id,
+    id: localId(c.id),
     value: { amountMinor: c.value.amountMinor, currency: c.value.currency },
     status: c.status,
     issuedAt: iso(c.issuedAt),
@@ -105,7 +105,7 @@ export function couponView(c: Coupon | CouponView): z.infer<typeof couponSchema>
 
 export function emailView(e: OutboxEmail): z.infer<typeof emailSchema> {
   return {
-    id: e.id,
+    id: localId(e.id),
     to: e.to,
     template: e.template,
     subject: e.subject,

@@ -72,14 +72,16 @@ export function reconciliationRoutes(deps: ReconciliationDeps): RouteSpec[] {
       description:
         'Starts the `reconcile` workflow (the same the schedule runs) and answers at once. The Idempotency-Key names the run: the same key answers the same run. Findings are only reported, never corrected.',
       tag: 'reconciliation',
+      access: { admin: true },
       headers: z.strictObject({ 'Idempotency-Key': idempotencyKeySchema }),
       body: startRunSchema,
       responses: {
         202: { description: 'Started (or started earlier with this key)', schema: runSchema },
       },
-      handle: async ({ headers, principal, res }) => {
+      handle: async ({ headers, res }) => {
+        // Admins share one namespace of run keys: any admin retrying a key gets the same run.
         const runId = reconcileWorkflowId(
-          idFromIdempotencyKey('api', principal, headers['Idempotency-Key']),
+          idFromIdempotencyKey('api', 'admin', headers['Idempotency-Key']),
         );
         res.locals['workflowId'] = runId;
         try {
@@ -109,6 +111,7 @@ export function reconciliationRoutes(deps: ReconciliationDeps): RouteSpec[] {
       operationId: 'getReconciliationRun',
       summary: 'Get a reconciliation run',
       tag: 'reconciliation',
+      access: { admin: true },
       params: runParamsSchema,
       responses: {
         200: { description: 'The run and what it found, by kind', schema: runSchema },
@@ -124,6 +127,7 @@ export function reconciliationRoutes(deps: ReconciliationDeps): RouteSpec[] {
       description:
         'Open findings in key order (`status=open`, the default), or every finding ever made (`status=all`, no promised order). Cursor paging.',
       tag: 'reconciliation',
+      access: { admin: true },
       query: findingsQuerySchema,
       responses: {
         200: {

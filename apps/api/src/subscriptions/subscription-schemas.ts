@@ -1,4 +1,4 @@
-import type { ChargeEntry, SubscriptionProjection } from '@invincible/astra-repo';
+import { localId, type ChargeEntry, type SubscriptionProjection } from '@invincible/astra-repo';
 import { isTimeZone, type SubscriptionDetails } from '@invincible/workflows';
 import { z } from 'zod';
 import {
@@ -121,8 +121,8 @@ const money = (m: { amountMinor: number; currency: string }) => ({
 export function viewFromDetails(d: SubscriptionDetails): SubscriptionView {
   const s = d.state;
   return {
-    id: d.subscriptionId,
-    customerId: d.customerId,
+    id: localId(d.subscriptionId),
+    customerId: localId(d.customerId),
     status: s.status,
     price: money(s.price),
     interval: { unit: d.interval.unit, count: d.interval.count },
@@ -141,8 +141,8 @@ export function viewFromDetails(d: SubscriptionDetails): SubscriptionView {
 /** The stored copy, for a subscription whose workflow has ended. */
 export function viewFromProjection(p: SubscriptionProjection): SubscriptionView {
   return {
-    id: p.id,
-    customerId: p.customerId,
+    id: localId(p.id),
+    customerId: localId(p.customerId),
     status: p.status,
     price: money(p.price),
     interval: { unit: p.interval.unit, count: p.interval.count },

@@ -1,4 +1,4 @@
-import { NotFoundError, type Repository } from '@invincible/astra-repo';
+import { localId, NotFoundError, type Repository } from '@invincible/astra-repo';
 import {
   BILLING_TASK_QUEUE,
   cancelUpdate,
@@ -15,11 +15,14 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { customerParamsSchema } from '../customers/customer-schemas';
 import { conflict, notFound, unprocessable } from '../http/http-error';
 import { fingerprint, idempotencyKeySchema, idFromIdempotencyKey } from '../http/idempotency';
 import type { TrackWorkflow } from '../http/metrics';
+import type { TenantScope } from '../http/principal';
+import { countRunning, quotaExceeded } from '../http/quotas';
 import { defineRoute, type RouteSpec } from '../http/route';
 import { pageOf, pageQuerySchema } from '../schemas/common';
 import {
@@ -46,6 +49,7 @@ export interface SubscriptionsDeps {
   readonly queryTimeoutMs: number;
   /** How long a request waits for an Update's outcome before answering 503 (safe to retry). */
   readonly updateTimeoutMs: number;
+  readonly logger?: Logger;
 }
 
 const optionalKey = z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.optional() });
@@ -54,7 +58,10 @@ const optionalKey = z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.opt
 export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
   const { temporal, repository, track } = deps;
 
-  /** Live state from the workflow; the projection when it has ended or cannot answer now. */
+  /**
+   * Live state from the workflow; the projection when it has ended or cannot answer now.
+   * `subscriptionId` is the stored id (`<tenant>~<id>`); the view shows the tenant's ids.
+   */
   async function view(subscriptionId: string): Promise<SubscriptionView> {
     const handle = temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId));
     const running = await track('describe', 'subscription', () => handle.describe()).then(
@@ -80,7 +87,7 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
     return viewFromProjection(
       await repository.subscriptions.get(subscriptionId).catch((error: unknown) => {
         throw error instanceof NotFoundError
-          ? notFound(`no subscription ${subscriptionId}`)
+          ? notFound(`no subscription ${localId(subscriptionId)}`)
           : error;
       }),
     );
@@ -99,9 +106,22 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       const stored = await repository.subscriptions.get(subscriptionId).catch(() => undefined);
-      if (!stored) throw notFound(`no subscription ${subscriptionId}`);
+      if (!stored) throw notFound(`no subscription ${localId(subscriptionId)}`);
       throw conflict(`the subscription has ended (${stored.status})`);
     }
+  }
+
+  /** A tenant may run at most `maxActiveSubscriptions` subscriptions at once (soft: see quotas.ts). */
+  async function withinQuota(tenant: TenantScope): Promise<void> {
+    const limit = tenant.principal.tenant.maxActiveSubscriptions;
+    const running = await countRunning(temporal, subscriptionWorkflowId(tenant.id('')), {
+      timeoutMs: deps.queryTimeoutMs,
+      logger: deps.logger,
+    });
+    if (running !== null && running >= limit)
+      throw quotaExceeded(
+        `this account may run at most ${limit} subscriptions at once; cancel one or ask for a higher limit`,
+      );
   }
 
   const handleOf = (subscriptionId: string) =>
@@ -118,6 +138,7 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
       description:
         'Starts the subscription workflow. The Idempotency-Key names it: the same key with the same body answers 200 with the same subscription (across API replicas and restarts, because the id is the workflow id); with another body, 409.',
       tag: 'subscriptions',
+      access: { permission: 'subscriptions:write' },
       headers: z.strictObject({ 'Idempotency-Key': idempotencyKeySchema }),
       body: createSubscriptionSchema,
       responses: {
@@ -126,16 +147,24 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
         409: { description: 'The Idempotency-Key was used with another request' },
         422: { description: 'The customer does not exist' },
       },
-      handle: async ({ body, headers, principal, req, res }) => {
-        const subscriptionId = idFromIdempotencyKey('sub', principal, headers['Idempotency-Key']);
+      handle: async ({ body, headers, tenant, req, res }) => {
+        const localSubscriptionId = idFromIdempotencyKey(
+          'sub',
+          tenant.tenantId,
+          headers['Idempotency-Key'],
+        );
+        const subscriptionId = tenant.id(localSubscriptionId);
+        const location = `/v1/subscriptions/${localSubscriptionId}`;
         const workflowId = subscriptionWorkflowId(subscriptionId);
         res.locals['workflowId'] = workflowId;
         const requestFingerprint = fingerprint(body);
-        const customer = await repository.customers.get(body.customerId).catch((e: unknown) => {
-          throw e instanceof NotFoundError
-            ? unprocessable(`customer ${body.customerId} does not exist`)
-            : e;
-        });
+        const customer = await repository.customers
+          .get(tenant.id(body.customerId))
+          .catch((e: unknown) => {
+            throw e instanceof NotFoundError
+              ? unprocessable(`customer ${body.customerId} does not exist`)
+              : e;
+          });
         const input: SubscriptionInput = {
           subscriptionId,
           customerId: customer.id,
@@ -173,12 +202,9 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
               stored.price.currency === input.price.currency;
           if (!same)
             throw conflict('this Idempotency-Key was already used with a different request');
-          return {
-            status: 200,
-            body: await view(subscriptionId),
-            headers: { Location: `/v1/subscriptions/${subscriptionId}` },
-          };
+          return { status: 200, body: await view(subscriptionId), headers: { Location: location } };
         }
+        await withinQuota(tenant);
         let created = true;
         try {
           await track('start', SUBSCRIPTION_WORKFLOW_TYPE, () =>
@@ -207,11 +233,7 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
           req.log.info({ err: error, workflowId }, 'subscription not readable yet');
           return pendingView(input);
         });
-        return {
-          status: created ? 201 : 200,
-          body: current,
-          headers: { Location: `/v1/subscriptions/${subscriptionId}` },
-        };
+        return { status: created ? 201 : 200, body: current, headers: { Location: location } };
       },
     }),
     defineRoute({
@@ -222,12 +244,17 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
       description:
         'Live state from the workflow; once it has ended, the stored projection (`source` says which).',
       tag: 'subscriptions',
+      access: { permission: 'subscriptions:read', customer: true },
       params: subscriptionParamsSchema,
       responses: {
         200: { description: 'The subscription', schema: subscriptionSchema },
         404: { description: 'No such subscription' },
       },
-      handle: async ({ params }) => ({ status: 200, body: await view(params.subscriptionId) }),
+      handle: async ({ params, tenant }) => {
+        const current = await view(tenant.id(params.subscriptionId));
+        tenant.assertCustomer(current.customerId, `subscription ${params.subscriptionId}`);
+        return { status: 200, body: current };
+      },
     }),
     defineRoute({
       method: 'get',
@@ -236,6 +263,7 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
       summary: "List a customer's subscriptions",
       description: 'From the stored projections, which follow the workflows within moments.',
       tag: 'subscriptions',
+      access: { permission: 'subscriptions:read', customer: true },
       params: customerParamsSchema,
       query: pageQuerySchema,
       responses: {
@@ -244,8 +272,11 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
           schema: pageOf(subscriptionSchema, 'SubscriptionPage'),
         },
       },
-      handle: async ({ params, query }) => {
-        const page = await repository.subscriptions.listByCustomer(params.customerId, query);
+      handle: async ({ params, query, tenant }) => {
+        const page = await repository.subscriptions.listByCustomer(
+          tenant.id(params.customerId),
+          query,
+        );
         return {
           status: 200,
           body: { items: page.items.map(viewFromProjection), nextCursor: page.nextCursor },
@@ -258,6 +289,7 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
       operationId: 'cancelSubscription',
       summary: 'Cancel a subscription, now or at the end of the period',
       tag: 'subscriptions',
+      access: { permission: 'subscriptions:write' },
       params: subscriptionParamsSchema,
       headers: optionalKey,
       body: cancelSchema,
@@ -267,9 +299,10 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
         409: { description: 'Already canceled, or ended' },
         422: { description: 'The workflow refused the request' },
       },
-      handle: async ({ params, body, headers }) => {
-        const result = await update(params.subscriptionId, cancelUpdate.name, () =>
-          handleOf(params.subscriptionId).executeUpdate(cancelUpdate, {
+      handle: async ({ params, body, headers, tenant }) => {
+        const id = tenant.id(params.subscriptionId);
+        const result = await update(id, cancelUpdate.name, () =>
+          handleOf(id).executeUpdate(cancelUpdate, {
             args: [{ mode: body.mode, ...(body.reason ? { reason: body.reason } : {}) }],
             ...updateId('cancel', headers['Idempotency-Key']),
           }),
@@ -286,6 +319,7 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
       operationId: 'changeSubscriptionPrice',
       summary: 'Change the price from the next period on',
       tag: 'subscriptions',
+      access: { permission: 'subscriptions:write' },
       params: subscriptionParamsSchema,
       headers: optionalKey,
       body: changePriceSchema,
@@ -298,9 +332,10 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
         409: { description: 'Canceled, being canceled, or ended' },
         422: { description: 'Refused, e.g. another currency' },
       },
-      handle: async ({ params, body, headers }) => {
-        const result = await update(params.subscriptionId, changePriceUpdate.name, () =>
-          handleOf(params.subscriptionId).executeUpdate(changePriceUpdate, {
+      handle: async ({ params, body, headers, tenant }) => {
+        const id = tenant.id(params.subscriptionId);
+        const result = await update(id, changePriceUpdate.name, () =>
+          handleOf(id).executeUpdate(changePriceUpdate, {
             args: [
               { price: { amountMinor: body.price.amountMinor, currency: body.price.currency } },
             ],
@@ -323,6 +358,7 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
             ? 'Pause billing (periods inside the pause are not billed)'
             : 'Resume billing at the first anchor date after now',
         tag: 'subscriptions',
+        access: { permission: 'subscriptions:write' },
         params: subscriptionParamsSchema,
         headers: optionalKey,
         responses: {
@@ -332,8 +368,8 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
             description: operation === 'pause' ? 'Not active, or set to cancel' : 'Not paused',
           },
         },
-        handle: async ({ params, headers }) => {
-          const id = params.subscriptionId;
+        handle: async ({ params, headers, tenant }) => {
+          const id = tenant.id(params.subscriptionId);
           const options = updateId(operation, headers['Idempotency-Key']);
           // The Update's own result is the state right after the change; a read afterwards may
           // fall back to an older projection (no worker answered the query in time) and would
@@ -372,13 +408,17 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
       summary: 'List the charge ledger of a subscription',
       description: 'Every attempt, in (period, attempt) order.',
       tag: 'subscriptions',
+      access: { permission: 'subscriptions:read' },
       params: subscriptionParamsSchema,
       query: pageQuerySchema,
       responses: {
         200: { description: 'A page of charges', schema: pageOf(chargeSchema, 'ChargePage') },
       },
-      handle: async ({ params, query }) => {
-        const page = await repository.charges.listBySubscription(params.subscriptionId, query);
+      handle: async ({ params, query, tenant }) => {
+        const page = await repository.charges.listBySubscription(
+          tenant.id(params.subscriptionId),
+          query,
+        );
         return {
           status: 200,
           body: { items: page.items.map(chargeView), nextCursor: page.nextCursor },
@@ -391,8 +431,8 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
 /** What is known of a subscription whose workflow no worker has run yet: the request. */
 function pendingView(input: SubscriptionInput): SubscriptionView {
   return {
-    id: input.subscriptionId,
-    customerId: input.customerId,
+    id: localId(input.subscriptionId),
+    customerId: localId(input.customerId),
     status: 'pending',
     price: input.price,
     interval: input.interval,
