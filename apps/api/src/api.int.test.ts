@@ -1,29 +1,16 @@
+import type { MigratableRepository } from '@invincible/astra-repo';
 import {
-  createBillingActivities,
-  createLoyaltyActivities,
-  createLoyaltyNotifier,
-  createOutboxMailer,
-  createReconciliationActivities,
-  createSandboxGateway,
-} from '@invincible/activities';
-import { createRepository, type MigratableRepository } from '@invincible/astra-repo';
-import {
-  BILLING_TASK_QUEUE,
-  LOYALTY_TASK_QUEUE,
   loyaltyWorkflowId,
   notifyPurchaseSignal,
   subscriptionWorkflowId,
-  WORKFLOW_SOURCES,
 } from '@invincible/workflows';
-import { createTimeSkippingEnv, requireTestEnv } from '@invincible/workflows/testing';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { Express } from 'express';
 import pino from 'pino';
 import request from 'supertest';
-import { createApp } from './app';
 import { idFromIdempotencyKey } from './http/idempotency';
+import { startApiHarness, type ApiHarness } from './testing/api-harness';
 import { OpenApiConformance } from './testing/openapi-conformance';
 
 /**
@@ -39,80 +26,35 @@ describe('API over real workflows (time-skipping)', () => {
   const ADMIN_KEY = 'admin-secret-0123456789abcdef';
   /** Where the environment keys' tenant (`dev`) stores an id of its own. */
   const stored = (id: string) => `dev~${id}`;
+  let harness: ApiHarness;
   let env: TestWorkflowEnvironment;
   let repository: MigratableRepository;
-  let workers: Worker[];
-  let running: Promise<unknown>;
   let app: Express;
   let spec: OpenApiConformance;
   const logLines: string[] = [];
 
   beforeAll(async () => {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    env = await createTimeSkippingEnv();
-    repository = createRepository({
-      backend: 'cassandra',
-      contactPoints: requireTestEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS').split(','),
-      localDataCenter: 'datacenter1',
-      keyspace: `api_${run}`,
-      replicationFactor: 1,
-    });
-    await repository.migrate();
-    const mailer = createOutboxMailer({ outbox: repository.outbox });
-    workers = [
-      await Worker.create({
-        connection: env.nativeConnection,
-        taskQueue: BILLING_TASK_QUEUE,
-        workflowsPath: require.resolve(WORKFLOW_SOURCES.billing),
-        activities: {
-          ...createBillingActivities({
-            repository,
-            payments: createSandboxGateway({ payments: repository.payments }),
-            mailer,
-            loyalty: createLoyaltyNotifier(env.client.workflow),
-          }),
-          ...createReconciliationActivities({ repository, workflows: env.client.workflow }),
-        },
-      }),
-      await Worker.create({
-        connection: env.nativeConnection,
-        taskQueue: LOYALTY_TASK_QUEUE,
-        workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty),
-        activities: createLoyaltyActivities({ repository, mailer }),
-      }),
-    ];
-    running = Promise.all(workers.map((w) => w.run()));
-    app = createApp({
+    harness = await startApiHarness(`api_${run}`);
+    ({ env, repository, spec } = harness);
+    app = harness.app({
       ...appDeps(),
       // Log lines are kept to check what they carry (request id, workflow id).
       logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
     });
-    const document = (await request(app).get('/openapi.json').expect(200)).body as object;
-    spec = new OpenApiConformance(document);
   }, 180_000);
 
   /** What every app of this suite is made of (one more app below answers queries too late). */
   function appDeps() {
     return {
-      logger: pino({ level: 'silent' }),
-      temporal: env.client,
-      repository,
       apiKeys: [
         { name: 'test', secret: KEY },
         { name: 'other', secret: OTHER_KEY },
       ],
       adminKeys: [{ name: 'ops', secret: ADMIN_KEY }],
-      readiness: { database: () => repository.ping() },
-      queryTimeoutMs: 10_000,
     };
   }
 
-  afterAll(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await running;
-    await repository?.close();
-    await env?.teardown();
-  });
+  afterAll(() => harness?.close());
 
   /** A request with the API key; its response is checked against the OpenAPI document. */
   async function call(
@@ -372,7 +314,7 @@ describe('API over real workflows (time-skipping)', () => {
     it('answers a pause and a resume with the state they made, even when no query answers in time', async () => {
       // Queries time out at once here: the read after the Update falls back to the projection,
       // which the workflow saves only after the Update's handler returned.
-      const hurried = createApp({ ...appDeps(), queryTimeoutMs: 1 });
+      const hurried = harness.app({ ...appDeps(), queryTimeoutMs: 1 });
       const customerId = await customer();
       const created = await create(`k-${run}-hurried`, {
         customerId,

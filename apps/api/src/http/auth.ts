@@ -58,9 +58,16 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
  */
 export function authenticate(options: AuthOptions): RequestHandler {
   const ttl = options.cacheTtlMs ?? 30_000;
-  // Misses are cached too, so a flood of made-up key ids costs one read per id and TTL.
-  const keys = new LRUCache<string, { key: ApiKeyRecord | null }>({ max: 10_000, ttl });
-  const tenants = new LRUCache<string, Tenant>({ max: 10_000, ttl });
+  // Misses are cached too, so a flood of made-up key ids costs one read per id and TTL. A TTL
+  // of 0 caches nothing (lru-cache would read 0 as "forever").
+  const keys = new LRUCache<string, { key: ApiKeyRecord | null }>({
+    max: ttl > 0 ? 10_000 : 1,
+    ttl: Math.max(ttl, 1),
+  });
+  const tenants = new LRUCache<string, Tenant>({
+    max: ttl > 0 ? 10_000 : 1,
+    ttl: Math.max(ttl, 1),
+  });
   const envKeys = [
     ...options.apiKeys.map((k) => ({
       kind: 'tenant' as const,
@@ -75,7 +82,7 @@ export function authenticate(options: AuthOptions): RequestHandler {
   ];
 
   async function storedKey(id: string): Promise<ApiKeyRecord | null> {
-    const cached = keys.get(id);
+    const cached = ttl > 0 ? keys.get(id) : undefined;
     if (cached) return cached.key;
     const key = await options.access.getKey(id).catch((error: unknown) => {
       if (error instanceof NotFoundError) return null;
@@ -86,7 +93,7 @@ export function authenticate(options: AuthOptions): RequestHandler {
   }
 
   async function tenant(id: string): Promise<Tenant | null> {
-    const cached = tenants.get(id);
+    const cached = ttl > 0 ? tenants.get(id) : undefined;
     if (cached) return cached;
     const found = await options.access.getTenant(id).catch(async (error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;

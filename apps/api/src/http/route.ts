@@ -116,7 +116,7 @@ export function mountRoutes(
         : {};
       const principal = principalOf(res);
       const params = parse(route.params, req.params, 'path') as Record<string, unknown>;
-      authorize(principal, route.access, params ?? {});
+      // Registered before authorization, so a refused write is in the log too.
       const auditTenant =
         principal.kind !== 'admin'
           ? principal.tenant.id
@@ -136,6 +136,7 @@ export function mountRoutes(
           });
         });
       }
+      authorize(principal, route.access, params ?? {});
       const scope = tenantScope(principal);
       const ctx: RouteContext<never, never, never, never> = {
         params: params as never,
@@ -206,6 +207,7 @@ export function openApiPaths(routes: readonly RouteSpec[]): ZodOpenApiPathsObjec
       responses['415'] = problem('The body is not application/json');
     }
     responses['401'] = problem('No API key, or an unknown one');
+    if (route.params) responses['404'] ??= problem('Not found (or not yours: the same answer)');
     responses['403'] = problem(
       'admin' in route.access
         ? 'Not an admin key'

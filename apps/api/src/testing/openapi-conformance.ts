@@ -11,7 +11,7 @@ export class OpenApiConformance {
   /** Every (method, template, status) seen, for a coverage check at the end. */
   readonly seen = new Set<string>();
 
-  constructor(private readonly document: Document) {
+  constructor(readonly document: Document) {
     addFormats(this.ajv);
     this.ajv.addSchema({ ...document, $id: 'openapi.json' });
     this.templates = Object.keys(document.paths ?? {}).map((template) => ({
