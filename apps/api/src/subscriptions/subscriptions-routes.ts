@@ -111,14 +111,27 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
     }
   }
 
-  /** A tenant may run at most `maxActiveSubscriptions` subscriptions at once (soft: see quotas.ts). */
-  async function withinQuota(tenant: TenantScope): Promise<void> {
+  /**
+   * A tenant may run at most `maxActiveSubscriptions` subscriptions at once (soft: see
+   * quotas.ts). The retry of a create whose workflow already runs is never refused by it.
+   */
+  async function withinQuota(tenant: TenantScope, workflowId: string): Promise<void> {
     const limit = tenant.principal.tenant.maxActiveSubscriptions;
     const running = await countRunning(temporal, subscriptionWorkflowId(tenant.id('')), {
       timeoutMs: deps.queryTimeoutMs,
       logger: deps.logger,
     });
-    if (running !== null && running >= limit)
+    if (running === null || running < limit) return;
+    const exists = await track('describe', 'subscription', () =>
+      temporal.workflow.getHandle(workflowId).describe(),
+    ).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      },
+    );
+    if (!exists)
       throw quotaExceeded(
         `this account may run at most ${limit} subscriptions at once; cancel one or ask for a higher limit`,
       );
@@ -204,7 +217,7 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
             throw conflict('this Idempotency-Key was already used with a different request');
           return { status: 200, body: await view(subscriptionId), headers: { Location: location } };
         }
-        await withinQuota(tenant);
+        await withinQuota(tenant, workflowId);
         let created = true;
         try {
           await track('start', SUBSCRIPTION_WORKFLOW_TYPE, () =>
