@@ -120,7 +120,8 @@ describe('API fuzz: schemathesis against /openapi.json', () => {
       '--report-dir',
       dir,
     ];
-    const result = await runBounded(python, args, HARD_LIMIT_MS);
+    // In the temp directory: schemathesis keeps replay data in `.schemathesis/` of its cwd.
+    const result = await runBounded(python, args, dir, HARD_LIMIT_MS);
     const report = JSON.parse(readReport(dir, 'json')) as SchemathesisReport;
     const har = JSON.parse(readReport(dir, 'har')) as Har;
 
@@ -200,7 +201,7 @@ describe('API fuzz: schemathesis against /openapi.json', () => {
       ['emails', coupons.nextCursor as string],
     ] as const) {
       const res = await call(`/v1/customers/${customerId}/${listing}?cursor=${cursor}`);
-      expect({ listing, status: res.status, body: (await res.json()) as unknown }).toMatchObject({
+      expect({ listing, status: res.status, body: await res.json() }).toMatchObject({
         status: 400,
         body: { errors: [{ in: 'query', field: 'cursor' }] },
       });
@@ -242,10 +243,12 @@ function failuresSection(output: string): string {
 function runBounded(
   command: string,
   args: readonly string[],
+  cwd: string,
   limitMs: number,
 ): Promise<{ code: number | null; output: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
+      cwd,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1', PYTHONUNBUFFERED: '1' },
