@@ -71,7 +71,13 @@ async function main(argv: readonly string[]): Promise<number> {
       const config = loadStackConfig(process.env);
       await provision(
         config,
-        { temporal: true, cassandra: true, testServer: true, temporalServer: { ui: true } },
+        {
+          temporal: true,
+          cassandra: true,
+          testServer: true,
+          temporalServer: { ui: true },
+          schemathesis: true,
+        },
         process.env,
         log,
       );
@@ -84,7 +90,7 @@ async function main(argv: readonly string[]): Promise<number> {
           '  start [--only temporal,cassandra]  servers, then api and both workers; Ctrl-C stops all',
           '  up    [--only temporal,cassandra]  servers only',
           '  test  [nx run-many args…]          ephemeral servers around lint, typecheck, build, test',
-          '  provision                          build/resolve Temporal CLI and server, Cassandra, test server',
+          '  provision                          build/resolve Temporal CLI and server, Cassandra, test server, schemathesis',
           '',
         ].join('\n'),
       );
@@ -250,6 +256,8 @@ async function test(nxArgs: readonly string[]): Promise<number> {
       temporal: true,
       cassandra: true,
       testServer: true,
+      // The API fuzz suite runs schemathesis against /openapi.json.
+      schemathesis: true,
       // With the UI server: the durability suite starts a whole `up` on Temporal-on-Cassandra.
       ...(canBuildServer ? { temporalServer: { ui: true } } : {}),
     },
@@ -304,6 +312,9 @@ async function test(nxArgs: readonly string[]): Promise<number> {
         INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS: where.cassandraContactPoints,
         INVINCIBLE_TEST_CASSANDRA_LOCAL_DATA_CENTER: where.cassandraLocalDataCenter,
         ...(provisioned.testServer ? { TEMPORAL_TEST_SERVER_PATH: provisioned.testServer } : {}),
+        ...(provisioned.schemathesis
+          ? { INVINCIBLE_TEST_SCHEMATHESIS_PYTHON: provisioned.schemathesis }
+          : {}),
         ...(provisioned.temporalCli ? { TEMPORAL_CLI_PATH: provisioned.temporalCli } : {}),
         FORCE_COLOR: env['FORCE_COLOR'] ?? (process.stdout.isTTY ? '1' : '0'),
         INVINCIBLE_TEST_SUMMARY_DIR: summaryDir,

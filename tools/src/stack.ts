@@ -3,6 +3,7 @@ import type { StackConfig } from './config';
 import type { Logger } from './log';
 import { findJava } from './provision/java';
 import { ensureClasspath, ensureTestServerExecutable } from './provision/maven';
+import { ensureSchemathesis } from './provision/schemathesis';
 import { ensureTemporalCli } from './provision/temporal-cli';
 import { ensureTemporalServer, type TemporalServerBinaries } from './provision/temporal-server';
 import { localCassandra } from './servers/cassandra';
@@ -26,6 +27,8 @@ export interface Provisioned {
   readonly cassandraClasspath?: string;
   readonly testServer?: string;
   readonly java?: string;
+  /** The Python of the venv holding the pinned schemathesis (`-m schemathesis.cli`). */
+  readonly schemathesis?: string;
 }
 
 export interface ProvisionRequest {
@@ -37,6 +40,8 @@ export interface ProvisionRequest {
    * `test`); `ui: false` skips the Web UI server (tests are headless).
    */
   readonly temporalServer?: { readonly ui: boolean };
+  /** Schemathesis in a virtual environment of its own, for the API fuzz suite. */
+  readonly schemathesis?: boolean;
 }
 
 /** Provisions (first run) or finds in the cache (every later run) what `request` asks for. */
@@ -66,7 +71,8 @@ export async function provision(
       : undefined;
   const testServer =
     request.testServer && java ? await ensureTestServerExecutable(java, options) : undefined;
-  return { temporalCli, temporalServer, cassandraClasspath, testServer, java };
+  const schemathesis = request.schemathesis ? await ensureSchemathesis(options) : undefined;
+  return { temporalCli, temporalServer, cassandraClasspath, testServer, java, schemathesis };
 }
 
 /** Where the apps and tests find the servers, whichever way they were provided. */

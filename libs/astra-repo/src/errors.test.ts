@@ -1,5 +1,6 @@
 import {
   ConflictError,
+  InvalidCursorError,
   NotFoundError,
   RepositoryError,
   UnavailableError,
@@ -13,6 +14,7 @@ describe('repository errors', () => {
       [new ConflictError('charge', 's1:1', 'stored with another amount'), 'ConflictError', false],
       [new ValidationError('bad id', { id: 'too long' }), 'ValidationError', false],
       [new UnavailableError('cassandra', 'no hosts'), 'UnavailableError', true],
+      [new InvalidCursorError('too long'), 'InvalidCursorError', false],
     ] as const;
     for (const [error, name, retryable] of cases) {
       expect(error).toBeInstanceOf(RepositoryError);

@@ -45,7 +45,7 @@ export class ConflictError extends RepositoryError {
 
 /** The input is malformed: nothing was written. */
 export class ValidationError extends RepositoryError {
-  override readonly name = 'ValidationError';
+  override readonly name: string = 'ValidationError';
   readonly retryable = false;
   constructor(
     message: string,
@@ -53,6 +53,17 @@ export class ValidationError extends RepositoryError {
     readonly fields: Readonly<Record<string, string>> = {},
   ) {
     super(message);
+  }
+}
+
+/**
+ * A listing's `cursor` that this listing did not hand out: crafted, corrupted, or another
+ * listing's. The API answers it as a 400 on the query parameter, never as a 500.
+ */
+export class InvalidCursorError extends ValidationError {
+  override readonly name: string = 'InvalidCursorError';
+  constructor(reason: string) {
+    super('invalid cursor', { cursor: reason });
   }
 }
 

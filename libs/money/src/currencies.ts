@@ -45,6 +45,19 @@ export const ISO_4217_EXPONENTS: Readonly<Record<string, 0 | 2 | 3 | 4>> = Objec
 });
 
 /**
+ * Every code of {@link ISO_4217_EXPONENTS}, sorted: for schemas that list the accepted codes (an
+ * OpenAPI `enum`, a zod `z.enum`) rather than check them one by one.
+ *
+ * @example
+ * ```ts
+ * const currency = z.enum(CURRENCY_CODES); // documents and validates the same 170-odd codes
+ * ```
+ */
+export const CURRENCY_CODES: readonly [string, ...string[]] = Object.freeze(
+  Object.keys(ISO_4217_EXPONENTS).sort() as [string, ...string[]],
+);
+
+/**
  * The minor-unit exponent of an ISO 4217 currency (USD 2, JPY 0, BHD 3), or undefined when the
  * code is not one.
  *

@@ -1,3 +1,3 @@
-export { ISO_4217_EXPONENTS, currencyExponent, isCurrency } from './currencies';
+export { CURRENCY_CODES, ISO_4217_EXPONENTS, currencyExponent, isCurrency } from './currencies';
 export { formatMoney } from './money';
 export type { Money } from './money';

@@ -1,4 +1,10 @@
-import { currencyExponent, formatMoney, isCurrency, ISO_4217_EXPONENTS } from './index';
+import {
+  CURRENCY_CODES,
+  currencyExponent,
+  formatMoney,
+  isCurrency,
+  ISO_4217_EXPONENTS,
+} from './index';
 
 describe('ISO 4217 table', () => {
   it('gives the exponents ISO 4217 gives, where runtime ICU data disagrees', () => {
@@ -38,6 +44,12 @@ describe('ISO 4217 table', () => {
       expect(code).toMatch(/^[A-Z]{3}$/);
       expect([0, 2, 3, 4]).toContain(exponent);
     }
+  });
+
+  it('lists exactly the codes of the table, sorted, for enums', () => {
+    expect(CURRENCY_CODES).toEqual(Object.keys(ISO_4217_EXPONENTS).sort());
+    expect(CURRENCY_CODES.every((code) => isCurrency(code))).toBe(true);
+    expect(Object.isFrozen(CURRENCY_CODES)).toBe(true);
   });
 });
 

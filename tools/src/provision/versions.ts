@@ -18,3 +18,12 @@ export const TEMPORAL_CASSANDRA_SCHEMA_VERSION = '1.13';
 /** The Web UI server, the same UI version the CLI's dev server embeds. */
 export const TEMPORAL_UI_SERVER_MODULE = 'github.com/temporalio/ui-server/v2';
 export const TEMPORAL_UI_SERVER_VERSION = 'v2.42.1';
+
+/**
+ * Schemathesis, the property-based API tester of the fuzz suite (apps/api/src/fuzz.int.test.ts),
+ * installed from tools/python/schemathesis/requirements.txt: that version with every dependency
+ * pinned by hash. Change both together (the file says how to regenerate it).
+ */
+export const SCHEMATHESIS_VERSION = '4.32.5';
+/** The oldest Python that version runs on (its Requires-Python). */
+export const SCHEMATHESIS_MIN_PYTHON = [3, 11] as const;

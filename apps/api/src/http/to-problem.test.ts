@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
-import { UnavailableError } from '@invincible/astra-repo';
+import { InvalidCursorError, UnavailableError, ValidationError } from '@invincible/astra-repo';
 import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { NamespaceNotFoundError } from '@temporalio/common';
 import { toHttpError } from './to-problem';
@@ -114,5 +114,25 @@ describe('toHttpError: transient infrastructure errors are 503 with Retry-After'
     ['a plain Error', new Error('bug')],
   ])('leaves %s unmapped (a 500 the log explains)', (_name, error) => {
     expect(toHttpError(error)).toBeUndefined();
+  });
+});
+
+describe('toHttpError: invalid input is a 400 naming where it is', () => {
+  it('reports a cursor the repository refused in the query, where the client sent it', () => {
+    const problem = toHttpError(new InvalidCursorError('not a cursor of this listing'));
+    expect(problem).toMatchObject({
+      status: 400,
+      extensions: {
+        errors: [{ in: 'query', field: 'cursor', message: 'not a cursor of this listing' }],
+      },
+    });
+  });
+
+  it('reports other repository validation errors against the body', () => {
+    const problem = toHttpError(new ValidationError('invalid customer', { email: 'not an email' }));
+    expect(problem).toMatchObject({
+      status: 400,
+      extensions: { errors: [{ in: 'body', field: 'email', message: 'not an email' }] },
+    });
   });
 });

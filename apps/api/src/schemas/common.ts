@@ -39,6 +39,20 @@ export const moneySchema = z
     description: 'An amount in integer minor units of its currency: 12.50 USD is 1250',
   });
 
+/**
+ * The IANA zones this runtime knows by their canonical names, and `UTC` (the default, which
+ * `Intl.supportedValuesOf` leaves out). An enum, so the document lists exactly what is accepted;
+ * aliases (`US/Pacific`, `Asia/Calcutta`) are refused rather than stored under a second name.
+ */
+export const TIME_ZONES: readonly [string, ...string[]] = Object.freeze([
+  'UTC',
+  ...Intl.supportedValuesOf('timeZone').filter((zone) => zone !== 'UTC'),
+] as [string, ...string[]]);
+
+export const timeZoneSchema = z
+  .enum(TIME_ZONES, { error: 'an IANA time zone such as Europe/Paris' })
+  .meta({ description: 'An IANA time zone', example: 'Europe/Paris' });
+
 export const isoDateTime = z.iso
   .datetime({ offset: true })
   .meta({ example: '2026-11-25T10:00:00Z' });

@@ -1,11 +1,12 @@
 import { localId, type ChargeEntry, type SubscriptionProjection } from '@invincible/astra-repo';
-import { isTimeZone, type SubscriptionDetails } from '@invincible/workflows';
+import type { SubscriptionDetails } from '@invincible/workflows';
 import { z } from 'zod';
 import {
   customerIdSchema,
   isoDateTime,
   moneySchema,
   subscriptionIdSchema,
+  timeZoneSchema,
 } from '../schemas/common';
 
 const intervalSchema = z
@@ -28,10 +29,7 @@ export const createSubscriptionSchema = z
     price: moneySchema,
     interval: intervalSchema,
     startAt: isoDateTime.optional().meta({ description: 'Default: now' }),
-    timeZone: z
-      .string()
-      .max(64)
-      .refine(isTimeZone, 'an IANA time zone such as Europe/Paris')
+    timeZone: timeZoneSchema
       .optional()
       .meta({ description: 'Calendar of the billing dates; default UTC' }),
     trialDays: z.number().int().min(0).max(730).optional(),

@@ -1,7 +1,13 @@
 import { types, type Client } from 'cassandra-driver';
 import { z } from 'zod';
 import type { CassandraRepositoryConfig } from '../config';
-import { ConflictError, NotFoundError, UnavailableError } from '../errors';
+import {
+  ConflictError,
+  InvalidCursorError,
+  NotFoundError,
+  RepositoryError,
+  UnavailableError,
+} from '../errors';
 import type {
   ApiKeyRecord,
   ApiKeyRole,
@@ -332,6 +338,16 @@ export function createCassandraRepository(
     const result = await exec(cql, params, {
       fetchSize: limit,
       ...(state ? { pageState: state } : {}),
+    }).catch(async (error: unknown) => {
+      // The cursor's hex is the driver's paging state, which only Cassandra can check, and it
+      // answers bytes it cannot read (crafted, or another query's) with a protocol or even a
+      // server error. The same query without the state tells whose fault it was: if that one
+      // succeeds, the cursor is the caller's mistake (a 400), not a failure of the server.
+      if (!state || error instanceof RepositoryError) throw error;
+      await exec(cql, params, { fetchSize: 1 }).catch(() => {
+        throw error;
+      });
+      throw new InvalidCursorError('not a cursor of this listing');
     });
     const items = await Promise.all(result.rows.map(map));
     return { items, nextCursor: result.pageState ? encodeCursor({ s: result.pageState }) : null };

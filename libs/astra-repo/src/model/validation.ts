@@ -15,7 +15,7 @@ import type {
   SubscriptionProjection,
   Tenant,
 } from './entities';
-import { isCurrency } from '@invincible/money';
+import { CURRENCY_CODES } from '@invincible/money';
 import { ValidationError } from '../errors';
 
 /**
@@ -56,9 +56,10 @@ export const storedKeySchema = z
     'a key: up to 240 letters, digits, "_", ".", ":", "~" or "-"',
   );
 
-export const currencySchema = z
-  .string()
-  .refine((c) => isCurrency(c), 'an ISO 4217 currency code such as USD');
+/** An enum rather than a check, so that a schema generated from it lists the accepted codes. */
+export const currencySchema = z.enum(CURRENCY_CODES, {
+  error: 'an ISO 4217 currency code such as USD',
+});
 
 export const moneySchema = z.strictObject({
   amountMinor: z

@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, InvalidCursorError, NotFoundError, ValidationError } from '../errors';
 import type {
   ApiKeyRecord,
   AuditEvent,
@@ -447,6 +447,41 @@ export function describeRepositoryContract(
         await expect(
           repo.charges.listBySubscription(id('sub'), { limit: 1_000 }),
         ).rejects.toBeInstanceOf(ValidationError);
+      });
+
+      it('answers a crafted or foreign cursor with a page or an InvalidCursorError, nothing else', async () => {
+        const cid = id('cus-cursor');
+        for (const n of [1, 2]) {
+          await repo.coupons.issue(coupon(`${cid}:${n}`, cid));
+          await repo.outbox.enqueue(email(`${cid}:mail:${n}`, cid, `2026-03-0${n}T00:00:00Z`));
+          await repo.subscriptions.save(subscription(`${id('sub-cursor')}-${n}`, cid, 1));
+        }
+        const foreign = (await repo.coupons.listByCustomer(cid, { limit: 1 })).nextCursor;
+        expect(foreign).not.toBeNull();
+        const b64 = (json: string) => Buffer.from(json, 'utf8').toString('base64url');
+        const cursors = [
+          b64('{"s":"00"}'),
+          b64('{"s":"ffffffffffffffff"}'),
+          b64('{"o":-1}'),
+          b64('{"i":"x"}'),
+          foreign as string,
+        ];
+        const listings = [
+          (cursor: string) => repo.outbox.listByCustomer(cid, { limit: 1, cursor }),
+          (cursor: string) => repo.subscriptions.listByCustomer(cid, { limit: 1, cursor }),
+          (cursor: string) => repo.coupons.listByCustomer(cid, { limit: 1, cursor }),
+          (cursor: string) => repo.charges.listBySubscription(id('sub-cursor'), { cursor }),
+          (cursor: string) => repo.payments.scan({ limit: 1, cursor }),
+        ];
+        for (const cursor of cursors) {
+          for (const list of listings) {
+            const outcome = await list(cursor).then(
+              (page) => (Array.isArray(page.items) ? 'page' : 'not a page'),
+              (error: unknown) => (error instanceof InvalidCursorError ? 'refused' : error),
+            );
+            expect(['page', 'refused']).toContain(outcome);
+          }
+        }
       });
     });
 
