@@ -49,7 +49,7 @@ describe.each([
   });
 
   if (taskQueue === undefined) {
-    it('refuses to start in production without API_KEYS, in one line', async () => {
+    it('refuses to start in production without SIGNING_SECRET, in one line', async () => {
       const proc = spawnCollecting(process.execPath, ['main.js'], {
         cwd: dir,
         env: { PATH: process.env['PATH'], NODE_ENV: 'production', PORT: String(await freePort()) },
@@ -57,7 +57,7 @@ describe.each([
       expect(await proc.exited).toBe(1);
       expect(proc.output().trim().split('\n')).toEqual([
         'Invalid environment:',
-        '  - API_KEYS: required in production (name:secret pairs, comma-separated)',
+        '  - SIGNING_SECRET: required in production (32+ random characters, the same on every replica)',
       ]);
     });
   }
@@ -74,6 +74,7 @@ describe.each([
         CASSANDRA_CONTACT_POINTS: testEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
         PORT: String(port),
         API_KEYS: `container:${CONTAINER_KEY}`,
+        SIGNING_SECRET: `container-signing-secret-${CONTAINER_KEY}`,
       },
     });
     try {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Repository } from '@invincible/astra-repo';
 import type { Client } from '@temporalio/client';
 import express, { Router, type Express, type RequestHandler } from 'express';
@@ -13,6 +13,7 @@ import type { ReadinessCheck } from './health/readiness';
 import { accessRoutes } from './access/access-routes';
 import { authenticate, principalKey, type ApiKey, type DevTenant } from './http/auth';
 import { customerTokens } from './http/customer-tokens';
+import { signedCursors } from './http/cursors';
 import {
   createMetrics,
   httpMetrics,
@@ -23,7 +24,6 @@ import {
 import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
 import { rejectOperatorKeys } from './http/reject-operator-keys';
 import { mountRoutes, type RouteSpec, type WriteRecord } from './http/route';
-import type { CustomerTokens } from './http/customer-tokens';
 import { loyaltyRoutes } from './loyalty/loyalty-routes';
 import { openApiDocument } from './openapi/openapi-document';
 import { reconciliationRoutes } from './reconciliation/reconciliation-routes';
@@ -39,8 +39,11 @@ export interface AppDeps {
   readonly adminKeys?: readonly ApiKey[];
   /** The tenant of `apiKeys` (default `dev`, a test tenant). */
   readonly devTenant?: DevTenant;
-  /** Signs customer tokens (at least 32 characters); null turns customer tokens off. */
-  readonly tokenSecret?: string | null;
+  /**
+   * SIGNING_SECRET: signs customer tokens and paging cursors (keys derived for each), the same
+   * on every replica. Without it, a random one of this app (tokens and cursors of this process).
+   */
+  readonly signingSecret?: string;
   /**
    * Who may read `/metrics` on this port: `open` (development), a bearer token, or `off` (it is
    * served on METRICS_PORT instead, or not at all).
@@ -73,9 +76,11 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export function apiRoutes(
   deps: AppDeps,
   metrics: ApiMetrics,
-  tokens: CustomerTokens | null = null,
+  signingSecret: string = randomBytes(32).toString('hex'),
 ): RouteSpec[] {
+  const tokens = customerTokens(signingSecret, deps.now);
   const shared = {
+    cursors: signedCursors(signingSecret),
     temporal: deps.temporal,
     repository: deps.repository,
     track: workflowTracker(metrics),
@@ -101,8 +106,9 @@ export function createApp(deps: AppDeps): Express {
   const metrics = deps.metrics ?? createMetrics();
   reconciliationGauges(metrics, deps.repository.reconciliation);
   const now = deps.now ?? (() => new Date());
-  const tokens = deps.tokenSecret ? customerTokens(deps.tokenSecret, now) : null;
-  const routes = apiRoutes(deps, metrics, tokens);
+  const signingSecret = deps.signingSecret ?? randomBytes(32).toString('hex');
+  const tokens = customerTokens(signingSecret, now);
+  const routes = apiRoutes(deps, metrics, signingSecret);
   const document = openApiDocument(routes, deps.version ?? '1.0.0');
 
   const app = express();

@@ -17,7 +17,7 @@ describe('loadConfig (api)', () => {
       apiKeys: [],
       apiKeysTenant: 'dev',
       adminKeys: [],
-      tokenSecret: null,
+      signingSecret: null,
       metricsAccess: 'open',
       metricsPort: null,
       publicDocs: true,
@@ -31,7 +31,10 @@ describe('loadConfig (api)', () => {
 
   it('keeps listening 5 s after SIGTERM in production only, unless told', () => {
     const key = 'shop:0123456789abcdef';
-    expect(loadConfig({ NODE_ENV: 'production', API_KEYS: key }).http.shutdownDelayMs).toBe(5_000);
+    expect(
+      loadConfig({ NODE_ENV: 'production', API_KEYS: key, SIGNING_SECRET: 's'.repeat(32) }).http
+        .shutdownDelayMs,
+    ).toBe(5_000);
     expect(loadConfig({ SHUTDOWN_DELAY_MS: '1500' }).http.shutdownDelayMs).toBe(1_500);
   });
 
@@ -45,10 +48,12 @@ describe('loadConfig (api)', () => {
     expect(() => loadConfig({ API_KEYS: 'shop:short' })).toThrow(
       /API_KEYS: each entry is name:secret/,
     );
-    const production = loadConfig({ NODE_ENV: 'production' });
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      /SIGNING_SECRET: required in production/,
+    );
+    const production = loadConfig({ NODE_ENV: 'production', SIGNING_SECRET: 's'.repeat(32) });
     expect(production.apiKeys).toEqual([]);
     expect(production.metricsAccess).toBe('off');
-    expect(production.tokenSecret).toBeNull();
     expect(loadConfig({ METRICS_TOKEN: 'scrape-0123456789ab' }).metricsAccess).toEqual({
       token: 'scrape-0123456789ab',
     });
@@ -56,7 +61,7 @@ describe('loadConfig (api)', () => {
       metricsAccess: 'off',
       metricsPort: 9464,
     });
-    expect(() => loadConfig({ TOKEN_SECRET: 'short' })).toThrow(/TOKEN_SECRET: at least 32/);
+    expect(() => loadConfig({ SIGNING_SECRET: 'short' })).toThrow(/SIGNING_SECRET: at least 32/);
     expect(() => loadConfig({ API_KEYS_TENANT: 'Not~A~Tenant' })).toThrow(/API_KEYS_TENANT/);
   });
 

@@ -40,7 +40,7 @@ const schema = z.object({
     .regex(/^[a-z0-9][a-z0-9-]{1,31}$/, 'a tenant id: 2 to 32 a-z, 0-9 or "-"')
     .default('dev'),
   ADMIN_API_KEYS: apiKeys.default([]),
-  TOKEN_SECRET: z.string().min(32, 'at least 32 characters').max(512).optional(),
+  SIGNING_SECRET: z.string().min(32, 'at least 32 characters').max(512).optional(),
   METRICS_TOKEN: z
     .string()
     .regex(/^[\x21-\x7e]{16,512}$/, '16 to 512 visible characters')
@@ -77,8 +77,11 @@ export interface ApiConfig {
   readonly apiKeys: readonly ApiKey[];
   readonly apiKeysTenant: string;
   readonly adminKeys: readonly ApiKey[];
-  /** Signs customer tokens; null in production without TOKEN_SECRET (tokens are then off). */
-  readonly tokenSecret: string | null;
+  /**
+   * Signs customer tokens and paging cursors: the same on every replica. Required in production;
+   * outside it, null makes main.ts use a random one for the run.
+   */
+  readonly signingSecret: string | null;
   /** `/metrics` on the API's port: open (development), by token, or off (see metricsPort). */
   readonly metricsAccess: 'open' | 'off' | { readonly token: string };
   /** A second port serving only `/metrics`, for a scraper on a private network. */
@@ -100,6 +103,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
     ...(repository.ok ? [] : repository.issues),
   ];
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && !parsed.data.SIGNING_SECRET)
+    issues.push(
+      'SIGNING_SECRET: required in production (32+ random characters, the same on every replica)',
+    );
   if (!parsed.success || !repository.ok || issues.length > 0) {
     throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
@@ -119,7 +126,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     apiKeys: e.API_KEYS,
     apiKeysTenant: e.API_KEYS_TENANT,
     adminKeys: e.ADMIN_API_KEYS,
-    tokenSecret: e.TOKEN_SECRET ?? null,
+    signingSecret: e.SIGNING_SECRET ?? null,
     metricsAccess: e.METRICS_TOKEN
       ? { token: e.METRICS_TOKEN }
       : e.METRICS_PORT !== undefined || production

@@ -180,9 +180,10 @@ describe('API fuzz: schemathesis against /openapi.json', () => {
     const call = (path: string) =>
       fetch(`${base}${path}`, { headers: { authorization: `Bearer ${KEY}` } });
     for (const n of [1, 2]) {
+      // Stored in the tenant of the API_KEYS key (`dev`), as the API stores it.
       await repository.coupons.issue({
-        id: `${customerId}:${n}`,
-        customerId,
+        id: `dev~${customerId}:${n}`,
+        customerId: `dev~${customerId}`,
         value: { amountMinor: 500, currency: 'USD' },
         status: 'issued',
         issuedAt: new Date(),

@@ -44,11 +44,6 @@ async function main(): Promise<void> {
   }
 
   const metrics = createMetrics();
-  let tokenSecret = config.tokenSecret;
-  if (tokenSecret === null && !config.production) {
-    // Tokens of this run only: set TOKEN_SECRET (the same on every replica) to keep them valid.
-    tokenSecret = randomBytes(32).toString('hex');
-  }
   const app = createApp({
     logger,
     temporal,
@@ -57,7 +52,8 @@ async function main(): Promise<void> {
     apiKeys,
     devTenant: { id: config.apiKeysTenant, test: !config.production },
     adminKeys: config.adminKeys,
-    tokenSecret,
+    // Outside production without SIGNING_SECRET, createApp makes one for this run.
+    ...(config.signingSecret ? { signingSecret: config.signingSecret } : {}),
     metricsAccess: config.metricsAccess,
     publicDocs: config.publicDocs,
     keyCacheTtlMs: config.keyCacheTtlMs,

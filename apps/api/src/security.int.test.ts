@@ -69,7 +69,7 @@ describe('security: tenants, roles and customer tokens', () => {
     h = await startApiHarness(`sec_${run}`);
     app = h.app({
       adminKeys: [{ name: 'ops', secret: ADMIN }],
-      tokenSecret: TOKEN_SECRET,
+      signingSecret: TOKEN_SECRET,
       // Every request reads its key again: a revocation shows at once (30 s in production).
       keyCacheTtlMs: 0,
       logger: pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) }),
@@ -309,6 +309,31 @@ describe('security: tenants, roles and customer tokens', () => {
       expect(acmeAlice.body).toMatchObject({ email: `${alice}@acme.example` });
     });
 
+    it("refuses a cursor of another tenant's or another listing's page", async () => {
+      const acme = keys['acme-full'] ?? '';
+      const first = await call(acme, 'get', '/v1/audit-events?limit=1');
+      const cursor = encodeURIComponent((first.body as { nextCursor: string }).nextCursor);
+      expect((await call(acme, 'get', `/v1/audit-events?limit=1&cursor=${cursor}`)).status).toBe(
+        200,
+      );
+      for (const [credential, url] of [
+        [keys['globex-full'] ?? '', `/v1/audit-events?cursor=${cursor}`],
+        [acme, `/v1/customers/${alice}/coupons?cursor=${cursor}`],
+        [acme, `/v1/customers/${bob}/subscriptions?cursor=${cursor}`],
+      ] as const) {
+        const res = await call(credential, 'get', url);
+        expect({
+          url,
+          status: res.status,
+          errors: (res.body as { errors?: unknown }).errors,
+        }).toEqual({
+          url,
+          status: 400,
+          errors: [expect.objectContaining({ in: 'query', field: 'cursor' })],
+        });
+      }
+    });
+
     it('never lists another tenant in its audit log', async () => {
       const res = await call(keys['globex-full'] ?? '', 'get', '/v1/audit-events?limit=100');
       expect(res.status).toBe(200);
@@ -475,14 +500,14 @@ describe('security: tenants, roles and customer tokens', () => {
         expect((await call(token, 'get', `/v1/customers/${bob}/loyalty`)).status).toBe(401);
       }
       // Another server's secret: not ours.
-      const other = h.app({ tokenSecret: 'another-secret-0123456789abcdef-0123456789' });
+      const other = h.app({ signingSecret: 'another-secret-0123456789abcdef-0123456789' });
       const foreign = await request(other)
         .get(`/v1/customers/${alice}/loyalty`)
         .set('Authorization', `Bearer ${aliceToken}`);
       expect(foreign.status).toBe(401);
       // An hour and a minute later, the token is dead.
       const later = h.app({
-        tokenSecret: TOKEN_SECRET,
+        signingSecret: TOKEN_SECRET,
         now: () => new Date(Date.now() + 61 * 60_000),
       });
       const expired = await request(later)

@@ -1,5 +1,6 @@
 import { generateApiKey, NotFoundError, rollApiKey, type Repository } from '@invincible/astra-repo';
-import { conflict, HttpError, notFound } from '../http/http-error';
+import { listPage, type Cursors } from '../http/cursors';
+import { conflict, notFound } from '../http/http-error';
 import { DEFAULT_TOKEN_TTL_SECONDS, type CustomerTokens } from '../http/customer-tokens';
 import { defineRoute, type RouteSpec } from '../http/route';
 import { customerParamsSchema } from '../customers/customer-schemas';
@@ -25,8 +26,8 @@ import { z } from 'zod';
 
 export interface AccessDeps {
   readonly repository: Pick<Repository, 'access' | 'customers'>;
-  /** Null when customer tokens are not configured (TOKEN_SECRET unset in production). */
-  readonly tokens: CustomerTokens | null;
+  readonly tokens: CustomerTokens;
+  readonly cursors: Cursors;
   readonly now: () => Date;
   /** The operations a customer token may call (the routes that allow one). */
   readonly customerOperations: readonly string[];
@@ -211,15 +212,8 @@ export function accessRoutes(deps: AccessDeps): RouteSpec[] {
       responses: {
         201: { description: 'Minted', schema: customerTokenSchema },
         404: { description: 'No such customer' },
-        501: { description: 'Customer tokens are not configured (TOKEN_SECRET)' },
       },
       handle: async ({ params, body, tenant, principal }) => {
-        if (!deps.tokens)
-          throw new HttpError(
-            501,
-            'Not Implemented',
-            'Customer tokens are not configured on this server',
-          );
         await deps.repository.customers
           .get(tenant.id(params.customerId))
           .catch((error: unknown) => {
@@ -264,11 +258,14 @@ export function accessRoutes(deps: AccessDeps): RouteSpec[] {
         },
       },
       handle: async ({ query, tenant }) => {
-        const page = await access.listAudit(tenant.tenantId, query);
-        return {
-          status: 200,
-          body: { items: page.items.map(auditEventView), nextCursor: page.nextCursor },
-        };
+        const body = await listPage(
+          deps.cursors,
+          { listing: 'audit', scope: tenant.tenantId },
+          query,
+          (page) => access.listAudit(tenant.tenantId, page),
+          auditEventView,
+        );
+        return { status: 200, body };
       },
     }),
   ];

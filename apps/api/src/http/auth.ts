@@ -41,8 +41,7 @@ export interface AuthOptions {
   /** ADMIN_API_KEYS: platform admin keys from the environment. */
   readonly adminKeys: readonly ApiKey[];
   readonly devTenant: DevTenant;
-  /** Null when customer tokens are not configured (no TOKEN_SECRET in production). */
-  readonly tokens: CustomerTokens | null;
+  readonly tokens: CustomerTokens;
   readonly now: () => Date;
   /** How long a looked-up key or tenant is trusted: a revocation takes effect within it. */
   readonly cacheTtlMs?: number;
@@ -132,7 +131,7 @@ export function authenticate(options: AuthOptions): RequestHandler {
   }
 
   async function fromToken(token: string): Promise<Principal | null> {
-    const claims = options.tokens ? await options.tokens.verify(token) : null;
+    const claims = await options.tokens.verify(token);
     if (!claims || !isTenantId(claims.tenantId)) return null;
     // A token lives no longer than the key that minted it.
     if (claims.mintedBy.startsWith('key_')) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { deriveKey } from './cursors';
 
 /** At most an hour: a customer-facing page asks its backend for a new one when it expires. */
 export const MAX_TOKEN_TTL_SECONDS = 3_600;
@@ -26,12 +27,12 @@ export interface CustomerTokens {
 }
 
 /**
- * Short-lived customer tokens: JWTs signed with HMAC-SHA-256 under the API's token secret (shared
- * by every replica), bound to one tenant and one customer. Only HS256 is accepted, with this
+ * Short-lived customer tokens: JWTs signed with HMAC-SHA-256 under a key derived from the API's
+ * SIGNING_SECRET (shared by every replica), bound to one tenant and one customer. Only HS256 is accepted, with this
  * issuer and audience, and a lifetime of at most an hour.
  */
 export function customerTokens(secret: string, now: () => Date = () => new Date()): CustomerTokens {
-  const key = new TextEncoder().encode(secret);
+  const key = deriveKey(secret, 'customer tokens');
   return {
     async mint(claims, ttlSeconds) {
       const issuedAt = Math.floor(now().getTime() / 1000);

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { customerParamsSchema } from '../customers/customer-schemas';
 import { notFound } from '../http/http-error';
 import { idempotencyKeySchema } from '../http/idempotency';
+import { listPage, type Cursors } from '../http/cursors';
 import type { TrackWorkflow } from '../http/metrics';
 import type { TenantScope } from '../http/principal';
 import { countRunning, quotaExceeded } from '../http/quotas';
@@ -42,6 +43,7 @@ export interface LoyaltyDeps {
   /** How long a request waits for an Update's outcome before answering 503 (safe to retry). */
   readonly updateTimeoutMs: number;
   readonly logger?: Logger;
+  readonly cursors: Cursors;
 }
 
 /** The loyalty program of a customer: one never-ending `loyaltyProgram` workflow each. */
@@ -200,11 +202,15 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
         200: { description: 'A page of coupons', schema: pageOf(couponSchema, 'CouponPage') },
       },
       handle: async ({ params, query, tenant }) => {
-        const page = await repository.coupons.listByCustomer(tenant.id(params.customerId), query);
-        return {
-          status: 200,
-          body: { items: page.items.map(couponView), nextCursor: page.nextCursor },
-        };
+        const customerId = tenant.id(params.customerId);
+        const body = await listPage(
+          deps.cursors,
+          { listing: 'coupons', scope: customerId },
+          query,
+          (page) => repository.coupons.listByCustomer(customerId, page),
+          couponView,
+        );
+        return { status: 200, body };
       },
     }),
     defineRoute({
@@ -257,11 +263,15 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
         200: { description: 'A page of emails', schema: pageOf(emailSchema, 'EmailPage') },
       },
       handle: async ({ params, query, tenant }) => {
-        const page = await repository.outbox.listByCustomer(tenant.id(params.customerId), query);
-        return {
-          status: 200,
-          body: { items: page.items.map(emailView), nextCursor: page.nextCursor },
-        };
+        const customerId = tenant.id(params.customerId);
+        const body = await listPage(
+          deps.cursors,
+          { listing: 'emails', scope: customerId },
+          query,
+          (page) => repository.outbox.listByCustomer(customerId, page),
+          emailView,
+        );
+        return { status: 200, body };
       },
     }),
   ];

@@ -13,6 +13,7 @@ import {
 import { z } from 'zod';
 import { notFound } from '../http/http-error';
 import { idempotencyKeySchema, idFromIdempotencyKey } from '../http/idempotency';
+import { listPage, type Cursors } from '../http/cursors';
 import type { TrackWorkflow } from '../http/metrics';
 import { defineRoute, type RouteSpec } from '../http/route';
 import { pageOf } from '../schemas/common';
@@ -30,6 +31,7 @@ export interface ReconciliationDeps {
   readonly temporal: Client;
   readonly repository: Pick<Repository, 'reconciliation'>;
   readonly track: TrackWorkflow;
+  readonly cursors: Cursors;
 }
 
 /** Reconciliation for operators: start a run, read it, list what runs found. */
@@ -136,14 +138,14 @@ export function reconciliationRoutes(deps: ReconciliationDeps): RouteSpec[] {
         },
       },
       handle: async ({ query }) => {
-        const page = await repository.reconciliation.listFindings(query.status, {
-          ...(query.limit !== undefined ? { limit: query.limit } : {}),
-          ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
-        });
-        return {
-          status: 200,
-          body: { items: page.items.map(findingView), nextCursor: page.nextCursor },
-        };
+        const body = await listPage(
+          deps.cursors,
+          { listing: 'findings', scope: query.status },
+          query,
+          (page) => repository.reconciliation.listFindings(query.status, page),
+          findingView,
+        );
+        return { status: 200, body };
       },
     }),
   ];

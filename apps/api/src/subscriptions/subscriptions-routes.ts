@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { customerParamsSchema } from '../customers/customer-schemas';
 import { conflict, notFound, unprocessable } from '../http/http-error';
 import { fingerprint, idempotencyKeySchema, idFromIdempotencyKey } from '../http/idempotency';
+import { listPage, type Cursors } from '../http/cursors';
 import type { TrackWorkflow } from '../http/metrics';
 import type { TenantScope } from '../http/principal';
 import { countRunning, quotaExceeded } from '../http/quotas';
@@ -50,6 +51,7 @@ export interface SubscriptionsDeps {
   /** How long a request waits for an Update's outcome before answering 503 (safe to retry). */
   readonly updateTimeoutMs: number;
   readonly logger?: Logger;
+  readonly cursors: Cursors;
 }
 
 const optionalKey = z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.optional() });
@@ -286,14 +288,15 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
         },
       },
       handle: async ({ params, query, tenant }) => {
-        const page = await repository.subscriptions.listByCustomer(
-          tenant.id(params.customerId),
+        const customerId = tenant.id(params.customerId);
+        const body = await listPage(
+          deps.cursors,
+          { listing: 'subscriptions', scope: customerId },
           query,
+          (page) => repository.subscriptions.listByCustomer(customerId, page),
+          viewFromProjection,
         );
-        return {
-          status: 200,
-          body: { items: page.items.map(viewFromProjection), nextCursor: page.nextCursor },
-        };
+        return { status: 200, body };
       },
     }),
     defineRoute({
@@ -428,14 +431,15 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
         200: { description: 'A page of charges', schema: pageOf(chargeSchema, 'ChargePage') },
       },
       handle: async ({ params, query, tenant }) => {
-        const page = await repository.charges.listBySubscription(
-          tenant.id(params.subscriptionId),
+        const subscriptionId = tenant.id(params.subscriptionId);
+        const body = await listPage(
+          deps.cursors,
+          { listing: 'charges', scope: subscriptionId },
           query,
+          (page) => repository.charges.listBySubscription(subscriptionId, page),
+          chargeView,
         );
-        return {
-          status: 200,
-          body: { items: page.items.map(chargeView), nextCursor: page.nextCursor },
-        };
+        return { status: 200, body };
       },
     }),
   ];
