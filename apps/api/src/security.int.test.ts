@@ -602,7 +602,7 @@ describe('security: tenants, roles and customer tokens', () => {
       const events: { actor: string; action: string; status: number }[] = [];
       let cursor: string | null = null;
       do {
-        const url: string = `/v1/audit-events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+        const url = `/v1/audit-events?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
         const page = await call(acme, 'get', url);
         const body = page.body as { items: typeof events; nextCursor: string | null };
         events.push(...body.items);
