@@ -56,6 +56,14 @@ export const COLLECTIONS = {
 
 type CollectionName = keyof typeof COLLECTIONS;
 
+/**
+ * Rate-limit counters (`rate:<bucket>:<window>`, `hits`) live in `processed_purchases`: that
+ * collection of the pre-ledger purchases is created but no longer written, indexes nothing, and
+ * the counters need `_id` lookups only. A collection of their own would exceed the Data API's
+ * collection limit (issue #16).
+ */
+const RATE_LIMITS: CollectionName = 'processed_purchases';
+
 /** Bounded retries of FAILED_CONCURRENT_OPERATIONS (the Data API's own optimistic-lock miss). */
 const CONCURRENCY_RETRIES = 8;
 
@@ -506,6 +514,31 @@ export function createAstraRepository(
       },
     },
 
+    rateLimits: {
+      async hit(bucketName, windowNumber) {
+        const { bucket, window } = validate.rateLimitHit(bucketName, windowNumber);
+        const id = (n: number) => `rate:${bucket}:${n}`;
+        // `$inc` with upsert is atomic on one document: concurrent hits never lose a count.
+        const [doc, previous] = await Promise.all([
+          call(() =>
+            coll(RATE_LIMITS).findOneAndUpdate(
+              { _id: id(window) },
+              { $inc: { hits: 1 } },
+              { upsert: true, returnDocument: 'after' },
+            ),
+          ),
+          call(() => coll(RATE_LIMITS).findOne({ _id: id(window - 1) })),
+        ]);
+        const current = Number(doc?.['hits'] ?? 1);
+        if (current === 1) {
+          // The first hit of a window removes the one two steps back: nothing reads it again.
+          void call(() => coll(RATE_LIMITS).deleteOne({ _id: id(window - 2) })).catch(
+            () => undefined,
+          );
+        }
+        return { current, previous: Number(previous?.['hits'] ?? 0) };
+      },
+    },
     reconciliation: {
       async startRun(r) {
         const id = validate.run(r).id;

@@ -802,6 +802,30 @@ export function createCassandraRepository(
       },
     },
 
+    rateLimits: {
+      async hit(bucketName, windowNumber) {
+        const { bucket, window } = validate.rateLimitHit(bucketName, windowNumber);
+        const select = 'SELECT hits FROM {ks}.rate_limits WHERE bucket = ? AND window_no = ?';
+        // The closed window's count is read beside the increment; the open one's after it, so
+        // it includes this hit (and perhaps concurrent ones: never fewer, only stricter).
+        const [, previous] = await Promise.all([
+          exec('UPDATE {ks}.rate_limits SET hits = hits + 1 WHERE bucket = ? AND window_no = ?', [
+            bucket,
+            long(window),
+          ]),
+          exec(select, [bucket, long(window - 1)]),
+        ]);
+        const current = num((await exec(select, [bucket, long(window)])).first()?.['hits']);
+        if (current === 1) {
+          // The first hit of a window removes the one two steps back: nothing reads it again.
+          void exec('DELETE FROM {ks}.rate_limits WHERE bucket = ? AND window_no = ?', [
+            bucket,
+            long(window - 2),
+          ]).catch(() => undefined);
+        }
+        return { current: Math.max(current, 1), previous: num(previous.first()?.['hits']) };
+      },
+    },
     reconciliation: {
       async startRun(r) {
         validate.run(r);

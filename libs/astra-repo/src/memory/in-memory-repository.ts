@@ -15,6 +15,7 @@ import type {
 import { applyPoints, chargeKey, emptyAccount, checkClaim, observedFinding } from '../model/rules';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
+import { createInMemoryRateLimits } from './in-memory-rate-limits';
 import type { Page, PageRequest, Stored } from '../ports/paging';
 import type { Repository } from '../ports/repository';
 
@@ -60,6 +61,7 @@ export function createInMemoryRepository(): InMemoryRepository {
   const emails = new Map<string, OutboxEmail>();
   const runs = new Map<string, ReconciliationRun>();
   const findings = new Map<string, ReconciliationFinding>();
+  const rateLimits = createInMemoryRateLimits();
   let latestRunId: string | null = null;
   let available = true;
   let closed = false;
@@ -96,6 +98,9 @@ export function createInMemoryRepository(): InMemoryRepository {
       available = value;
     },
     ping: () => run(() => undefined),
+    rateLimits: {
+      hit: (bucket, window) => run(() => undefined).then(() => rateLimits.hit(bucket, window)),
+    },
     close: () => {
       closed = true;
       return Promise.resolve();

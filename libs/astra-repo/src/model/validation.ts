@@ -240,6 +240,13 @@ export const validate = {
     check(observation, value, 'finding'),
   findingStatus: (value: unknown): 'open' | 'all' =>
     check(z.enum(['open', 'all']), value, 'status'),
+  /** A rate-limit bucket (a key) and its window number (a whole number ≥ 0). */
+  rateLimitHit: (bucket: unknown, window: unknown): { bucket: string; window: number } =>
+    check(
+      z.strictObject({ bucket: keySchema, window: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
+      { bucket, window },
+      'rate limit',
+    ),
   pageLimit: (value: unknown): number =>
     check(z.number().int().min(1).max(100).default(20), value, 'limit'),
 } as const;
