@@ -45,7 +45,8 @@ export class ConflictError extends RepositoryError {
 
 /** The input is malformed: nothing was written. */
 export class ValidationError extends RepositoryError {
-  override readonly name = 'ValidationError';
+  // Widened: a subclass (InvalidCursorError) names itself.
+  override readonly name: string = 'ValidationError';
   readonly retryable = false;
   constructor(
     message: string,
@@ -53,6 +54,17 @@ export class ValidationError extends RepositoryError {
     readonly fields: Readonly<Record<string, string>> = {},
   ) {
     super(message);
+  }
+}
+
+/**
+ * A listing's `cursor` is not one this listing made (crafted, truncated, or another listing's):
+ * a `ValidationError` on the field `cursor`, which the API reports as a query parameter.
+ */
+export class InvalidCursorError extends ValidationError {
+  override readonly name = 'InvalidCursorError';
+  constructor(reason: string) {
+    super('invalid cursor', { cursor: reason });
   }
 }
 

@@ -44,6 +44,7 @@ export type { MigrateUntilDoneOptions } from './migrate-until-done';
 export { repositoryConfigFromEnv, repositoryEnvSchema } from './config-from-env';
 export {
   ConflictError,
+  InvalidCursorError,
   NotFoundError,
   RepositoryError,
   UnavailableError,

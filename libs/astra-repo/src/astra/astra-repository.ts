@@ -177,6 +177,7 @@ export function createAstraRepository(
   }
 
   async function list<T>(
+    listing: string,
     name: CollectionName,
     filter: SomeDoc,
     sort: Record<string, 1 | -1>,
@@ -193,14 +194,19 @@ export function createAstraRepository(
     const last = items.at(-1);
     return {
       items,
-      nextCursor: docs.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null,
+      nextCursor:
+        docs.length > limit && last !== undefined
+          ? encodeCursor(listing, cursorOf(last) as Record<string, unknown>)
+          : null,
     };
   }
 
   /** A full scan in `_id` order, a page at a time (reconciliation). */
   async function scanPage<T>(name: CollectionName, request: PageRequest | undefined) {
-    const after = decodeCursor(request?.cursor, idCursor);
+    const listing = `scan:${name}`;
+    const after = decodeCursor(request?.cursor, idCursor, listing);
     return list<T>(
+      listing,
       name,
       after ? { _id: { $gt: after.i } } : {},
       { _id: 1 },
@@ -268,8 +274,10 @@ export function createAstraRepository(
       scan: async (request) => scanPage<SubscriptionProjection>('subscriptions', request),
       async listByCustomer(customerId, request) {
         validate.id(customerId, 'customerId');
-        const after = decodeCursor(request?.cursor, idCursor);
+        const listing = `subscriptions:${customerId}`;
+        const after = decodeCursor(request?.cursor, idCursor, listing);
         return list<SubscriptionProjection>(
+          listing,
           'subscriptions',
           { customerId, ...(after ? { id: { $gt: after.i } } : {}) },
           { id: 1 },
@@ -291,8 +299,10 @@ export function createAstraRepository(
       },
       async listBySubscription(subscriptionId, request) {
         validate.id(subscriptionId, 'subscriptionId');
-        const after = decodeCursor(request?.cursor, chargeCursor);
+        const listing = `charges:${subscriptionId}`;
+        const after = decodeCursor(request?.cursor, chargeCursor, listing);
         return list<ChargeEntry>(
+          listing,
           'charges',
           after
             ? {
@@ -416,8 +426,10 @@ export function createAstraRepository(
       get: async (id) => findById<Coupon>('coupons', validate.key(id), 'coupon'),
       async listByCustomer(customerId, request) {
         validate.id(customerId, 'customerId');
-        const after = decodeCursor(request?.cursor, idCursor);
+        const listing = `coupons:${customerId}`;
+        const after = decodeCursor(request?.cursor, idCursor, listing);
         return list<Coupon>(
+          listing,
           'coupons',
           { customerId, ...(after ? { id: { $gt: after.i } } : {}) },
           { id: 1 },
@@ -495,8 +507,10 @@ export function createAstraRepository(
       },
       async listByCustomer(customerId, request) {
         validate.id(customerId, 'customerId');
-        const after = decodeCursor(request?.cursor, emailCursor);
+        const listing = `emails:${customerId}`;
+        const after = decodeCursor(request?.cursor, emailCursor, listing);
         return list<OutboxEmail>(
+          listing,
           'outbox',
           after
             ? {
@@ -634,8 +648,10 @@ export function createAstraRepository(
       getFinding: async (key) => findFinding(validate.key(key)),
       async listFindings(status, request) {
         const wanted = validate.findingStatus(status);
-        const after = decodeCursor(request?.cursor, idCursor);
+        const listing = `findings:${wanted}`;
+        const after = decodeCursor(request?.cursor, idCursor, listing);
         const listed = await list<SomeDoc>(
+          listing,
           'reconciliation',
           {
             type: 'finding',

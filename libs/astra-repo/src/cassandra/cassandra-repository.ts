@@ -1,7 +1,8 @@
-import { types, type Client } from 'cassandra-driver';
+import { createHash } from 'node:crypto';
+import { errors as driverErrors, types, type Client } from 'cassandra-driver';
 import { z } from 'zod';
 import type { CassandraRepositoryConfig } from '../config';
-import { ConflictError, NotFoundError, UnavailableError } from '../errors';
+import { ConflictError, InvalidCursorError, NotFoundError, UnavailableError } from '../errors';
 import type {
   ChargeEntry,
   ChargeOutcome,
@@ -289,13 +290,27 @@ export function createCassandraRepository(
     map: (r: Row) => T | Promise<T>,
   ): Promise<Page<T>> {
     const limit = validate.pageLimit(request?.limit);
-    const state = decodeCursor(request?.cursor, pageStateCursor)?.s;
+    // A page state is only meaningful to the query (and partition) that made it: the cursor is
+    // bound to a digest of both, so another listing's cursor is refused before Cassandra sees it.
+    const listing = createHash('sha256')
+      .update(`${cql}\n${JSON.stringify(params)}`)
+      .digest('base64url')
+      .slice(0, 22);
+    const state = decodeCursor(request?.cursor, pageStateCursor, listing)?.s;
     const result = await exec(cql, params, {
       fetchSize: limit,
       ...(state ? { pageState: state } : {}),
+    }).catch((error: unknown) => {
+      // A crafted page state of the right listing: Cassandra refuses it (a protocol error).
+      if (state && error instanceof driverErrors.ResponseError)
+        throw new InvalidCursorError('not a cursor of this listing');
+      throw error;
     });
     const items = await Promise.all(result.rows.map(map));
-    return { items, nextCursor: result.pageState ? encodeCursor({ s: result.pageState }) : null };
+    return {
+      items,
+      nextCursor: result.pageState ? encodeCursor(listing, { s: result.pageState }) : null,
+    };
   }
 
   /**

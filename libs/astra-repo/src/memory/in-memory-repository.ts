@@ -30,12 +30,16 @@ export interface InMemoryRepository extends Repository {
 
 const offsetCursor = z.strictObject({ o: z.number().int().min(0) });
 
-function paginate<T>(sorted: readonly T[], page: PageRequest | undefined): Page<T> {
+function paginate<T>(
+  sorted: readonly T[],
+  page: PageRequest | undefined,
+  listing: string,
+): Page<T> {
   const limit = validate.pageLimit(page?.limit);
-  const offset = decodeCursor(page?.cursor, offsetCursor)?.o ?? 0;
+  const offset = decodeCursor(page?.cursor, offsetCursor, listing)?.o ?? 0;
   const items = sorted.slice(offset, offset + limit);
   const next = offset + limit;
-  return { items, nextCursor: next < sorted.length ? encodeCursor({ o: next }) : null };
+  return { items, nextCursor: next < sorted.length ? encodeCursor(listing, { o: next }) : null };
 }
 
 function insertOnce<T>(map: Map<string, T>, key: string, value: T): Stored<T> {
@@ -118,13 +122,14 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = [...subscriptions.values()]
             .filter((s) => s.customerId === customerId)
             .sort((a, b) => cmp(a.id, b.id));
-          return paginate(all, page);
+          return paginate(all, page, `subscriptions:${customerId}`);
         }),
       scan: (page) =>
         run(() =>
           paginate(
             sortedBy(subscriptions, (s) => s.id),
             page,
+            'subscriptions',
           ),
         ),
     },
@@ -145,7 +150,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = [...charges.values()]
             .filter((c) => c.subscriptionId === subscriptionId)
             .sort((a, b) => a.period - b.period || a.attempt - b.attempt);
-          return paginate(all, page);
+          return paginate(all, page, `charges:${subscriptionId}`);
         }),
     },
     payments: {
@@ -160,6 +165,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           paginate(
             sortedBy(payments, (p) => p.idempotencyKey),
             page,
+            'payments',
           ),
         ),
     },
@@ -182,6 +188,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           paginate(
             sortedBy(accounts, (a) => a.customerId),
             page,
+            'loyalty_accounts',
           ),
         ),
     },
@@ -223,7 +230,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = [...coupons.values()]
             .filter((c) => c.customerId === customerId)
             .sort((a, b) => cmp(a.id, b.id));
-          return paginate(all, page);
+          return paginate(all, page, `coupons:${customerId}`);
         }),
       redeem: (id, customerId, at, requestId) =>
         run(() => {
@@ -286,7 +293,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = [...emails.values()]
             .filter((e) => e.customerId === customerId)
             .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || cmp(a.id, b.id));
-          return paginate(all, page);
+          return paginate(all, page, `emails:${customerId}`);
         }),
     },
     reconciliation: {
@@ -338,7 +345,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = sortedBy(findings, (f) => f.key).filter(
             (f) => wanted === 'all' || f.status === 'open',
           );
-          return paginate(all, page);
+          return paginate(all, page, `findings:${wanted}`);
         }),
     },
   };

@@ -243,7 +243,10 @@ export const validate = {
   /** A rate-limit bucket (a key) and its window number (a whole number ≥ 0). */
   rateLimitHit: (bucket: unknown, window: unknown): { bucket: string; window: number } =>
     check(
-      z.strictObject({ bucket: keySchema, window: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }),
+      z.strictObject({
+        bucket: keySchema,
+        window: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      }),
       { bucket, window },
       'rate limit',
     ),

@@ -517,6 +517,25 @@ export function describeRepositoryContract(
           await expect(list(crafted())).rejects.toBeInstanceOf(ValidationError);
       });
 
+      it('a cursor with its position tampered with is a page or a ValidationError, never a crash', async () => {
+        for (const [name, cursor] of Object.entries(cursors)) {
+          const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<
+            string,
+            unknown
+          >;
+          for (const garbage of ['00', -1, 'zz', 1e300]) {
+            const tampered = Object.fromEntries(
+              Object.entries(decoded).map(([k, v]) => [k, k === 'l' ? v : garbage]),
+            );
+            const outcome = await listings[name as keyof typeof listings](b64(tampered)).then(
+              () => 'page',
+              (error: unknown) => (error instanceof ValidationError ? 'refused' : error),
+            );
+            expect(['page', 'refused']).toContain(outcome);
+          }
+        }
+      });
+
       it.each([
         ['coupons', 'emails'],
         ['subscriptions', 'coupons'],
