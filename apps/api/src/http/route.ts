@@ -69,9 +69,11 @@ export function mountRoutes(router: Router, routes: readonly RouteSpec[]): void 
   for (const route of routes) {
     const expressPath = route.path.replace(/\{(\w+)\}/g, ':$1');
     router[route.method](expressPath, async (req, res) => {
-      // No body at all reads as `{}` (POST …/cancel alone means its defaults); any other body must be JSON.
+      // No body at all reads as `{}` (POST …/cancel alone means its defaults), with or without
+      // `Content-Type: application/json` (clients set it on every POST); any other body must be JSON.
+      const contentType = req.get('content-type');
       const noBody =
-        req.get('content-type') === undefined &&
+        (contentType === undefined || /^application\/json\s*(;|$)/i.test(contentType)) &&
         req.get('transfer-encoding') === undefined &&
         Number(req.get('content-length') ?? 0) === 0;
       if (route.body && !noBody && !req.is('application/json')) {

@@ -1,5 +1,6 @@
 import {
   ConflictError,
+  InvalidCursorError,
   NotFoundError,
   UnavailableError,
   ValidationError,
@@ -62,6 +63,11 @@ export function toHttpError(error: unknown): HttpError | undefined {
   const bodyParser = bodyParserError(error);
   if (bodyParser) return bodyParser;
 
+  // Listings take their cursor from the query string: report it there, not as a body field.
+  if (error instanceof InvalidCursorError)
+    return badRequest('The request query is not valid', [
+      { in: 'query', field: 'cursor', message: error.fields['cursor'] ?? 'not a valid cursor' },
+    ]);
   if (error instanceof ValidationError) {
     const errors = Object.entries(error.fields).map(([field, message]) => ({
       in: 'body' as const,
