@@ -1,9 +1,11 @@
-import { NotFoundError, type Repository } from '@invincible/astra-repo';
+import { NotFoundError, type ProcessedPurchase, type Repository } from '@invincible/astra-repo';
 import {
+  DEFAULT_LOYALTY_SETTINGS,
   getPointsQuery,
   LOYALTY_TASK_QUEUE,
   LOYALTY_WORKFLOW_TYPE,
   loyaltyWorkflowId,
+  purchaseProblem,
   recordPurchaseUpdate,
   redeemCouponUpdate,
   type LoyaltyInput,
@@ -12,7 +14,7 @@ import {
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { customerParamsSchema } from '../customers/customer-schemas';
-import { notFound } from '../http/http-error';
+import { conflict, notFound, unprocessable } from '../http/http-error';
 import { idempotencyKeySchema } from '../http/idempotency';
 import type { TrackWorkflow } from '../http/metrics';
 import { defineRoute, type RouteSpec } from '../http/route';
@@ -32,7 +34,10 @@ import {
 
 export interface LoyaltyDeps {
   readonly temporal: Client;
-  readonly repository: Pick<Repository, 'customers' | 'loyalty' | 'coupons' | 'outbox'>;
+  readonly repository: Pick<
+    Repository,
+    'customers' | 'loyalty' | 'coupons' | 'outbox' | 'purchases'
+  >;
   readonly track: TrackWorkflow;
   readonly now: () => Date;
   readonly queryTimeoutMs: number;
@@ -43,6 +48,23 @@ export interface LoyaltyDeps {
 /** The loyalty program of a customer: one never-ending `loyaltyProgram` workflow each. */
 export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
   const { temporal, repository, track } = deps;
+
+  /** The ledger's row for a caller's purchaseId, or null before it is counted. */
+  const ledgerRow = (customerId: string, purchaseId: string) =>
+    repository.purchases.get(customerId, { source: 'purchase', purchaseId }).catch((e: unknown) => {
+      if (e instanceof NotFoundError) return null;
+      throw e;
+    });
+  /** A purchaseId names one purchase: the same id with another total is another purchase. */
+  const refuseIfOther = (stored: ProcessedPurchase | null, purchase: Purchase) => {
+    if (
+      stored &&
+      (stored.total.amountMinor !== purchase.total || stored.total.currency !== purchase.currency)
+    )
+      throw conflict(
+        `purchase ${purchase.purchaseId} was recorded with a total of ${stored.total.amountMinor} ${stored.total.currency} (minor units); another total or currency needs another purchaseId`,
+      );
+  };
 
   const customer = (customerId: string) =>
     repository.customers.get(customerId).catch((error: unknown) => {
@@ -70,18 +92,28 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
           schema: purchaseResultSchema,
         },
         404: { description: 'No such customer' },
-        422: { description: 'The workflow refused the purchase' },
+        409: {
+          description:
+            'The purchaseId was recorded with another total or currency (the points ledger says so)',
+        },
+        422: { description: 'More points than 100 coupons, or refused by the workflow' },
       },
       handle: async ({ params, body, res }) => {
-        const { id, email } = await customer(params.customerId);
-        const workflowId = loyaltyWorkflowId(id);
-        res.locals['workflowId'] = workflowId;
         const purchase: Purchase = {
           purchaseId: body.purchaseId,
           total: body.total,
           currency: body.currency,
           occurredAt: body.occurredAt ?? deps.now().toISOString(),
         };
+        // Bounded before anything is read or started: a program runs the default settings (the
+        // API starts every program with them), and refuses more than 100 coupons per purchase.
+        const problem = purchaseProblem(purchase, DEFAULT_LOYALTY_SETTINGS);
+        if (problem) throw unprocessable(problem);
+        const { id, email } = await customer(params.customerId);
+        const workflowId = loyaltyWorkflowId(id);
+        res.locals['workflowId'] = workflowId;
+        // The ledger, not the workflow's memory, decides what a purchaseId stands for.
+        refuseIfOther(await ledgerRow(id, purchase.purchaseId), purchase);
         const input: LoyaltyInput = { customerId: id, customerEmail: email };
         // Bounded like every Update: a stalled workflow is a 503, safe to retry (same purchaseId).
         const result = await temporal.withDeadline(Date.now() + deps.updateTimeoutMs, () =>
@@ -100,6 +132,10 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
             }),
           ),
         );
+        // Two requests with one purchaseId and different totals may both pass the check above:
+        // the ledger row written by the first counted tells the other one (after its update,
+        // whose answer is the first one's) that it was a conflict.
+        refuseIfOther(await ledgerRow(id, purchase.purchaseId).catch(() => null), purchase);
         return { status: result.counted ? 201 : 200, body: purchaseResultView(result) };
       },
     }),
