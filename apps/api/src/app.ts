@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Repository } from '@invincible/astra-repo';
 import type { Client } from '@temporalio/client';
-import express, { Router, type Express } from 'express';
+import express, { Router, type Express, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -24,7 +24,10 @@ import { mountRoutes, type RouteSpec } from './http/route';
 import { loyaltyRoutes } from './loyalty/loyalty-routes';
 import { openApiDocument } from './openapi/openapi-document';
 import { reconciliationRoutes } from './reconciliation/reconciliation-routes';
-import { subscriptionsRoutes } from './subscriptions/subscriptions-routes';
+import {
+  subscriptionsRoutes,
+  type SubscriptionLimits,
+} from './subscriptions/subscriptions-routes';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -39,6 +42,13 @@ export interface AppDeps {
   readonly draining?: () => boolean;
   /** Requests per minute per API key (default 600). */
   readonly rateLimitPerMinute?: number;
+  /** Bounds on subscriptions (default: no unit below `second`, startAt within 24 h back, 1 y ahead). */
+  readonly limits?: SubscriptionLimits;
+  /**
+   * Whether this request may use billing units below `limits.minBillingInterval` (default: never).
+   * Tenancy plugs "a test tenant" in here.
+   */
+  readonly allowShortIntervals?: (res: Response) => boolean;
   /** How long a read waits for a workflow's answer before falling back (default 5 s). */
   readonly queryTimeoutMs?: number;
   /** How long a request waits for a Workflow Update's outcome before a 503 (default 10 s). */
@@ -50,6 +60,12 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+const DEFAULT_LIMITS: SubscriptionLimits = {
+  minBillingInterval: 'second',
+  startAtMaxBackdateMs: 86_400_000,
+  startAtMaxAheadMs: 365 * 86_400_000,
+};
 
 /** Every operation under `/v1`, for the router and the OpenAPI document alike. */
 export function apiRoutes(deps: AppDeps, metrics: ApiMetrics): RouteSpec[] {
@@ -63,7 +79,11 @@ export function apiRoutes(deps: AppDeps, metrics: ApiMetrics): RouteSpec[] {
   };
   return [
     ...customersRoutes(shared),
-    ...subscriptionsRoutes(shared),
+    ...subscriptionsRoutes({
+      ...shared,
+      limits: deps.limits ?? DEFAULT_LIMITS,
+      allowShortIntervals: deps.allowShortIntervals ?? (() => false),
+    }),
     ...loyaltyRoutes(shared),
     ...reconciliationRoutes(shared),
   ];

@@ -1,6 +1,7 @@
 import { NotFoundError, type Repository } from '@invincible/astra-repo';
 import {
   BILLING_TASK_QUEUE,
+  chargeAt,
   cancelUpdate,
   changePriceUpdate,
   detailsQuery,
@@ -15,6 +16,7 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
+import type { Response } from 'express';
 import { z } from 'zod';
 import { customerParamsSchema } from '../customers/customer-schemas';
 import { conflict, notFound, unprocessable } from '../http/http-error';
@@ -30,12 +32,23 @@ import {
   chargeSchema,
   chargeView,
   createSubscriptionSchema,
+  INTERVAL_UNITS,
   subscriptionParamsSchema,
   subscriptionSchema,
   viewFromDetails,
   viewFromProjection,
+  type IntervalUnitName,
   type SubscriptionView,
 } from './subscription-schemas';
+
+/** Bounds on what a new subscription may ask for (issue #15: abuse by design). */
+export interface SubscriptionLimits {
+  /** The shortest billing unit (`hour` in production: per-second billing is for tests). */
+  readonly minBillingInterval: IntervalUnitName;
+  /** How far back `startAt` may be; never so far that more than one past period is billed. */
+  readonly startAtMaxBackdateMs: number;
+  readonly startAtMaxAheadMs: number;
+}
 
 export interface SubscriptionsDeps {
   readonly temporal: Client;
@@ -46,6 +59,58 @@ export interface SubscriptionsDeps {
   readonly queryTimeoutMs: number;
   /** How long a request waits for an Update's outcome before answering 503 (safe to retry). */
   readonly updateTimeoutMs: number;
+  readonly limits: SubscriptionLimits;
+  /** Whether this request may bill in units below `limits.minBillingInterval` (a test tenant). */
+  readonly allowShortIntervals: (res: Response) => boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Why `body` asks for more than `limits` allow at `now`, or null. */
+export function subscriptionLimitProblem(
+  body: {
+    readonly interval: { readonly unit: IntervalUnitName; readonly count: number };
+    readonly startAt?: string | undefined;
+    readonly timeZone?: string | undefined;
+    readonly trialDays?: number | undefined;
+  },
+  limits: SubscriptionLimits,
+  allowShortIntervals: boolean,
+  now: Date,
+): string | null {
+  const { unit } = body.interval;
+  if (
+    !allowShortIntervals &&
+    INTERVAL_UNITS.indexOf(unit) < INTERVAL_UNITS.indexOf(limits.minBillingInterval)
+  )
+    return `interval: ${unit} billing is not allowed here; the shortest unit is ${limits.minBillingInterval}`;
+  if (body.startAt === undefined) return null;
+  const start = Date.parse(body.startAt);
+  if (now.getTime() - start > limits.startAtMaxBackdateMs)
+    return `startAt: more than ${durationText(limits.startAtMaxBackdateMs)} in the past`;
+  if (start - now.getTime() > limits.startAtMaxAheadMs)
+    return `startAt: more than ${durationText(limits.startAtMaxAheadMs)} ahead`;
+  // A back-dated start bills every period due before now at once: allow one, never a backlog.
+  const anchorAt = new Date(start + (body.trialDays ?? 0) * DAY_MS);
+  const second = chargeAt(
+    { anchorAt, timeZone: body.timeZone ?? 'UTC', interval: body.interval },
+    2,
+  );
+  if (second.getTime() <= now.getTime())
+    return `startAt: would bill more than one past period at once (period 2 was due ${second.toISOString()}); start at most one period back`;
+  return null;
+}
+
+/** `86400000` → `24h`: the largest unit that divides the duration. */
+function durationText(ms: number): string {
+  for (const [unit, size] of [
+    ['d', DAY_MS],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const)
+    if (ms % size === 0 && ms >= size) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }
 
 const optionalKey = z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.optional() });
@@ -124,9 +189,20 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
         201: { description: 'Started', schema: subscriptionSchema },
         200: { description: 'Started earlier by the same request', schema: subscriptionSchema },
         409: { description: 'The Idempotency-Key was used with another request' },
-        422: { description: 'The customer does not exist' },
+        422: {
+          description:
+            'The customer does not exist, the interval is shorter than allowed, or startAt is out of bounds',
+        },
       },
       handle: async ({ body, headers, principal, req, res }) => {
+        // Bounds first: a refused request costs no database or Temporal call.
+        const refusal = subscriptionLimitProblem(
+          body,
+          deps.limits,
+          deps.allowShortIntervals(res),
+          deps.now(),
+        );
+        if (refusal) throw unprocessable(refusal);
         const subscriptionId = idFromIdempotencyKey('sub', principal, headers['Idempotency-Key']);
         const workflowId = subscriptionWorkflowId(subscriptionId);
         res.locals['workflowId'] = workflowId;
