@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Repository } from '@invincible/astra-repo';
+import type { RateLimitsPort, Repository } from '@invincible/astra-repo';
 import type { Client } from '@temporalio/client';
 import express, { Router, type Express, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -11,6 +10,7 @@ import { customersRoutes } from './customers/customers-routes';
 import { healthRouter } from './health/health-router';
 import type { ReadinessCheck } from './health/readiness';
 import { apiKeyAuth, type ApiKey } from './http/auth';
+import { failedAuthLimit } from './http/failed-auth-limit';
 import {
   createMetrics,
   httpMetrics,
@@ -18,16 +18,14 @@ import {
   workflowTracker,
   type ApiMetrics,
 } from './http/metrics';
-import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
+import { errorHandler, notFoundHandler } from './http/problem';
 import { rejectOperatorKeys } from './http/reject-operator-keys';
+import { slidingWindowLimit } from './http/rate-limit';
 import { mountRoutes, type RouteSpec } from './http/route';
 import { loyaltyRoutes } from './loyalty/loyalty-routes';
 import { openApiDocument } from './openapi/openapi-document';
 import { reconciliationRoutes } from './reconciliation/reconciliation-routes';
-import {
-  subscriptionsRoutes,
-  type SubscriptionLimits,
-} from './subscriptions/subscriptions-routes';
+import { subscriptionsRoutes, type SubscriptionLimits } from './subscriptions/subscriptions-routes';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -40,8 +38,17 @@ export interface AppDeps {
   readonly readinessTimeoutMs?: number;
   /** True once shutdown has begun: `/readyz` answers 503 at once while requests drain. */
   readonly draining?: () => boolean;
-  /** Requests per minute per API key (default 600). */
+  /** Requests per minute per API key (default 600), a sliding window over `rateLimits`. */
   readonly rateLimitPerMinute?: number;
+  /**
+   * The rate-limit counters: shared by every replica when they are the repository's (the
+   * default: Cassandra or Astra in production).
+   */
+  readonly rateLimits?: RateLimitsPort;
+  /** How long a request waits for the rate-limit store before it is served unlimited (250 ms). */
+  readonly rateLimitStoreTimeoutMs?: number;
+  /** Failed authentications (401) per minute per client address before 429s (default 60). */
+  readonly unauthenticatedLimitPerMinute?: number;
   /** Bounds on subscriptions (default: no unit below `second`, startAt within 24 h back, 1 y ahead). */
   readonly limits?: SubscriptionLimits;
   /**
@@ -133,22 +140,27 @@ export function createApp(deps: AppDeps): Express {
   );
 
   // Everything below needs an API key: authenticate before reading a body or counting a request.
+  // An address that keeps failing authentication is refused before its key is even looked at.
+  const now = () => (deps.now ?? (() => new Date()))().getTime();
   const authenticated = Router();
+  authenticated.use(
+    failedAuthLimit({ limit: deps.unauthenticatedLimitPerMinute ?? 60, windowMs: 60_000, now }),
+  );
   authenticated.use(apiKeyAuth(deps.apiKeys));
   authenticated.use(
-    rateLimit({
-      windowMs: 60_000,
+    slidingWindowLimit({
+      store: deps.rateLimits ?? deps.repository.rateLimits,
       limit: deps.rateLimitPerMinute ?? 600,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      keyGenerator: (_req, res) => String(res.locals['principal']),
-      handler: (_req, res) => {
-        sendProblem(res, {
-          title: 'Too Many Requests',
-          status: 429,
-          detail: 'Too many requests for this API key; retry after the time in Retry-After',
-        });
+      windowMs: 60_000,
+      policy: 'per-key',
+      keyOf: (_req, res) => String(res.locals['principal']),
+      now,
+      storeTimeoutMs: deps.rateLimitStoreTimeoutMs ?? 250,
+      onStoreFailure: (error, req) => {
+        metrics.rateLimitStoreFailures.inc();
+        req.log.warn({ err: error }, 'rate limit store unavailable: request served unlimited');
       },
+      detail: 'Too many requests for this API key; retry after the time in Retry-After',
     }),
   );
   authenticated.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true }));

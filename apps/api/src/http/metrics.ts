@@ -14,6 +14,8 @@ export interface ApiMetrics {
   readonly registry: Registry;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly workflowOperations: Counter<'operation' | 'name' | 'outcome'>;
+  /** Requests let through unlimited because the rate-limit store failed or was too slow. */
+  readonly rateLimitStoreFailures: Counter;
 }
 
 export function createMetrics(): ApiMetrics {
@@ -32,6 +34,11 @@ export function createMetrics(): ApiMetrics {
       name: 'invincible_workflow_operations_total',
       help: 'Workflow starts, Updates and queries made by the API, by outcome',
       labelNames: ['operation', 'name', 'outcome'],
+      registers: [registry],
+    }),
+    rateLimitStoreFailures: new Counter({
+      name: 'invincible_rate_limit_store_failures_total',
+      help: 'Requests served without a rate-limit decision: the shared counter store failed or timed out',
       registers: [registry],
     }),
   };
