@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { createApp } from './app';
 import { loadConfig } from './config';
+import { createHttpServer } from './http/http-server';
 
 /** The composition root: the only place that reads the environment, connects, listens or exits. */
 async function main(): Promise<void> {
@@ -46,6 +47,10 @@ async function main(): Promise<void> {
     repository,
     apiKeys,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    // Shared by every replica: the repository's counters (Cassandra or Astra).
+    rateLimits: repository.rateLimits,
+    unauthenticatedLimitPerMinute: config.unauthenticatedLimitPerMinute,
+    limits: config.limits,
     draining: () => stopping,
     queryTimeoutMs: config.queryTimeoutMs,
     updateTimeoutMs: config.updateTimeoutMs,
@@ -60,7 +65,8 @@ async function main(): Promise<void> {
     },
   });
 
-  const server: Server = app.listen(config.http.port, config.http.host);
+  const server: Server = createHttpServer(app, config.http);
+  server.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve).once('error', reject);
   });
