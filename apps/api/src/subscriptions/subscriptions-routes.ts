@@ -66,8 +66,22 @@ export interface SubscriptionsDeps {
 
 const DAY_MS = 86_400_000;
 
-/** Why `body` asks for more than `limits` allow at `now`, or null. */
-export function subscriptionLimitProblem(
+/** Why `unit` is shorter than `limits` allow for this request, or null. */
+export function intervalProblem(
+  unit: IntervalUnitName,
+  limits: SubscriptionLimits,
+  allowShortIntervals: boolean,
+): string | null {
+  if (
+    !allowShortIntervals &&
+    INTERVAL_UNITS.indexOf(unit) < INTERVAL_UNITS.indexOf(limits.minBillingInterval)
+  )
+    return `interval: ${unit} billing is not allowed here; the shortest unit is ${limits.minBillingInterval}`;
+  return null;
+}
+
+/** Why `body.startAt` is out of the bounds of `limits` at `now`, or null. */
+export function startAtProblem(
   body: {
     readonly interval: { readonly unit: IntervalUnitName; readonly count: number };
     readonly startAt?: string | undefined;
@@ -75,15 +89,8 @@ export function subscriptionLimitProblem(
     readonly trialDays?: number | undefined;
   },
   limits: SubscriptionLimits,
-  allowShortIntervals: boolean,
   now: Date,
 ): string | null {
-  const { unit } = body.interval;
-  if (
-    !allowShortIntervals &&
-    INTERVAL_UNITS.indexOf(unit) < INTERVAL_UNITS.indexOf(limits.minBillingInterval)
-  )
-    return `interval: ${unit} billing is not allowed here; the shortest unit is ${limits.minBillingInterval}`;
   if (body.startAt === undefined) return null;
   const start = Date.parse(body.startAt);
   if (now.getTime() - start > limits.startAtMaxBackdateMs)
@@ -195,14 +202,13 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
         },
       },
       handle: async ({ body, headers, principal, req, res }) => {
-        // Bounds first: a refused request costs no database or Temporal call.
-        const refusal = subscriptionLimitProblem(
-          body,
+        // The unit first: a refused request costs no database or Temporal call.
+        const shortInterval = intervalProblem(
+          body.interval.unit,
           deps.limits,
           deps.allowShortIntervals(res),
-          deps.now(),
         );
-        if (refusal) throw unprocessable(refusal);
+        if (shortInterval) throw unprocessable(shortInterval);
         const subscriptionId = idFromIdempotencyKey('sub', principal, headers['Idempotency-Key']);
         const workflowId = subscriptionWorkflowId(subscriptionId);
         res.locals['workflowId'] = workflowId;
@@ -255,28 +261,39 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
             headers: { Location: `/v1/subscriptions/${subscriptionId}` },
           };
         }
-        let created = true;
-        try {
-          await track('start', SUBSCRIPTION_WORKFLOW_TYPE, () =>
-            temporal.workflow.start(SUBSCRIPTION_WORKFLOW_TYPE, {
-              taskQueue: BILLING_TASK_QUEUE,
-              workflowId,
-              args: [input],
-              memo: { requestFingerprint },
-              // The workflow id is the idempotency: a second start fails, even after it ended.
-              workflowIdConflictPolicy: 'FAIL',
-              workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            }),
-          );
-        } catch (error) {
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        // startAt's bounds move with time: a retry of a create that started the subscription
+        // while it was within them gets its answer (below); only a new start is refused.
+        const refusal = startAtProblem(body, deps.limits, deps.now());
+        let created = refusal === null;
+        if (created) {
+          try {
+            await track('start', SUBSCRIPTION_WORKFLOW_TYPE, () =>
+              temporal.workflow.start(SUBSCRIPTION_WORKFLOW_TYPE, {
+                taskQueue: BILLING_TASK_QUEUE,
+                workflowId,
+                args: [input],
+                memo: { requestFingerprint },
+                // The workflow id is the idempotency: a second start fails, even after it ended.
+                workflowIdConflictPolicy: 'FAIL',
+                workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              }),
+            );
+          } catch (error) {
+            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+            created = false;
+          }
+        }
+        if (!created) {
           const existing = await track('describe', 'subscription', () =>
             temporal.workflow.getHandle(workflowId).describe(),
-          );
+          ).catch((e: unknown) => {
+            if (refusal !== null && e instanceof WorkflowNotFoundError)
+              throw unprocessable(refusal);
+            throw e;
+          });
           if (existing.memo?.['requestFingerprint'] !== requestFingerprint) {
             throw conflict('this Idempotency-Key was already used with a different request');
           }
-          created = false;
         }
         // Started either way; until a worker has run it, the answer is what was asked for.
         const current = await view(subscriptionId).catch((error: unknown) => {
