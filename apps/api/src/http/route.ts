@@ -139,7 +139,9 @@ export function openApiPaths(routes: readonly RouteSpec[]): ZodOpenApiPathsObjec
       responses['415'] = problem('The body is not application/json');
     }
     responses['401'] = problem('No API key, or an unknown one');
-    responses['429'] = problem('Too many requests for this API key; see Retry-After');
+    responses['429'] = problem(
+      'Too many requests for this API key, or too many failed authentications from this address; see Retry-After',
+    );
     responses['500'] = problem('An unexpected error (details are in the server log only)');
     responses['503'] = problem('Temporal or the database is unavailable; see Retry-After');
     const operation: ZodOpenApiOperationObject = {
