@@ -1,8 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { Repository } from '@invincible/astra-repo';
+import type { RateLimitsPort, Repository } from '@invincible/astra-repo';
 import type { Client } from '@temporalio/client';
-import express, { Router, type Express, type RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import express, { Router, type Express, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -13,7 +12,9 @@ import type { ReadinessCheck } from './health/readiness';
 import { accessRoutes } from './access/access-routes';
 import { authenticate, principalKey, type ApiKey, type DevTenant } from './http/auth';
 import { customerTokens } from './http/customer-tokens';
+import type { Principal } from './http/principal';
 import { signedCursors } from './http/cursors';
+import { failedAuthLimit } from './http/failed-auth-limit';
 import {
   createMetrics,
   httpMetrics,
@@ -23,11 +24,12 @@ import {
 } from './http/metrics';
 import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
 import { rejectOperatorKeys } from './http/reject-operator-keys';
+import { slidingWindowLimit } from './http/rate-limit';
 import { mountRoutes, type RouteSpec, type WriteRecord } from './http/route';
 import { loyaltyRoutes } from './loyalty/loyalty-routes';
 import { openApiDocument } from './openapi/openapi-document';
 import { reconciliationRoutes } from './reconciliation/reconciliation-routes';
-import { subscriptionsRoutes } from './subscriptions/subscriptions-routes';
+import { subscriptionsRoutes, type SubscriptionLimits } from './subscriptions/subscriptions-routes';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -58,8 +60,24 @@ export interface AppDeps {
   readonly readinessTimeoutMs?: number;
   /** True once shutdown has begun: `/readyz` answers 503 at once while requests drain. */
   readonly draining?: () => boolean;
-  /** Requests per minute per API key (default 600). */
+  /** Requests per minute per API key (default 600), a sliding window over `rateLimits`. */
   readonly rateLimitPerMinute?: number;
+  /**
+   * The rate-limit counters: shared by every replica when they are the repository's (the
+   * default: Cassandra or Astra in production).
+   */
+  readonly rateLimits?: RateLimitsPort;
+  /** How long a request waits for the rate-limit store before it is served unlimited (250 ms). */
+  readonly rateLimitStoreTimeoutMs?: number;
+  /** Failed authentications (401) per minute per client address before 429s (default 60). */
+  readonly unauthenticatedLimitPerMinute?: number;
+  /** Bounds on subscriptions (default: no unit below `second`, startAt within 24 h back, 1 y ahead). */
+  readonly limits?: SubscriptionLimits;
+  /**
+   * Whether this request may use billing units below `limits.minBillingInterval` (default: never).
+   * Tenancy plugs "a test tenant" in here.
+   */
+  readonly allowShortIntervals?: (res: Response) => boolean;
   /** How long a read waits for a workflow's answer before falling back (default 5 s). */
   readonly queryTimeoutMs?: number;
   /** How long a request waits for a Workflow Update's outcome before a 503 (default 10 s). */
@@ -71,6 +89,12 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+const DEFAULT_LIMITS: SubscriptionLimits = {
+  minBillingInterval: 'second',
+  startAtMaxBackdateMs: 86_400_000,
+  startAtMaxAheadMs: 365 * 86_400_000,
+};
 
 /** Every operation under `/v1`, for the router and the OpenAPI document alike. */
 export function apiRoutes(
@@ -91,7 +115,12 @@ export function apiRoutes(
   };
   const business = [
     ...customersRoutes(shared),
-    ...subscriptionsRoutes(shared),
+    ...subscriptionsRoutes({
+      ...shared,
+      limits: deps.limits ?? DEFAULT_LIMITS,
+      // A test tenant may bill by the second or minute (see MIN_BILLING_INTERVAL).
+      allowShortIntervals: deps.allowShortIntervals ?? testTenant,
+    }),
     ...loyaltyRoutes(shared),
     ...reconciliationRoutes(shared),
   ];
@@ -99,6 +128,12 @@ export function apiRoutes(
     .filter((r) => 'permission' in r.access && r.access.customer)
     .map((r) => r.operationId);
   return [...business, ...accessRoutes({ ...shared, tokens, customerOperations })];
+}
+
+/** Whether the request acts for a test tenant (whose subscriptions may be short-lived). */
+function testTenant(res: Response): boolean {
+  const principal = res.locals['principal'] as Principal | undefined;
+  return principal !== undefined && principal.kind !== 'admin' && principal.tenant.test;
 }
 
 /** Builds the Express app; it neither listens nor reads the environment (see main.ts). */
@@ -154,7 +189,15 @@ export function createApp(deps: AppDeps): Express {
   }
 
   // Everything below needs an API key: authenticate before reading a body or counting a request.
+  // An address that keeps failing authentication is refused before its key is even looked at.
   const authenticated = Router();
+  authenticated.use(
+    failedAuthLimit({
+      limit: deps.unauthenticatedLimitPerMinute ?? 60,
+      windowMs: 60_000,
+      now: () => now().getTime(),
+    }),
+  );
   authenticated.use(
     authenticate({
       access: deps.repository.access,
@@ -167,19 +210,19 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   authenticated.use(
-    rateLimit({
-      windowMs: 60_000,
+    slidingWindowLimit({
+      store: deps.rateLimits ?? deps.repository.rateLimits,
       limit: deps.rateLimitPerMinute ?? 600,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      keyGenerator: (_req, res) => principalKey(res),
-      handler: (_req, res) => {
-        sendProblem(res, {
-          title: 'Too Many Requests',
-          status: 429,
-          detail: 'Too many requests for this API key; retry after the time in Retry-After',
-        });
+      windowMs: 60_000,
+      policy: 'per-key',
+      keyOf: (_req, res) => principalKey(res),
+      now: () => now().getTime(),
+      storeTimeoutMs: deps.rateLimitStoreTimeoutMs ?? 250,
+      onStoreFailure: (error, req) => {
+        metrics.rateLimitStoreFailures.inc();
+        req.log.warn({ err: error }, 'rate limit store unavailable: request served unlimited');
       },
+      detail: 'Too many requests for this API key; retry after the time in Retry-After',
     }),
   );
   authenticated.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true }));

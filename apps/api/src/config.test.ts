@@ -3,7 +3,15 @@ import { loadConfig } from './config';
 describe('loadConfig (api)', () => {
   it('defaults to a local stack', () => {
     expect(loadConfig({})).toEqual({
-      http: { port: 3000, host: '127.0.0.1', shutdownTimeoutMs: 10_000, shutdownDelayMs: 0 },
+      http: {
+        port: 3000,
+        host: '127.0.0.1',
+        shutdownTimeoutMs: 10_000,
+        shutdownDelayMs: 0,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        keepAliveTimeoutMs: 5_000,
+      },
       logLevel: 'info',
       temporal: { address: 'localhost:7233', namespace: 'default' },
       repository: {
@@ -24,6 +32,12 @@ describe('loadConfig (api)', () => {
       keyCacheTtlMs: 30_000,
       production: false,
       rateLimitPerMinute: 600,
+      unauthenticatedLimitPerMinute: 60,
+      limits: {
+        minBillingInterval: 'second',
+        startAtMaxBackdateMs: 86_400_000,
+        startAtMaxAheadMs: 365 * 86_400_000,
+      },
       queryTimeoutMs: 5_000,
       updateTimeoutMs: 10_000,
     });
@@ -36,6 +50,48 @@ describe('loadConfig (api)', () => {
         .shutdownDelayMs,
     ).toBe(5_000);
     expect(loadConfig({ SHUTDOWN_DELAY_MS: '1500' }).http.shutdownDelayMs).toBe(1_500);
+  });
+
+  it('refuses second and minute billing in production unless told, and parses the startAt bounds', () => {
+    const key = 'shop:0123456789abcdef';
+    expect(
+      loadConfig({ NODE_ENV: 'production', API_KEYS: key, SIGNING_SECRET: 's'.repeat(32) }).limits
+        .minBillingInterval,
+    ).toBe('hour');
+    expect(
+      loadConfig({
+        NODE_ENV: 'production',
+        API_KEYS: key,
+        SIGNING_SECRET: 's'.repeat(32),
+        MIN_BILLING_INTERVAL: 'minute',
+      }).limits.minBillingInterval,
+    ).toBe('minute');
+    expect(
+      loadConfig({ START_AT_MAX_BACKDATE: '30m', START_AT_MAX_AHEAD: '90d' }).limits,
+    ).toMatchObject({ startAtMaxBackdateMs: 1_800_000, startAtMaxAheadMs: 90 * 86_400_000 });
+    expect(() =>
+      loadConfig({ MIN_BILLING_INTERVAL: 'fortnight', START_AT_MAX_BACKDATE: 'a day' }),
+    ).toThrow(/MIN_BILLING_INTERVAL[\s\S]*START_AT_MAX_BACKDATE: a duration such as 24h/);
+  });
+
+  it('reads the slow-client timeouts and refuses a header timeout longer than the request timeout', () => {
+    expect(
+      loadConfig({
+        HEADERS_TIMEOUT_MS: '2000',
+        REQUEST_TIMEOUT_MS: '4000',
+        KEEP_ALIVE_TIMEOUT_MS: '65000',
+      }).http,
+    ).toMatchObject({
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 4_000,
+      keepAliveTimeoutMs: 65_000,
+    });
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '40000' })).toThrow(
+      /HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS/,
+    );
+    expect(
+      loadConfig({ UNAUTHENTICATED_LIMIT_PER_MINUTE: '10' }).unauthenticatedLimitPerMinute,
+    ).toBe(10);
   });
 
   it('parses API keys; production needs none (stored keys) and keeps /metrics off its port', () => {

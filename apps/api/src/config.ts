@@ -1,6 +1,7 @@
 import { repositoryConfigFromEnv, type RepositoryConfig } from '@invincible/astra-repo';
 import { z } from 'zod';
 import type { ApiKey } from './http/auth';
+import { INTERVAL_UNITS, type IntervalUnitName } from './subscriptions/subscription-schemas';
 
 /** `name:secret` pairs, comma-separated; secrets of at least 16 characters. */
 const apiKeys = z
@@ -22,6 +23,21 @@ const apiKeys = z
       keys.push({ name: match[1], secret: match[2] });
     }
     return keys;
+  });
+
+const DURATION_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as `24h`, `30m`, `365d`, `90s` or `500ms`, in milliseconds. */
+const duration = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(value);
+    if (!match?.[1] || !match[2]) {
+      ctx.addIssue({ code: 'custom', message: 'a duration such as 24h, 30m, 365d, 90s or 500ms' });
+      return z.NEVER;
+    }
+    return Number(match[1]) * DURATION_MS[match[2] as keyof typeof DURATION_MS];
   });
 
 const schema = z.object({
@@ -49,6 +65,13 @@ const schema = z.object({
   PUBLIC_DOCS: z.enum(['true', 'false']).default('true'),
   KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  UNAUTHENTICATED_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  MIN_BILLING_INTERVAL: z.enum(INTERVAL_UNITS).optional(),
+  START_AT_MAX_BACKDATE: duration.default(86_400_000),
+  START_AT_MAX_AHEAD: duration.default(365 * 86_400_000),
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   UPDATE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
@@ -64,6 +87,11 @@ export interface ApiConfig {
      * Default 5 s with NODE_ENV=production, 0 otherwise (Ctrl-C of the local stack stays quick).
      */
     readonly shutdownDelayMs: number;
+    /** How long a client may take to send a request's headers / the whole request (408, close). */
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    /** How long an idle keep-alive connection stays open. */
+    readonly keepAliveTimeoutMs: number;
   };
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   readonly temporal: { readonly address: string; readonly namespace: string };
@@ -90,6 +118,16 @@ export interface ApiConfig {
   readonly keyCacheTtlMs: number;
   readonly production: boolean;
   readonly rateLimitPerMinute: number;
+  /** Requests per minute per client address that fail authentication (401) before it gets 429s. */
+  readonly unauthenticatedLimitPerMinute: number;
+  readonly limits: {
+    /** The shortest billing interval unit a subscription may use (`hour` in production). */
+    readonly minBillingInterval: IntervalUnitName;
+    /** How far in the past a subscription's `startAt` may be (never more than one period). */
+    readonly startAtMaxBackdateMs: number;
+    /** How far in the future a subscription's `startAt` may be. */
+    readonly startAtMaxAheadMs: number;
+  };
   readonly queryTimeoutMs: number;
   /** How long a request waits for a Workflow Update's outcome before answering 503. */
   readonly updateTimeoutMs: number;
@@ -107,6 +145,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     issues.push(
       'SIGNING_SECRET: required in production (32+ random characters, the same on every replica)',
     );
+  if (parsed.success && parsed.data.HEADERS_TIMEOUT_MS > parsed.data.REQUEST_TIMEOUT_MS)
+    issues.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
   if (!parsed.success || !repository.ok || issues.length > 0) {
     throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
@@ -118,6 +158,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
       host: e.HOST,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       shutdownDelayMs: e.SHUTDOWN_DELAY_MS ?? (e.NODE_ENV === 'production' ? 5_000 : 0),
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     },
     logLevel: e.LOG_LEVEL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
@@ -137,6 +180,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     keyCacheTtlMs: e.KEY_CACHE_TTL_MS,
     production,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    unauthenticatedLimitPerMinute: e.UNAUTHENTICATED_LIMIT_PER_MINUTE,
+    limits: {
+      minBillingInterval:
+        e.MIN_BILLING_INTERVAL ?? (e.NODE_ENV === 'production' ? 'hour' : 'second'),
+      startAtMaxBackdateMs: e.START_AT_MAX_BACKDATE,
+      startAtMaxAheadMs: e.START_AT_MAX_AHEAD,
+    },
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
     updateTimeoutMs: e.UPDATE_TIMEOUT_MS,
   };

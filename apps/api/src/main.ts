@@ -7,6 +7,7 @@ import express from 'express';
 import { createApp, metricsHandler } from './app';
 import { createMetrics } from './http/metrics';
 import { loadConfig } from './config';
+import { createHttpServer } from './http/http-server';
 
 /** The composition root: the only place that reads the environment, connects, listens or exits. */
 async function main(): Promise<void> {
@@ -58,6 +59,10 @@ async function main(): Promise<void> {
     publicDocs: config.publicDocs,
     keyCacheTtlMs: config.keyCacheTtlMs,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    // Shared by every replica: the repository's counters (Cassandra or Astra).
+    rateLimits: repository.rateLimits,
+    unauthenticatedLimitPerMinute: config.unauthenticatedLimitPerMinute,
+    limits: config.limits,
     draining: () => stopping,
     queryTimeoutMs: config.queryTimeoutMs,
     updateTimeoutMs: config.updateTimeoutMs,
@@ -72,7 +77,8 @@ async function main(): Promise<void> {
     },
   });
 
-  const server: Server = app.listen(config.http.port, config.http.host);
+  const server: Server = createHttpServer(app, config.http);
+  server.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve).once('error', reject);
   });

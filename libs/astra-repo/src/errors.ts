@@ -45,6 +45,7 @@ export class ConflictError extends RepositoryError {
 
 /** The input is malformed: nothing was written. */
 export class ValidationError extends RepositoryError {
+  // Widened: a subclass (InvalidCursorError) names itself.
   override readonly name: string = 'ValidationError';
   readonly retryable = false;
   constructor(
@@ -57,11 +58,11 @@ export class ValidationError extends RepositoryError {
 }
 
 /**
- * A listing's `cursor` that this listing did not hand out: crafted, corrupted, or another
- * listing's. The API answers it as a 400 on the query parameter, never as a 500.
+ * A listing's `cursor` is not one this listing made (crafted, truncated, or another listing's):
+ * a `ValidationError` on the field `cursor`, which the API reports as a query parameter.
  */
 export class InvalidCursorError extends ValidationError {
-  override readonly name: string = 'InvalidCursorError';
+  override readonly name = 'InvalidCursorError';
   constructor(reason: string) {
     super('invalid cursor', { cursor: reason });
   }

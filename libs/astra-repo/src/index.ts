@@ -35,10 +35,13 @@ export type {
   OutboxPort,
   PaymentsPort,
   PurchasesPort,
+  RateLimitsPort,
   ReconciliationPort,
   Repository,
   SubscriptionsPort,
+  WindowCounts,
 } from './ports/repository';
+export { createInMemoryRateLimits } from './memory/in-memory-rate-limits';
 export type { MigratableRepository } from './create-repository';
 export { createRepository } from './create-repository';
 export { migrateUntilDone } from './migrate-until-done';

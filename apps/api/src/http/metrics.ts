@@ -16,6 +16,8 @@ export interface ApiMetrics {
   readonly workflowOperations: Counter<'operation' | 'name' | 'outcome'>;
   /** Writes answered whose audit event could not be stored. */
   readonly auditFailures: Counter;
+  /** Requests let through unlimited because the rate-limit store failed or was too slow. */
+  readonly rateLimitStoreFailures: Counter;
 }
 
 export function createMetrics(): ApiMetrics {
@@ -39,6 +41,11 @@ export function createMetrics(): ApiMetrics {
     auditFailures: new Counter({
       name: 'invincible_audit_write_failures_total',
       help: 'Writes answered whose audit event could not be stored (see the error log)',
+      registers: [registry],
+    }),
+    rateLimitStoreFailures: new Counter({
+      name: 'invincible_rate_limit_store_failures_total',
+      help: 'Requests served without a rate-limit decision: the shared counter store failed or timed out',
       registers: [registry],
     }),
   };

@@ -103,9 +103,11 @@ export function mountRoutes(
   for (const route of routes) {
     const expressPath = route.path.replace(/\{(\w+)\}/g, ':$1');
     router[route.method](expressPath, async (req, res) => {
-      // No body at all reads as `{}` (POST …/cancel alone means its defaults); any other body must be JSON.
+      // No body at all reads as `{}` (POST …/cancel alone means its defaults), with or without
+      // `Content-Type: application/json` (clients set it on every POST); any other body must be JSON.
+      const contentType = req.get('content-type');
       const noBody =
-        req.get('content-type') === undefined &&
+        (contentType === undefined || /^application\/json\s*(;|$)/i.test(contentType)) &&
         req.get('transfer-encoding') === undefined &&
         Number(req.get('content-length') ?? 0) === 0;
       if (route.body && !noBody && !req.is('application/json')) {
@@ -213,7 +215,9 @@ export function openApiPaths(routes: readonly RouteSpec[]): ZodOpenApiPathsObjec
         ? 'Not an admin key'
         : `The key does not grant \`${route.access.permission}\``,
     );
-    responses['429'] = problem('Too many requests for this API key; see Retry-After');
+    responses['429'] = problem(
+      'Too many requests for this API key, or too many failed authentications from this address; see Retry-After',
+    );
     responses['500'] = problem('An unexpected error (details are in the server log only)');
     responses['503'] = problem('Temporal or the database is unavailable; see Retry-After');
     const operation: ZodOpenApiOperationObject = {

@@ -1,9 +1,16 @@
-import { localId, NotFoundError, type Repository } from '@invincible/astra-repo';
 import {
+  localId,
+  NotFoundError,
+  type ProcessedPurchase,
+  type Repository,
+} from '@invincible/astra-repo';
+import {
+  DEFAULT_LOYALTY_SETTINGS,
   getPointsQuery,
   LOYALTY_TASK_QUEUE,
   LOYALTY_WORKFLOW_TYPE,
   loyaltyWorkflowId,
+  purchaseProblem,
   recordPurchaseUpdate,
   redeemCouponUpdate,
   type LoyaltyInput,
@@ -13,7 +20,7 @@ import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { customerParamsSchema } from '../customers/customer-schemas';
-import { notFound } from '../http/http-error';
+import { conflict, notFound, unprocessable } from '../http/http-error';
 import { idempotencyKeySchema } from '../http/idempotency';
 import { listPage, type Cursors } from '../http/cursors';
 import type { TrackWorkflow } from '../http/metrics';
@@ -36,7 +43,10 @@ import {
 
 export interface LoyaltyDeps {
   readonly temporal: Client;
-  readonly repository: Pick<Repository, 'customers' | 'loyalty' | 'coupons' | 'outbox'>;
+  readonly repository: Pick<
+    Repository,
+    'customers' | 'loyalty' | 'coupons' | 'outbox' | 'purchases'
+  >;
   readonly track: TrackWorkflow;
   readonly now: () => Date;
   readonly queryTimeoutMs: number;
@@ -49,6 +59,23 @@ export interface LoyaltyDeps {
 /** The loyalty program of a customer: one never-ending `loyaltyProgram` workflow each. */
 export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
   const { temporal, repository, track } = deps;
+
+  /** The ledger's row for a caller's purchaseId, or null before it is counted. */
+  const ledgerRow = (customerId: string, purchaseId: string) =>
+    repository.purchases.get(customerId, { source: 'purchase', purchaseId }).catch((e: unknown) => {
+      if (e instanceof NotFoundError) return null;
+      throw e;
+    });
+  /** A purchaseId names one purchase: the same id with another total is another purchase. */
+  const refuseIfOther = (stored: ProcessedPurchase | null, purchase: Purchase) => {
+    if (
+      stored &&
+      (stored.total.amountMinor !== purchase.total || stored.total.currency !== purchase.currency)
+    )
+      throw conflict(
+        `purchase ${purchase.purchaseId} was recorded with a total of ${stored.total.amountMinor} ${stored.total.currency} (minor units); another total or currency needs another purchaseId`,
+      );
+  };
 
   /** The customer by its stored id; 404 (naming the tenant's id) if there is none. */
   const customer = (customerId: string) =>
@@ -102,19 +129,29 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
           schema: purchaseResultSchema,
         },
         404: { description: 'No such customer' },
-        422: { description: 'The workflow refused the purchase' },
+        409: {
+          description:
+            'The purchaseId was recorded with another total or currency (the points ledger says so)',
+        },
+        422: { description: 'More points than 100 coupons, or refused by the workflow' },
       },
       handle: async ({ params, body, res, tenant }) => {
-        const { id, email } = await customer(tenant.id(params.customerId));
-        await withinQuota(tenant, id);
-        const workflowId = loyaltyWorkflowId(id);
-        res.locals['workflowId'] = workflowId;
         const purchase: Purchase = {
           purchaseId: body.purchaseId,
           total: body.total,
           currency: body.currency,
           occurredAt: body.occurredAt ?? deps.now().toISOString(),
         };
+        // Bounded before anything is read or started: a program runs the default settings (the
+        // API starts every program with them), and refuses more than 100 coupons per purchase.
+        const problem = purchaseProblem(purchase, DEFAULT_LOYALTY_SETTINGS);
+        if (problem) throw unprocessable(problem);
+        const { id, email } = await customer(tenant.id(params.customerId));
+        const workflowId = loyaltyWorkflowId(id);
+        res.locals['workflowId'] = workflowId;
+        // The ledger, not the workflow's memory, decides what a purchaseId stands for.
+        refuseIfOther(await ledgerRow(id, purchase.purchaseId), purchase);
+        await withinQuota(tenant, id);
         const input: LoyaltyInput = { customerId: id, customerEmail: email };
         // Bounded like every Update: a stalled workflow is a 503, safe to retry (same purchaseId).
         const result = await temporal.withDeadline(Date.now() + deps.updateTimeoutMs, () =>
@@ -133,6 +170,10 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
             }),
           ),
         );
+        // Two requests with one purchaseId and different totals may both pass the check above:
+        // the ledger row written by the first counted tells the other one (after its update,
+        // whose answer is the first one's) that it was a conflict.
+        refuseIfOther(await ledgerRow(id, purchase.purchaseId).catch(() => null), purchase);
         return { status: result.counted ? 201 : 200, body: purchaseResultView(result) };
       },
     }),

@@ -9,9 +9,13 @@ import {
   timeZoneSchema,
 } from '../schemas/common';
 
+/** The billing interval units, shortest first. */
+export const INTERVAL_UNITS = ['second', 'minute', 'hour', 'day', 'week', 'month', 'year'] as const;
+export type IntervalUnitName = (typeof INTERVAL_UNITS)[number];
+
 const intervalSchema = z
   .strictObject({
-    unit: z.enum(['second', 'minute', 'hour', 'day', 'week', 'month', 'year']),
+    unit: z.enum(INTERVAL_UNITS),
     count: z.number().int().min(1).max(1_000),
   })
   .meta({

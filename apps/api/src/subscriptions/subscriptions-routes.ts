@@ -1,6 +1,7 @@
 import { localId, NotFoundError, type Repository } from '@invincible/astra-repo';
 import {
   BILLING_TASK_QUEUE,
+  chargeAt,
   cancelUpdate,
   changePriceUpdate,
   detailsQuery,
@@ -15,6 +16,7 @@ import {
   WorkflowNotFoundError,
   type Client,
 } from '@temporalio/client';
+import type { Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { customerParamsSchema } from '../customers/customer-schemas';
@@ -34,12 +36,23 @@ import {
   chargeSchema,
   chargeView,
   createSubscriptionSchema,
+  INTERVAL_UNITS,
   subscriptionParamsSchema,
   subscriptionSchema,
   viewFromDetails,
   viewFromProjection,
+  type IntervalUnitName,
   type SubscriptionView,
 } from './subscription-schemas';
+
+/** Bounds on what a new subscription may ask for (issue #15: abuse by design). */
+export interface SubscriptionLimits {
+  /** The shortest billing unit (`hour` in production: per-second billing is for tests). */
+  readonly minBillingInterval: IntervalUnitName;
+  /** How far back `startAt` may be; never so far that more than one past period is billed. */
+  readonly startAtMaxBackdateMs: number;
+  readonly startAtMaxAheadMs: number;
+}
 
 export interface SubscriptionsDeps {
   readonly temporal: Client;
@@ -52,6 +65,65 @@ export interface SubscriptionsDeps {
   readonly updateTimeoutMs: number;
   readonly logger?: Logger;
   readonly cursors: Cursors;
+  readonly limits: SubscriptionLimits;
+  /** Whether this request may bill in units below `limits.minBillingInterval` (a test tenant). */
+  readonly allowShortIntervals: (res: Response) => boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Why `unit` is shorter than `limits` allow for this request, or null. */
+export function intervalProblem(
+  unit: IntervalUnitName,
+  limits: SubscriptionLimits,
+  allowShortIntervals: boolean,
+): string | null {
+  if (
+    !allowShortIntervals &&
+    INTERVAL_UNITS.indexOf(unit) < INTERVAL_UNITS.indexOf(limits.minBillingInterval)
+  )
+    return `interval: ${unit} billing is not allowed here; the shortest unit is ${limits.minBillingInterval}`;
+  return null;
+}
+
+/** Why `body.startAt` is out of the bounds of `limits` at `now`, or null. */
+export function startAtProblem(
+  body: {
+    readonly interval: { readonly unit: IntervalUnitName; readonly count: number };
+    readonly startAt?: string | undefined;
+    readonly timeZone?: string | undefined;
+    readonly trialDays?: number | undefined;
+  },
+  limits: SubscriptionLimits,
+  now: Date,
+): string | null {
+  if (body.startAt === undefined) return null;
+  const start = Date.parse(body.startAt);
+  if (now.getTime() - start > limits.startAtMaxBackdateMs)
+    return `startAt: more than ${durationText(limits.startAtMaxBackdateMs)} in the past`;
+  if (start - now.getTime() > limits.startAtMaxAheadMs)
+    return `startAt: more than ${durationText(limits.startAtMaxAheadMs)} ahead`;
+  // A back-dated start bills every period due before now at once: allow one, never a backlog.
+  const anchorAt = new Date(start + (body.trialDays ?? 0) * DAY_MS);
+  const second = chargeAt(
+    { anchorAt, timeZone: body.timeZone ?? 'UTC', interval: body.interval },
+    2,
+  );
+  if (second.getTime() <= now.getTime())
+    return `startAt: would bill more than one past period at once (period 2 was due ${second.toISOString()}); start at most one period back`;
+  return null;
+}
+
+/** `86400000` → `24h`: the largest unit that divides the duration. */
+function durationText(ms: number): string {
+  for (const [unit, size] of [
+    ['d', DAY_MS],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const)
+    if (ms % size === 0 && ms >= size) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }
 
 const optionalKey = z.strictObject({ 'Idempotency-Key': idempotencyKeySchema.optional() });
@@ -160,9 +232,19 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
         201: { description: 'Started', schema: subscriptionSchema },
         200: { description: 'Started earlier by the same request', schema: subscriptionSchema },
         409: { description: 'The Idempotency-Key was used with another request' },
-        422: { description: 'The customer does not exist' },
+        422: {
+          description:
+            'The customer does not exist, the interval is shorter than allowed, or startAt is out of bounds',
+        },
       },
       handle: async ({ body, headers, tenant, req, res }) => {
+        // The unit first: a refused request costs no database or Temporal call.
+        const shortInterval = intervalProblem(
+          body.interval.unit,
+          deps.limits,
+          deps.allowShortIntervals(res),
+        );
+        if (shortInterval) throw unprocessable(shortInterval);
         const localSubscriptionId = idFromIdempotencyKey(
           'sub',
           tenant.tenantId,
@@ -219,29 +301,40 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
             throw conflict('this Idempotency-Key was already used with a different request');
           return { status: 200, body: await view(subscriptionId), headers: { Location: location } };
         }
-        await withinQuota(tenant, workflowId);
-        let created = true;
-        try {
-          await track('start', SUBSCRIPTION_WORKFLOW_TYPE, () =>
-            temporal.workflow.start(SUBSCRIPTION_WORKFLOW_TYPE, {
-              taskQueue: BILLING_TASK_QUEUE,
-              workflowId,
-              args: [input],
-              memo: { requestFingerprint },
-              // The workflow id is the idempotency: a second start fails, even after it ended.
-              workflowIdConflictPolicy: 'FAIL',
-              workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            }),
-          );
-        } catch (error) {
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        // startAt's bounds move with time: a retry of a create that started the subscription
+        // while it was within them gets its answer (below); only a new start is refused.
+        const refusal = startAtProblem(body, deps.limits, deps.now());
+        let created = refusal === null;
+        if (created) {
+          await withinQuota(tenant, workflowId);
+          try {
+            await track('start', SUBSCRIPTION_WORKFLOW_TYPE, () =>
+              temporal.workflow.start(SUBSCRIPTION_WORKFLOW_TYPE, {
+                taskQueue: BILLING_TASK_QUEUE,
+                workflowId,
+                args: [input],
+                memo: { requestFingerprint },
+                // The workflow id is the idempotency: a second start fails, even after it ended.
+                workflowIdConflictPolicy: 'FAIL',
+                workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              }),
+            );
+          } catch (error) {
+            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+            created = false;
+          }
+        }
+        if (!created) {
           const existing = await track('describe', 'subscription', () =>
             temporal.workflow.getHandle(workflowId).describe(),
-          );
+          ).catch((e: unknown) => {
+            if (refusal !== null && e instanceof WorkflowNotFoundError)
+              throw unprocessable(refusal);
+            throw e;
+          });
           if (existing.memo?.['requestFingerprint'] !== requestFingerprint) {
             throw conflict('this Idempotency-Key was already used with a different request');
           }
-          created = false;
         }
         // Started either way; until a worker has run it, the answer is what was asked for.
         const current = await view(subscriptionId).catch((error: unknown) => {

@@ -61,6 +61,14 @@ export const COLLECTIONS = {
 
 type CollectionName = keyof typeof COLLECTIONS;
 
+/**
+ * Rate-limit counters (`rate:<bucket>:<window>`, `hits`) live in `processed_purchases`: that
+ * collection of the pre-ledger purchases is created but no longer written, indexes nothing, and
+ * the counters need `_id` lookups only. A collection of their own would exceed the Data API's
+ * collection limit (issue #16).
+ */
+const RATE_LIMITS: CollectionName = 'processed_purchases';
+
 /** Bounded retries of FAILED_CONCURRENT_OPERATIONS (the Data API's own optimistic-lock miss). */
 const CONCURRENCY_RETRIES = 8;
 
@@ -174,6 +182,7 @@ export function createAstraRepository(
   }
 
   async function list<T>(
+    listing: string,
     name: CollectionName,
     filter: SomeDoc,
     sort: Record<string, 1 | -1>,
@@ -190,14 +199,19 @@ export function createAstraRepository(
     const last = items.at(-1);
     return {
       items,
-      nextCursor: docs.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null,
+      nextCursor:
+        docs.length > limit && last !== undefined
+          ? encodeCursor(listing, cursorOf(last) as Record<string, unknown>)
+          : null,
     };
   }
 
   /** A full scan in `_id` order, a page at a time (reconciliation). */
   async function scanPage<T>(name: CollectionName, request: PageRequest | undefined) {
-    const after = decodeCursor(request?.cursor, idCursor);
+    const listing = `scan:${name}`;
+    const after = decodeCursor(request?.cursor, idCursor, listing);
     return list<T>(
+      listing,
       name,
       after ? { _id: { $gt: after.i } } : {},
       { _id: 1 },
@@ -287,8 +301,10 @@ export function createAstraRepository(
       scan: async (request) => scanPage<SubscriptionProjection>('subscriptions', request),
       async listByCustomer(customerId, request) {
         validate.id(customerId, 'customerId');
-        const after = decodeCursor(request?.cursor, idCursor);
+        const listing = `subscriptions:${customerId}`;
+        const after = decodeCursor(request?.cursor, idCursor, listing);
         return list<SubscriptionProjection>(
+          listing,
           'subscriptions',
           { customerId, ...(after ? { id: { $gt: after.i } } : {}) },
           { id: 1 },
@@ -310,8 +326,10 @@ export function createAstraRepository(
       },
       async listBySubscription(subscriptionId, request) {
         validate.id(subscriptionId, 'subscriptionId');
-        const after = decodeCursor(request?.cursor, chargeCursor);
+        const listing = `charges:${subscriptionId}`;
+        const after = decodeCursor(request?.cursor, chargeCursor, listing);
         return list<ChargeEntry>(
+          listing,
           'charges',
           after
             ? {
@@ -435,8 +453,10 @@ export function createAstraRepository(
       get: async (id) => findById<Coupon>('coupons', validate.key(id), 'coupon'),
       async listByCustomer(customerId, request) {
         validate.id(customerId, 'customerId');
-        const after = decodeCursor(request?.cursor, idCursor);
+        const listing = `coupons:${customerId}`;
+        const after = decodeCursor(request?.cursor, idCursor, listing);
         return list<Coupon>(
+          listing,
           'coupons',
           { customerId, ...(after ? { id: { $gt: after.i } } : {}) },
           { id: 1 },
@@ -514,8 +534,10 @@ export function createAstraRepository(
       },
       async listByCustomer(customerId, request) {
         validate.id(customerId, 'customerId');
-        const after = decodeCursor(request?.cursor, emailCursor);
+        const listing = `emails:${customerId}`;
+        const after = decodeCursor(request?.cursor, emailCursor, listing);
         return list<OutboxEmail>(
+          listing,
           'outbox',
           after
             ? {
@@ -586,8 +608,10 @@ export function createAstraRepository(
       },
       async listAudit(tenantId, request) {
         validate.tenantId(tenantId);
-        const after = decodeCursor(request?.cursor, emailCursor);
+        const listing = `audit:${tenantId}`;
+        const after = decodeCursor(request?.cursor, emailCursor, listing);
         const page = await list<SomeDoc>(
+          listing,
           'access',
           after
             ? {
@@ -610,6 +634,31 @@ export function createAstraRepository(
       },
     },
 
+    rateLimits: {
+      async hit(bucketName, windowNumber) {
+        const { bucket, window } = validate.rateLimitHit(bucketName, windowNumber);
+        const id = (n: number) => `rate:${bucket}:${n}`;
+        // `$inc` with upsert is atomic on one document: concurrent hits never lose a count.
+        const [doc, previous] = await Promise.all([
+          call(() =>
+            coll(RATE_LIMITS).findOneAndUpdate(
+              { _id: id(window) },
+              { $inc: { hits: 1 } },
+              { upsert: true, returnDocument: 'after' },
+            ),
+          ),
+          call(() => coll(RATE_LIMITS).findOne({ _id: id(window - 1) })),
+        ]);
+        const current = Number(doc?.['hits'] ?? 1);
+        if (current === 1) {
+          // The first hit of a window removes the one two steps back: nothing reads it again.
+          void call(() => coll(RATE_LIMITS).deleteOne({ _id: id(window - 2) })).catch(
+            () => undefined,
+          );
+        }
+        return { current, previous: Number(previous?.['hits'] ?? 0) };
+      },
+    },
     reconciliation: {
       async startRun(r) {
         const id = validate.run(r).id;
@@ -705,8 +754,10 @@ export function createAstraRepository(
       getFinding: async (key) => findFinding(validate.key(key)),
       async listFindings(status, request) {
         const wanted = validate.findingStatus(status);
-        const after = decodeCursor(request?.cursor, idCursor);
+        const listing = `findings:${wanted}`;
+        const after = decodeCursor(request?.cursor, idCursor, listing);
         const listed = await list<SomeDoc>(
+          listing,
           'reconciliation',
           {
             type: 'finding',

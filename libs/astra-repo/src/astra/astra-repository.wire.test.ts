@@ -165,6 +165,59 @@ describe('astra adapter: commands on the wire', () => {
     });
   });
 
+  it('counts a rate-limit hit with one atomic $inc upsert and reads the window before', async () => {
+    // Answers by command: the two requests go out together, in no promised order.
+    const byCommand = (hits: number, previous: number | null) => (req: FetcherRequestInfo) => {
+      const command = Object.keys(JSON.parse(req.body ?? '{}') as object)[0];
+      const body =
+        command === 'findOneAndUpdate'
+          ? { data: { document: { _id: 'x', hits } }, status: { matchedCount: 1 } }
+          : command === 'findOne'
+            ? { data: { document: previous === null ? null : { _id: 'y', hits: previous } } }
+            : { status: { deletedCount: 1 } };
+      return Promise.resolve({
+        status: 200,
+        statusText: 'OK',
+        headers: {},
+        httpVersion: 1 as const,
+        url: req.url,
+        body: JSON.stringify(body),
+      });
+    };
+    const api = dataApi(byCommand(7, 40), byCommand(7, 40));
+    await expect(repoWith(api).rateLimits.hit('rl:per-key:abc', 100)).resolves.toEqual({
+      current: 7,
+      previous: 40,
+    });
+    const sent = [...api.sent].sort((a, b) => a.command.localeCompare(b.command));
+    expect(sent).toEqual([
+      {
+        path: expect.stringMatching(/\/invincible\/processed_purchases$/) as string,
+        command: 'findOne',
+        payload: { filter: { _id: 'rate:rl:per-key:abc:99' }, options: {} },
+      },
+      {
+        path: expect.stringMatching(/\/invincible\/processed_purchases$/) as string,
+        command: 'findOneAndUpdate',
+        payload: {
+          filter: { _id: 'rate:rl:per-key:abc:100' },
+          update: { $inc: { hits: 1 } },
+          options: { upsert: true, returnDocument: 'after' },
+        },
+      },
+    ]);
+    // The first hit of a window also removes the one two windows back.
+    const first = dataApi(byCommand(1, null), byCommand(1, null), byCommand(1, null));
+    await expect(repoWith(first).rateLimits.hit('rl:per-key:abc', 101)).resolves.toEqual({
+      current: 1,
+      previous: 0,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(first.sent.find((c) => c.command === 'deleteOne')).toMatchObject({
+      payload: { filter: { _id: 'rate:rl:per-key:abc:99' } },
+    });
+  });
+
   it('redeems with a filter pinned on _id, owner and status, then tells "taken" from "missing"', async () => {
     const redeemed = {
       _id: 'cus_1:1',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { types, type Client } from 'cassandra-driver';
 import { z } from 'zod';
 import type { CassandraRepositoryConfig } from '../config';
@@ -334,7 +335,13 @@ export function createCassandraRepository(
     map: (r: Row) => T | Promise<T>,
   ): Promise<Page<T>> {
     const limit = validate.pageLimit(request?.limit);
-    const state = decodeCursor(request?.cursor, pageStateCursor)?.s;
+    // A page state is only meaningful to the query (and partition) that made it: the cursor is
+    // bound to a digest of both, so another listing's cursor is refused before Cassandra sees it.
+    const listing = createHash('sha256')
+      .update(`${cql}\n${JSON.stringify(params)}`)
+      .digest('base64url')
+      .slice(0, 22);
+    const state = decodeCursor(request?.cursor, pageStateCursor, listing)?.s;
     const result = await exec(cql, params, {
       fetchSize: limit,
       ...(state ? { pageState: state } : {}),
@@ -350,7 +357,10 @@ export function createCassandraRepository(
       throw new InvalidCursorError('not a cursor of this listing');
     });
     const items = await Promise.all(result.rows.map(map));
-    return { items, nextCursor: result.pageState ? encodeCursor({ s: result.pageState }) : null };
+    return {
+      items,
+      nextCursor: result.pageState ? encodeCursor(listing, { s: result.pageState }) : null,
+    };
   }
 
   /**
@@ -857,6 +867,30 @@ export function createCassandraRepository(
       },
     },
 
+    rateLimits: {
+      async hit(bucketName, windowNumber) {
+        const { bucket, window } = validate.rateLimitHit(bucketName, windowNumber);
+        const select = 'SELECT hits FROM {ks}.rate_limits WHERE bucket = ? AND window_no = ?';
+        // The closed window's count is read beside the increment; the open one's after it, so
+        // it includes this hit (and perhaps concurrent ones: never fewer, only stricter).
+        const [, previous] = await Promise.all([
+          exec('UPDATE {ks}.rate_limits SET hits = hits + 1 WHERE bucket = ? AND window_no = ?', [
+            bucket,
+            long(window),
+          ]),
+          exec(select, [bucket, long(window - 1)]),
+        ]);
+        const current = num((await exec(select, [bucket, long(window)])).first()?.['hits']);
+        if (current === 1) {
+          // The first hit of a window removes the one two steps back: nothing reads it again.
+          void exec('DELETE FROM {ks}.rate_limits WHERE bucket = ? AND window_no = ?', [
+            bucket,
+            long(window - 2),
+          ]).catch(() => undefined);
+        }
+        return { current: Math.max(current, 1), previous: num(previous.first()?.['hits']) };
+      },
+    },
     reconciliation: {
       async startRun(r) {
         validate.run(r);

@@ -94,6 +94,18 @@ const V5_TENANCY: readonly string[] = [
 ];
 
 /**
+ * Rate limits shared by API replicas (issue #15): hit counters per (bucket, window), one partition
+ * each, so the hot bucket of one API key spreads over the ring window by window. Counters, not
+ * LWTs: an increment is one write (a read-before-write on the leader replica) with no Paxos round
+ * and no contention retries, whatever the number of replicas hitting the same key. Counter tables
+ * take no TTL; the limiter deletes a bucket's window two steps back when it opens a new one.
+ */
+const V6_RATE_LIMITS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS rate_limits (
+     bucket text, window_no bigint, hits counter, PRIMARY KEY ((bucket, window_no)))`,
+];
+
+/**
  * The schema's history: each step is applied once, in order, and marked done in
  * `schema_migrations` under its id. Never edit a released step; append a new one. Each statement
  * is idempotent (`IF NOT EXISTS`), so a step interrupted half-way is simply run again.
@@ -119,6 +131,8 @@ export const MIGRATIONS: readonly {
   { id: 'v3-billing', statements: V3_BILLING },
   { id: 'v4-reconciliation', statements: V4_RECONCILIATION },
   { id: 'v5-tenancy', statements: V5_TENANCY },
+  // v5 is the tenancy work's (issue #15); this step is numbered after it.
+  { id: 'v6-rate-limits', statements: V6_RATE_LIMITS },
 ];
 
 /** The id of the newest step: a keyspace marked with it is up to date. */

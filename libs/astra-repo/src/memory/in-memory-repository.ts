@@ -18,6 +18,7 @@ import type {
 import { applyPoints, chargeKey, emptyAccount, checkClaim, observedFinding } from '../model/rules';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
+import { createInMemoryRateLimits } from './in-memory-rate-limits';
 import type { Page, PageRequest, Stored } from '../ports/paging';
 import type { Repository } from '../ports/repository';
 
@@ -32,12 +33,16 @@ export interface InMemoryRepository extends Repository {
 
 const offsetCursor = z.strictObject({ o: z.number().int().min(0) });
 
-function paginate<T>(sorted: readonly T[], page: PageRequest | undefined): Page<T> {
+function paginate<T>(
+  sorted: readonly T[],
+  page: PageRequest | undefined,
+  listing: string,
+): Page<T> {
   const limit = validate.pageLimit(page?.limit);
-  const offset = decodeCursor(page?.cursor, offsetCursor)?.o ?? 0;
+  const offset = decodeCursor(page?.cursor, offsetCursor, listing)?.o ?? 0;
   const items = sorted.slice(offset, offset + limit);
   const next = offset + limit;
-  return { items, nextCursor: next < sorted.length ? encodeCursor({ o: next }) : null };
+  return { items, nextCursor: next < sorted.length ? encodeCursor(listing, { o: next }) : null };
 }
 
 function insertOnce<T>(map: Map<string, T>, key: string, value: T): Stored<T> {
@@ -66,6 +71,7 @@ export function createInMemoryRepository(): InMemoryRepository {
   const tenants = new Map<string, Tenant>();
   const keys = new Map<string, ApiKeyRecord>();
   const audit = new Map<string, AuditEvent>();
+  const rateLimits = createInMemoryRateLimits();
   let latestRunId: string | null = null;
   let available = true;
   let closed = false;
@@ -102,6 +108,9 @@ export function createInMemoryRepository(): InMemoryRepository {
       available = value;
     },
     ping: () => run(() => undefined),
+    rateLimits: {
+      hit: (bucket, window) => run(() => undefined).then(() => rateLimits.hit(bucket, window)),
+    },
     close: () => {
       closed = true;
       return Promise.resolve();
@@ -119,13 +128,14 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = [...subscriptions.values()]
             .filter((s) => s.customerId === customerId)
             .sort((a, b) => cmp(a.id, b.id));
-          return paginate(all, page);
+          return paginate(all, page, `subscriptions:${customerId}`);
         }),
       scan: (page) =>
         run(() =>
           paginate(
             sortedBy(subscriptions, (s) => s.id),
             page,
+            'subscriptions',
           ),
         ),
     },
@@ -146,7 +156,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = [...charges.values()]
             .filter((c) => c.subscriptionId === subscriptionId)
             .sort((a, b) => a.period - b.period || a.attempt - b.attempt);
-          return paginate(all, page);
+          return paginate(all, page, `charges:${subscriptionId}`);
         }),
     },
     payments: {
@@ -161,6 +171,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           paginate(
             sortedBy(payments, (p) => p.idempotencyKey),
             page,
+            'payments',
           ),
         ),
     },
@@ -183,6 +194,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           paginate(
             sortedBy(accounts, (a) => a.customerId),
             page,
+            'loyalty_accounts',
           ),
         ),
     },
@@ -224,7 +236,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = [...coupons.values()]
             .filter((c) => c.customerId === customerId)
             .sort((a, b) => cmp(a.id, b.id));
-          return paginate(all, page);
+          return paginate(all, page, `coupons:${customerId}`);
         }),
       redeem: (id, customerId, at, requestId) =>
         run(() => {
@@ -287,7 +299,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = [...emails.values()]
             .filter((e) => e.customerId === customerId)
             .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || cmp(a.id, b.id));
-          return paginate(all, page);
+          return paginate(all, page, `emails:${customerId}`);
         }),
     },
     reconciliation: {
@@ -339,7 +351,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = sortedBy(findings, (f) => f.key).filter(
             (f) => wanted === 'all' || f.status === 'open',
           );
-          return paginate(all, page);
+          return paginate(all, page, `findings:${wanted}`);
         }),
     },
     access: {
@@ -384,7 +396,7 @@ export function createInMemoryRepository(): InMemoryRepository {
           const all = [...audit.values()]
             .filter((e) => e.tenantId === tenantId)
             .sort((a, b) => b.at.getTime() - a.at.getTime() || cmp(a.id, b.id));
-          return paginate(all, page);
+          return paginate(all, page, `audit:${tenantId}`);
         }),
     },
   };

@@ -316,6 +316,16 @@ export const validate = {
   keyId: (value: unknown): string =>
     check(z.string().regex(/^key_[0-9a-f]{16}$/, 'a key id'), value, 'keyId'),
   auditEvent: (value: AuditEvent): AuditEvent => check(auditEvent, value, 'audit event'),
+  /** A rate-limit bucket (a key) and its window number (a whole number ≥ 0). */
+  rateLimitHit: (bucket: unknown, window: unknown): { bucket: string; window: number } =>
+    check(
+      z.strictObject({
+        bucket: keySchema,
+        window: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      }),
+      { bucket, window },
+      'rate limit',
+    ),
   pageLimit: (value: unknown): number =>
     check(z.number().int().min(1).max(100).default(20), value, 'limit'),
 } as const;

@@ -166,6 +166,31 @@ export interface AccessPort {
   listAudit(tenantId: string, page?: PageRequest): Promise<Page<AuditEvent>>;
 }
 
+/** The counts of one rate-limit bucket in two consecutive windows, after one more hit. */
+export interface WindowCounts {
+  /** Hits in window `window`, this one included (never fewer; under concurrency maybe more). */
+  readonly current: number;
+  /** Hits in window `window - 1`. */
+  readonly previous: number;
+}
+
+/**
+ * Hit counters per (bucket, window) for a sliding-window rate limit shared by every API replica.
+ * The caller numbers the windows (e.g. `Math.floor(now / 60_000)`) and estimates the rate over
+ * the last window length from the two counts (see the API's rate limiter). A counter is never
+ * under-counted: a read may include concurrent hits, and a retried increment may count twice —
+ * both only make a limit stricter. Windows older than `window - 1` may be deleted at any time.
+ *
+ * @example
+ * ```ts
+ * const { current, previous } = await repo.rateLimits.hit('api:shop:60000', Math.floor(Date.now() / 60_000));
+ * ```
+ */
+export interface RateLimitsPort {
+  /** Counts one hit of `bucket` in `window` and returns that window's and the previous one's counts. */
+  hit(bucket: string, window: number): Promise<WindowCounts>;
+}
+
 /** The business data of Invincible, on whichever backend the config names. */
 export interface Repository {
   readonly backend: 'cassandra' | 'astra' | 'in-memory';
@@ -179,6 +204,7 @@ export interface Repository {
   readonly outbox: OutboxPort;
   readonly reconciliation: ReconciliationPort;
   readonly access: AccessPort;
+  readonly rateLimits: RateLimitsPort;
   /** Resolves when the database answers; rejects with `UnavailableError`. */
   ping(): Promise<void>;
   close(): Promise<void>;

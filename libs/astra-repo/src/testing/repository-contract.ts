@@ -485,6 +485,107 @@ export function describeRepositoryContract(
       });
     });
 
+    describe('rate limits', () => {
+      it('counts hits per bucket and window, and reports the window before', async () => {
+        const bucket = `rl:${run}:a`;
+        expect(await repo.rateLimits.hit(bucket, 100)).toEqual({ current: 1, previous: 0 });
+        expect(await repo.rateLimits.hit(bucket, 100)).toEqual({ current: 2, previous: 0 });
+        expect(await repo.rateLimits.hit(bucket, 101)).toEqual({ current: 1, previous: 2 });
+        expect(await repo.rateLimits.hit(bucket, 101)).toEqual({ current: 2, previous: 2 });
+        expect(await repo.rateLimits.hit(`rl:${run}:b`, 101)).toEqual({ current: 1, previous: 0 });
+        // A window after a gap has no previous count.
+        expect(await repo.rateLimits.hit(bucket, 105)).toEqual({ current: 1, previous: 0 });
+      });
+
+      it('never under-counts concurrent hits (the k-th hit sees at least k)', async () => {
+        const bucket = `rl:${run}:concurrent`;
+        const answers = await Promise.all(
+          Array.from({ length: 40 }, () => repo.rateLimits.hit(bucket, 7)),
+        );
+        const sorted = answers.map((a) => a.current).sort((a, b) => a - b);
+        sorted.forEach((current, i) => expect(current).toBeGreaterThanOrEqual(i + 1));
+        expect(sorted.at(-1)).toBe(40);
+        expect((await repo.rateLimits.hit(bucket, 7)).current).toBe(41);
+      });
+
+      it('rejects a bucket that is not a key, or a window that is not a whole number', async () => {
+        await expect(repo.rateLimits.hit('$ne', 1)).rejects.toBeInstanceOf(ValidationError);
+        await expect(repo.rateLimits.hit(`rl:${run}`, -1)).rejects.toBeInstanceOf(ValidationError);
+        await expect(repo.rateLimits.hit(`rl:${run}`, 1.5)).rejects.toBeInstanceOf(ValidationError);
+      });
+    });
+
+    describe('crafted cursors (issue #15)', () => {
+      const cid = id('cus-cursors');
+      const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const listings = {
+        subscriptions: (cursor: string | null) =>
+          repo.subscriptions.listByCustomer(cid, { limit: 1, cursor }),
+        coupons: (cursor: string | null) => repo.coupons.listByCustomer(cid, { limit: 1, cursor }),
+        emails: (cursor: string | null) => repo.outbox.listByCustomer(cid, { limit: 1, cursor }),
+      };
+      let cursors: Record<keyof typeof listings, string>;
+
+      beforeAll(async () => {
+        for (const n of [1, 2]) {
+          await repo.subscriptions.save(subscription(`${id('sub-crafted')}-${n}`, cid, 1));
+          await repo.coupons.issue(coupon(`${cid}:${n}`, cid));
+          await repo.outbox.enqueue(email(`${cid}:mail:${n}`, cid, `2026-03-0${n}T00:00:00Z`));
+        }
+        const next = async (name: keyof typeof listings) => {
+          const cursor = (await listings[name](null)).nextCursor;
+          if (cursor === null) throw new Error(`${name}: no second page`);
+          return cursor;
+        };
+        cursors = {
+          subscriptions: await next('subscriptions'),
+          coupons: await next('coupons'),
+          emails: await next('emails'),
+        };
+      });
+
+      it.each([
+        ['{"s":"00"}', () => b64({ s: '00' })],
+        ['{"o":0}', () => b64({ o: 0 })],
+        ['{"i":""}', () => b64({ i: '' })],
+        ['{"c":0,"i":"x"}', () => b64({ c: 0, i: 'x' })],
+        ['not JSON', () => 'bm90LWEtY3Vyc29y'],
+      ])('a crafted cursor %s is a ValidationError on every listing', async (_what, crafted) => {
+        for (const list of Object.values(listings))
+          await expect(list(crafted())).rejects.toBeInstanceOf(ValidationError);
+      });
+
+      it('a cursor with its position tampered with is a page or a ValidationError, never a crash', async () => {
+        for (const [name, cursor] of Object.entries(cursors)) {
+          const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<
+            string,
+            unknown
+          >;
+          for (const garbage of ['00', -1, 'zz', 1e300]) {
+            const tampered = Object.fromEntries(
+              Object.entries(decoded).map(([k, v]) => [k, k === 'l' ? v : garbage]),
+            );
+            const outcome = await listings[name as keyof typeof listings](b64(tampered)).then(
+              () => 'page',
+              (error: unknown) => (error instanceof ValidationError ? 'refused' : error),
+            );
+            expect(['page', 'refused']).toContain(outcome);
+          }
+        }
+      });
+
+      it.each([
+        ['coupons', 'emails'],
+        ['subscriptions', 'coupons'],
+        ['emails', 'subscriptions'],
+        ['coupons', 'subscriptions'],
+      ] as const)('a %s cursor on %s is a ValidationError', async (from, on) => {
+        await expect(listings[on](cursors[from])).rejects.toBeInstanceOf(ValidationError);
+        // …and each cursor still works on its own listing.
+        expect((await listings[from](cursors[from])).items).toHaveLength(1);
+      });
+    });
+
     describe('full scans (reconciliation)', () => {
       /** Every item of a scan, paged with `limit`, bounded in pages. */
       async function scanAll<T>(
