@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import pc from 'picocolors';
 import { devApp, type AppName } from './apps';
 import { loadStackConfig, type StackConfig } from './config';
-import { devApiKey } from './dev-api-key';
+import { devAdminKey, devApiKey, devSigningSecret } from './dev-api-key';
 import { StackError, StartupError } from './errors';
 import { loadExeca } from './execa';
 import { createLogger, formatDuration } from './log';
@@ -145,7 +145,14 @@ async function start(
   const where = endpoints(config);
   // API_KEYS from the environment, or a development key made once and kept with the data.
   const apiKey = process.env['API_KEYS'] ? undefined : devApiKey(config.dataDir);
-  const appsEnv = apiKey ? { ...process.env, API_KEYS: `dev:${apiKey}` } : process.env;
+  // Likewise an admin key (tenants, keys, reconciliation) and the signing secret.
+  const adminKey = process.env['ADMIN_API_KEYS'] ? undefined : devAdminKey(config.dataDir);
+  const appsEnv = {
+    ...process.env,
+    ...(apiKey ? { API_KEYS: `dev:${apiKey}` } : {}),
+    ...(adminKey ? { ADMIN_API_KEYS: `admin:${adminKey}` } : {}),
+    SIGNING_SECRET: process.env['SIGNING_SECRET'] ?? devSigningSecret(config.dataDir),
+  };
   const supervisor = new Supervisor(log, process.stderr, { restart: RESTART });
   return runSupervised(supervisor, async () => {
     for (const spec of specs) await supervisor.start(spec);
@@ -154,7 +161,7 @@ async function start(
     }
     printBanner(
       where,
-      options.apps ? { port: config.apiPort, apiKey } : undefined,
+      options.apps ? { port: config.apiPort, apiKey, adminKey } : undefined,
       Date.now() - t0,
     );
     await supervisor.watch();
@@ -163,7 +170,13 @@ async function start(
 
 function printBanner(
   where: Endpoints,
-  api: { readonly port: number; readonly apiKey: string | undefined } | undefined,
+  api:
+    | {
+        readonly port: number;
+        readonly apiKey: string | undefined;
+        readonly adminKey: string | undefined;
+      }
+    | undefined,
   elapsedMs: number,
 ): void {
   const lines = [
@@ -175,6 +188,9 @@ function printBanner(
           api.apiKey
             ? `  API key        ${api.apiKey}   (Authorization: Bearer …; development only)`
             : '  API key        one of API_KEYS',
+          ...(api.adminKey
+            ? [`  Admin key      ${api.adminKey}   (tenants and keys: /v1/admin, npm run keys)`]
+            : []),
         ]
       : []),
     ...(where.temporalUiUrl ? [`  Temporal UI    ${where.temporalUiUrl}`] : []),

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { devApiKey } from './dev-api-key';
+import { devAdminKey, devApiKey, devSigningSecret } from './dev-api-key';
 
 describe('devApiKey', () => {
   let dir: string;
@@ -18,5 +18,14 @@ describe('devApiKey', () => {
   it('replaces a file that does not hold a usable key', () => {
     writeFileSync(join(dir, 'api-dev-key'), 'short\n');
     expect(devApiKey(dir)).toMatch(/^dev_/);
+  });
+
+  it('keeps an admin key and a signing secret of their own beside it', () => {
+    const admin = devAdminKey(dir);
+    const signing = devSigningSecret(dir);
+    expect(admin).toMatch(/^admin_[0-9a-f]{48}$/);
+    expect(signing).toMatch(/^sign_[0-9a-f]{48}$/);
+    expect(new Set([admin, signing, devApiKey(dir)]).size).toBe(3);
+    expect([devAdminKey(dir), devSigningSecret(dir)]).toEqual([admin, signing]);
   });
 });

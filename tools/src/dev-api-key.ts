@@ -8,13 +8,29 @@ import { join } from 'node:path';
  * Returns the secret; the key's name is `dev`.
  */
 export function devApiKey(dataDir: string): string {
-  const file = join(dataDir, 'api-dev-key');
+  return devSecret(dataDir, 'api-dev-key', 'dev');
+}
+
+/**
+ * The local stack's other secrets, made and kept the same way: the admin key (`npm start` prints
+ * it; it manages tenants and keys) and the signing secret of cursors and customer tokens (kept,
+ * so a token or cursor stays valid across restarts).
+ */
+export function devAdminKey(dataDir: string): string {
+  return devSecret(dataDir, 'api-admin-key', 'admin');
+}
+export function devSigningSecret(dataDir: string): string {
+  return devSecret(dataDir, 'api-signing-secret', 'sign');
+}
+
+function devSecret(dataDir: string, name: string, prefix: string): string {
+  const file = join(dataDir, name);
   if (existsSync(file)) {
     const stored = readFileSync(file, 'utf8').trim();
-    if (/^[\x21-\x7e]{16,512}$/.test(stored)) return stored;
+    if (/^[\x21-\x7e]{32,512}$/.test(stored)) return stored;
   }
   mkdirSync(dataDir, { recursive: true });
-  const secret = `dev_${randomBytes(24).toString('hex')}`;
+  const secret = `${prefix}_${randomBytes(24).toString('hex')}`;
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
 }
