@@ -5,6 +5,7 @@
  */
 import {
   NotFoundError,
+  scopedId,
   type Page,
   type PageRequest,
   type Repository,
@@ -39,6 +40,21 @@ const orNone = <T>(read: Promise<T>): Promise<T | undefined> =>
     throw error;
   });
 
+/** What the client knows, under the ids the tables store (`<tenant>~<id>`). */
+function asStored(k: Knowledge, tenantId: string): Knowledge {
+  const id = (local: string) => scopedId(tenantId, local);
+  return {
+    ...k,
+    customers: k.customers.map((c) => ({ ...c, id: id(c.id) })),
+    purchases: k.purchases.map((p) => ({ ...p, customerId: id(p.customerId) })),
+    subscriptions: k.subscriptions.map((s) => ({
+      ...s,
+      customerId: id(s.customerId),
+      ...(s.id ? { id: id(s.id) } : {}),
+    })),
+  };
+}
+
 export interface Observation {
   readonly violations: Violation[];
   /** Charge lateness: each successful charge's delay after its period's instant. */
@@ -49,10 +65,13 @@ export interface Observation {
 /** Every invariant over the tables, for the subscriptions and customers the client made. */
 export async function observe(
   repository: Repository,
-  knowledge: Knowledge,
+  known: Knowledge,
   window: CheckWindow,
   couponThreshold: number,
+  /** The tenant the soak's key acts in: the tables hold its ids as `<tenant>~<id>`. */
+  tenantId: string,
 ): Promise<Observation> {
+  const knowledge = asStored(known, tenantId);
   const violations: Violation[] = [];
   const lateness: { at: number; ms: number }[] = [];
   const counts: Record<string, number> = {

@@ -267,7 +267,14 @@ async function main(argv: readonly string[]): Promise<number> {
     const settleEnds = Date.now() + profile.settleSeconds * 1_000;
     for (let round = 0; ; round++) {
       const settledAt = Date.now();
-      observation = await observe(repository, knowledge, { settledAt, graceMs }, COUPON_THRESHOLD);
+      observation = await observe(
+        repository,
+        knowledge,
+        { settledAt, graceMs },
+        COUPON_THRESHOLD,
+        // API_KEYS are keys of the tenant `dev` (API_KEYS_TENANT's default).
+        'dev',
+      );
       violations = [...observation.violations, ...(await stuckWorkflows(temporal, 8))];
       if (violations.length === 0 || Date.now() > settleEnds) break;
       if (round % 3 === 0)
