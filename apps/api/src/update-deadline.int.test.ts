@@ -38,8 +38,9 @@ describe('Updates with a deadline (time-skipping server)', () => {
     });
     running = worker.run();
     const repository = createInMemoryRepository();
+    // Stored in the tenant of the environment's keys (`dev`), as the API stores it.
     await repository.customers.create({
-      id: 'cus_stalled',
+      id: 'dev~cus_stalled',
       email: 'ada@example.com',
       name: 'Ada',
       createdAt: new Date(),
@@ -71,7 +72,7 @@ describe('Updates with a deadline (time-skipping server)', () => {
 
   it('answers 503 when no worker accepts the Update (a subscription on a queue nobody polls)', async () => {
     await env.client.workflow.start(SUBSCRIPTION_WORKFLOW_TYPE, {
-      workflowId: subscriptionWorkflowId('sub_unpolled'),
+      workflowId: subscriptionWorkflowId('dev~sub_unpolled'),
       taskQueue: BILLING_TASK_QUEUE, // no billing worker runs here
       args: [{}],
     });
@@ -87,7 +88,7 @@ describe('Updates with a deadline (time-skipping server)', () => {
 
   it('answers 503 when the workflow accepts the Update but its handler stalls', async () => {
     await env.client.workflow.start('stalledWorkflow', {
-      workflowId: subscriptionWorkflowId('sub_stalled'),
+      workflowId: subscriptionWorkflowId('dev~sub_stalled'),
       taskQueue: STALLED_QUEUE,
     });
     const res = await request(app)
@@ -100,7 +101,7 @@ describe('Updates with a deadline (time-skipping server)', () => {
 
   it('bounds an update-with-start (a purchase) and a coupon redeem alike', async () => {
     await env.client.workflow.start('stalledWorkflow', {
-      workflowId: loyaltyWorkflowId('cus_stalled'),
+      workflowId: loyaltyWorkflowId('dev~cus_stalled'),
       taskQueue: STALLED_QUEUE,
     });
     expectRetryable503(

@@ -10,7 +10,6 @@ import {
   type Tenant,
 } from '@invincible/astra-repo';
 import type { RequestHandler, Response } from 'express';
-import { LRUCache } from 'lru-cache';
 import { looksLikeToken, type CustomerTokens } from './customer-tokens';
 import { permissionsOf, type Principal } from './principal';
 import { sendProblem } from './problem';
@@ -57,16 +56,9 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
  */
 export function authenticate(options: AuthOptions): RequestHandler {
   const ttl = options.cacheTtlMs ?? 30_000;
-  // Misses are cached too, so a flood of made-up key ids costs one read per id and TTL. A TTL
-  // of 0 caches nothing (lru-cache would read 0 as "forever").
-  const keys = new LRUCache<string, { key: ApiKeyRecord | null }>({
-    max: ttl > 0 ? 10_000 : 1,
-    ttl: Math.max(ttl, 1),
-  });
-  const tenants = new LRUCache<string, Tenant>({
-    max: ttl > 0 ? 10_000 : 1,
-    ttl: Math.max(ttl, 1),
-  });
+  // Misses are cached too, so a flood of made-up key ids costs one read per id and TTL.
+  const keys = expiringCache<{ key: ApiKeyRecord | null }>(ttl, 10_000, () => Date.now());
+  const tenants = expiringCache<Tenant>(ttl, 10_000, () => Date.now());
   const envKeys = [
     ...options.apiKeys.map((k) => ({
       kind: 'tenant' as const,
@@ -81,7 +73,7 @@ export function authenticate(options: AuthOptions): RequestHandler {
   ];
 
   async function storedKey(id: string): Promise<ApiKeyRecord | null> {
-    const cached = ttl > 0 ? keys.get(id) : undefined;
+    const cached = keys.get(id);
     if (cached) return cached.key;
     const key = await options.access.getKey(id).catch((error: unknown) => {
       if (error instanceof NotFoundError) return null;
@@ -92,7 +84,7 @@ export function authenticate(options: AuthOptions): RequestHandler {
   }
 
   async function tenant(id: string): Promise<Tenant | null> {
-    const cached = ttl > 0 ? tenants.get(id) : undefined;
+    const cached = tenants.get(id);
     if (cached) return cached;
     const found = await options.access.getTenant(id).catch(async (error: unknown) => {
       if (!(error instanceof NotFoundError)) throw error;
@@ -208,4 +200,27 @@ export function principalKey(res: Response): string {
   return principal.kind === 'customer'
     ? `${principal.tenant.id}/${principal.actor}`
     : principal.actor;
+}
+
+/**
+ * A small cache whose entries expire `ttlMs` after they were set (0: nothing is kept), holding at
+ * most `max` entries (the oldest set is dropped first).
+ */
+export function expiringCache<T>(ttlMs: number, max: number, now: () => number) {
+  const entries = new Map<string, { value: T; expiresAt: number }>();
+  return {
+    get(key: string): T | undefined {
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      if (entry.expiresAt > now()) return entry.value;
+      entries.delete(key);
+      return undefined;
+    },
+    set(key: string, value: T): void {
+      if (ttlMs <= 0) return;
+      entries.delete(key);
+      entries.set(key, { value, expiresAt: now() + ttlMs });
+      if (entries.size > max) entries.delete(entries.keys().next().value as string);
+    },
+  };
 }
