@@ -279,3 +279,27 @@ describe('createApp: idempotent create after Temporal forgot the run (issue #13,
     expect(temporal.starts).toEqual([]);
   });
 });
+
+describe('createApp: /metrics and the docs', () => {
+  const store = createInMemoryRepository();
+
+  it('serves /metrics to its own token only, never to a business key', async () => {
+    const app = testApp(store, { metricsAccess: { token: 'scrape-token-0123456789' } });
+    const anonymous = await request(app).get('/metrics');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer realm="metrics"/);
+    await request(app).get('/metrics').set('Authorization', `Bearer ${KEY}`).expect(401);
+    const scraped = await request(app)
+      .get('/metrics')
+      .set('Authorization', 'Bearer scrape-token-0123456789')
+      .expect(200);
+    expect(scraped.text).toContain('http_request_duration_seconds');
+  });
+
+  it('has no /metrics when it is off (served on METRICS_PORT instead), nor docs when private', async () => {
+    const app = testApp(store, { metricsAccess: 'off', publicDocs: false });
+    await request(app).get('/metrics').set('Authorization', `Bearer ${KEY}`).expect(404);
+    await request(app).get('/openapi.json').expect(404);
+    await request(app).get('/docs/').expect(404);
+  });
+});

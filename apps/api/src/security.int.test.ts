@@ -616,6 +616,9 @@ describe('security: tenants, roles and customer tokens', () => {
             status: 200,
           }),
           expect.objectContaining({ action: 'createSubscription', status: 403 }),
+          // The platform's writes on Acme's keys are Acme's to see.
+          expect.objectContaining({ actor: 'env:ops', action: 'revokeApiKey', status: 200 }),
+          expect.objectContaining({ actor: 'env:ops', action: 'rollApiKey', status: 201 }),
         ]),
       );
     });

@@ -62,7 +62,8 @@ export function accessRoutes(deps: AccessDeps): RouteSpec[] {
         200: { description: 'Created earlier by the same request', schema: tenantSchema },
         409: { description: 'That id is a tenant with other settings' },
       },
-      handle: async ({ body }) => {
+      handle: async ({ body, res }) => {
+        res.locals['auditTenant'] = body.id;
         const wanted = { ...body, createdAt: deps.now() };
         const { record, created } = await access.createTenant(wanted);
         const same =
@@ -164,8 +165,8 @@ export function accessRoutes(deps: AccessDeps): RouteSpec[] {
         200: { description: 'Revoked', schema: apiKeySchema },
         404: { description: 'No such key' },
       },
-      handle: async ({ params }) => {
-        await keyOr404(params.keyId);
+      handle: async ({ params, res }) => {
+        res.locals['auditTenant'] = (await keyOr404(params.keyId)).tenantId;
         const now = deps.now();
         return { status: 200, body: apiKeyView(await access.revokeKey(params.keyId, now), now) };
       },
@@ -184,8 +185,8 @@ export function accessRoutes(deps: AccessDeps): RouteSpec[] {
         404: { description: 'No such key' },
         409: { description: 'The key is revoked or expired' },
       },
-      handle: async ({ params, body }) => {
-        await keyOr404(params.keyId);
+      handle: async ({ params, body, res }) => {
+        res.locals['auditTenant'] = (await keyOr404(params.keyId)).tenantId;
         const now = deps.now();
         const rolled = await rollApiKey(access, params.keyId, body.overlapSeconds * 1000, now);
         return {

@@ -125,11 +125,14 @@ export function mountRoutes(
           : typeof params?.['tenantId'] === 'string'
             ? params['tenantId']
             : null;
-      if (route.method === 'post' && auditTenant && options.onWrite) {
+      if (route.method === 'post' && options.onWrite) {
         const onWrite = options.onWrite;
         res.once('finish', () => {
+          // An admin write names its tenant by path, or its handler sets it (a key's tenant).
+          const tenantId = auditTenant ?? (res.locals['auditTenant'] as string | undefined);
+          if (!tenantId) return;
           onWrite({
-            tenantId: auditTenant,
+            tenantId,
             principal,
             operationId: route.operationId,
             resource: req.originalUrl.split('?')[0] ?? req.path,
