@@ -1,34 +1,12 @@
 import { createInMemoryRepository, type InMemoryRepository } from '@invincible/astra-repo/testing';
-import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import request from 'supertest';
-import { createApp, type AppDeps } from '../app';
+import type { AppDeps } from '../app';
+import { auth, T0, testApp } from '../testing/unit-app';
 import { createMetrics } from './metrics';
 import { slidingWindowDecision } from './rate-limit';
 
 /** Rate limits of issue #15: per API key (shared by replicas) and per address for 401s. */
-const KEY = 'unit-test-secret-0123456789';
-const auth = `Bearer ${KEY}`;
-// Nothing listens on port 1: a request that reaches Temporal answers 503, one refused before, not.
-const unreachableTemporal = new Client({
-  connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }),
-});
-
-const T0 = Date.parse('2026-06-01T12:00:00Z');
-
-function testApp(store: InMemoryRepository, overrides: Partial<AppDeps> = {}) {
-  return createApp({
-    logger: pino({ level: 'silent' }),
-    temporal: unreachableTemporal,
-    repository: store,
-    apiKeys: [{ name: 'unit', secret: KEY }],
-    readiness: {},
-    now: () => new Date(T0),
-    // A request that reaches Temporal gives up quickly: 503.
-    updateTimeoutMs: 300,
-    ...overrides,
-  });
-}
 
 describe('rate limit per API key: a sliding window shared by replicas', () => {
   let store: InMemoryRepository;

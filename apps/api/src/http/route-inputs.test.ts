@@ -1,34 +1,10 @@
-import { createInMemoryRepository, type InMemoryRepository } from '@invincible/astra-repo/testing';
-import { Client, Connection } from '@temporalio/client';
+import { createInMemoryRepository } from '@invincible/astra-repo/testing';
 import { once } from 'node:events';
 import { connect, type AddressInfo } from 'node:net';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp, type AppDeps } from '../app';
+import { auth, T0, testApp } from '../testing/unit-app';
 
 /** Query and body edge cases of issue #15: cursors are query parameters, an empty JSON body is {}. */
-const KEY = 'unit-test-secret-0123456789';
-const auth = `Bearer ${KEY}`;
-// Nothing listens on port 1: a request that reaches Temporal answers 503, one refused before, not.
-const unreachableTemporal = new Client({
-  connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }),
-});
-
-const T0 = Date.parse('2026-06-01T12:00:00Z');
-
-function testApp(store: InMemoryRepository, overrides: Partial<AppDeps> = {}) {
-  return createApp({
-    logger: pino({ level: 'silent' }),
-    temporal: unreachableTemporal,
-    repository: store,
-    apiKeys: [{ name: 'unit', secret: KEY }],
-    readiness: {},
-    now: () => new Date(T0),
-    // A request that reaches Temporal gives up quickly: 503.
-    updateTimeoutMs: 300,
-    ...overrides,
-  });
-}
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 

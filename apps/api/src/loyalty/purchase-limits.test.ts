@@ -1,32 +1,8 @@
 import { createInMemoryRepository, type InMemoryRepository } from '@invincible/astra-repo/testing';
-import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp, type AppDeps } from '../app';
+import { auth, T0, testApp } from '../testing/unit-app';
 
 /** Purchases (issue #15): bounded totals and a purchaseId whose total the ledger decides. */
-const KEY = 'unit-test-secret-0123456789';
-const auth = `Bearer ${KEY}`;
-// Nothing listens on port 1: a request that reaches Temporal answers 503, one refused before, not.
-const unreachableTemporal = new Client({
-  connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }),
-});
-
-const T0 = Date.parse('2026-06-01T12:00:00Z');
-
-function testApp(store: InMemoryRepository, overrides: Partial<AppDeps> = {}) {
-  return createApp({
-    logger: pino({ level: 'silent' }),
-    temporal: unreachableTemporal,
-    repository: store,
-    apiKeys: [{ name: 'unit', secret: KEY }],
-    readiness: {},
-    now: () => new Date(T0),
-    // A request that reaches Temporal gives up quickly: 503.
-    updateTimeoutMs: 300,
-    ...overrides,
-  });
-}
 
 describe('purchases: bounded totals and a ledger-checked purchaseId', () => {
   let store: InMemoryRepository;
