@@ -1,4 +1,5 @@
 import {
+  BackendRejectedError,
   ConflictError,
   NotFoundError,
   UnavailableError,
@@ -19,6 +20,16 @@ describe('toActivityFailure', () => {
       new ValidationError('bad input', { total: 'must be positive' }),
       'ValidationError',
       [{ total: 'must be positive' }],
+    ],
+    // A query the database will never accept: the activity fails at once, with its reason.
+    [
+      new BackendRejectedError(
+        'astra',
+        'INVALID_DATABASE_QUERY',
+        'Only EQ relations are supported',
+      ),
+      'BackendRejectedError',
+      [],
     ],
   ])('makes %p a non-retryable ApplicationFailure typed by its name', (error, type, details) => {
     const failure = toActivityFailure(error);

@@ -68,6 +68,26 @@ export class InvalidCursorError extends ValidationError {
   }
 }
 
+/**
+ * The database refused the command for a reason a retry cannot change: a query it does not
+ * support (a self-managed Data API rejects range filters on collections), a malformed command, a
+ * schema limit. Never retried: the activity fails at once with this message, instead of Temporal
+ * retrying it forever behind WARN lines.
+ */
+export class BackendRejectedError extends RepositoryError {
+  override readonly name = 'BackendRejectedError';
+  readonly retryable = false;
+  constructor(
+    readonly backend: string,
+    /** The database's own code, e.g. the Data API's `INVALID_DATABASE_QUERY`. */
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${backend} rejected the command (${code}): ${message}`, options);
+  }
+}
+
 /** The database could not be reached or timed out; a timed-out write may have been applied. */
 export class UnavailableError extends RepositoryError {
   override readonly name = 'UnavailableError';

@@ -48,6 +48,7 @@ export { migrateUntilDone } from './migrate-until-done';
 export type { MigrateUntilDoneOptions } from './migrate-until-done';
 export { repositoryConfigFromEnv, repositoryEnvSchema } from './config-from-env';
 export {
+  BackendRejectedError,
   ConflictError,
   InvalidCursorError,
   NotFoundError,

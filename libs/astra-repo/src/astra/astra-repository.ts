@@ -10,6 +10,7 @@ import {
 import { z } from 'zod';
 import type { AstraRepositoryConfig } from '../config';
 import {
+  BackendRejectedError,
   ConflictError,
   NotFoundError,
   RepositoryError,
@@ -89,6 +90,20 @@ function translate(error: unknown): Error {
   if (isCode(error, 'FAILED_CONCURRENT_OPERATIONS')) {
     return new UnavailableError('astra', 'too much contention', { cause: error });
   }
+  if (error instanceof DataAPIResponseError && !isCode(error, 'DOCUMENT_ALREADY_EXISTS')) {
+    const descriptor = error.errorDescriptors[0];
+    const code = descriptor?.errorCode ?? 'UNKNOWN';
+    // The database's own transient failures (timeouts, unavailable replicas) may pass on retry;
+    // anything else the Data API answers — an unsupported query, an unindexed path, a schema
+    // limit, a malformed command — answers the same every time.
+    if (TRANSIENT_CODE.test(code))
+      return new UnavailableError('astra', `${code}: ${descriptor?.message ?? ''}`, {
+        cause: error,
+      });
+    return new BackendRejectedError('astra', code, descriptor?.message ?? error.message, {
+      cause: error,
+    });
+  }
   if (
     error instanceof TypeError &&
     /fetch failed|ECONNREFUSED|ENOTFOUND|socket/i.test(`${error.message} ${String(error.cause)}`)
@@ -97,6 +112,9 @@ function translate(error: unknown): Error {
   }
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** Data API error codes of the database's transient failures: worth a retry. */
+const TRANSIENT_CODE = /TIMEOUT|UNAVAILABLE|OVERLOADED|TRUNCATED|RETRY/;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -159,26 +177,39 @@ export function createAstraRepository(
     }
   }
 
-  /** Upsert guarded by version: an equal or newer stored version turns the upsert into a duplicate insert. */
+  /**
+   * Stores `value` unless the stored version is the same or newer, with equality filters only
+   * (a self-managed Data API rejects range filters such as `$lt` on collection fields): read the
+   * stored version, then insert if absent, or update pinned on that exact version. A write that
+   * lost a race (a duplicate insert, or `matchedCount: 0` — what the Data API answers when the
+   * pinned version moved on) reads again. The workflow is the only writer of its projection, so a
+   * retry is rare; each save costs a read and a write.
+   */
   async function saveVersioned<T extends { version: number }>(
     name: CollectionName,
     id: string,
     value: T,
     entity: string,
   ): Promise<T> {
-    try {
-      await call(() =>
-        coll(name).updateOne(
-          { _id: id, version: { $lt: value.version } },
-          { $set: { ...value } },
-          { upsert: true },
-        ),
+    for (let attempt = 0; attempt < CONCURRENCY_RETRIES; attempt++) {
+      const stored = await call(() => coll(name).findOne({ _id: id }));
+      if (!stored) {
+        try {
+          await call(() => coll(name).insertOne({ _id: id, ...value }));
+          return value;
+        } catch (error) {
+          if (!isDuplicate(error)) throw error;
+          continue;
+        }
+      }
+      const current = strip<T>(stored);
+      if (current.version >= value.version) return current;
+      const result = await call(() =>
+        coll(name).updateOne({ _id: id, version: current.version }, { $set: { ...value } }),
       );
-      return value;
-    } catch (error) {
-      if (!isDuplicate(error)) throw error;
-      return findById<T>(name, id, entity);
+      if (result.matchedCount === 1) return value;
     }
+    throw new UnavailableError('astra', `too much contention saving ${entity} ${id}`);
   }
 
   async function list<T>(
@@ -389,26 +420,29 @@ export function createAstraRepository(
           if (!doc) throw new UnavailableError('astra', 'upsert returned no document');
           return strip<LoyaltyAccount>(doc);
         }
-        // A deduction applies only while the balance covers it, atomically.
-        const doc = await call(() =>
-          coll('loyalty_accounts').findOneAndUpdate(
-            { _id: customerId, balance: { $gte: -points } },
-            { $inc: inc, $set: { updatedAt: at } },
-            { returnDocument: 'after' },
-          ),
-        );
-        if (doc) return strip<LoyaltyAccount>(doc);
-        const current = await findById<LoyaltyAccount>(
-          'loyalty_accounts',
-          customerId,
-          'loyalty account',
-        );
-        throw new ValidationError(
-          `cannot deduct ${-points} points from a balance of ${current.balance}`,
-          {
-            points: 'more than the balance',
-          },
-        );
+        // A deduction applies only while the balance covers it: read, then update pinned on the
+        // version read (equality only, as every Data API accepts), again if it moved on.
+        for (let attempt = 0; attempt < CONCURRENCY_RETRIES; attempt++) {
+          const current = await findById<LoyaltyAccount>(
+            'loyalty_accounts',
+            customerId,
+            'loyalty account',
+          );
+          if (current.balance < -points)
+            throw new ValidationError(
+              `cannot deduct ${-points} points from a balance of ${current.balance}`,
+              { points: 'more than the balance' },
+            );
+          const doc = await call(() =>
+            coll('loyalty_accounts').findOneAndUpdate(
+              { _id: customerId, version: current.version },
+              { $inc: inc, $set: { updatedAt: at } },
+              { returnDocument: 'after' },
+            ),
+          );
+          if (doc) return strip<LoyaltyAccount>(doc);
+        }
+        throw new UnavailableError('astra', `too much contention on the points of ${customerId}`);
       },
     },
 

@@ -1,5 +1,5 @@
 import type { Fetcher, FetcherRequestInfo, FetcherResponseInfo } from '@datastax/astra-db-ts';
-import { ConflictError, UnavailableError, ValidationError } from '../errors';
+import { BackendRejectedError, ConflictError, UnavailableError, ValidationError } from '../errors';
 import type { Customer } from '../model/entities';
 import { COLLECTIONS, createAstraRepository } from './astra-repository';
 
@@ -107,27 +107,102 @@ describe('astra adapter: commands on the wire', () => {
     expect(api.sent[1]?.payload).toEqual({ filter: { _id: 'cus_1' }, options: {} });
   });
 
-  it('saves a projection with an upsert guarded by its version', async () => {
-    const api = dataApi(json({ status: { matchedCount: 1, modifiedCount: 1 } }));
-    const account = {
-      customerId: 'cus_1',
-      balance: 5,
-      lifetimePoints: 5,
-      couponsIssued: 0,
-      couponsRedeemed: 0,
-      version: 7,
-      updatedAt: new Date(0),
-    };
-    await repoWith(api).loyalty.save(account);
-    expect(api.sent[0]).toMatchObject({
+  // Versioned saves use equality filters only: a self-managed Data API rejects `$lt` on a
+  // collection field (INVALID_DATABASE_QUERY), and answers a filter that misses an existing
+  // document with `matchedCount: 0` — not DOCUMENT_ALREADY_EXISTS. The answers below are the ones
+  // a real Data API 1.0.51 on Cassandra 5.0.6 gave to these commands.
+  const account = {
+    customerId: 'cus_1',
+    balance: 5,
+    lifetimePoints: 5,
+    couponsIssued: 0,
+    couponsRedeemed: 0,
+    version: 7,
+    updatedAt: new Date(0),
+  };
+  const stored = (version: number) => ({
+    ...account,
+    _id: 'cus_1',
+    version,
+    updatedAt: { $date: 0 },
+  });
+
+  it('saves a new projection: read, then insert', async () => {
+    const api = dataApi(
+      json({ data: { document: null } }),
+      json({ status: { insertedIds: ['cus_1'] } }),
+    );
+    await expect(repoWith(api).loyalty.save(account)).resolves.toEqual(account);
+    expect(api.sent.map((c) => c.command)).toEqual(['findOne', 'insertOne']);
+    expect(api.sent[1]?.payload).toMatchObject({
+      document: { _id: 'cus_1', ...account, updatedAt: { $date: 0 } },
+    });
+  });
+
+  it('saves over an older projection with an update pinned on the version it read', async () => {
+    const api = dataApi(
+      json({ data: { document: stored(3) } }),
+      json({ status: { matchedCount: 1, modifiedCount: 1 } }),
+    );
+    await expect(repoWith(api).loyalty.save(account)).resolves.toEqual(account);
+    expect(api.sent[1]).toMatchObject({
       path: '/api/json/v1/invincible/loyalty_accounts',
       command: 'updateOne',
       payload: {
-        filter: { _id: 'cus_1', version: { $lt: 7 } },
+        filter: { _id: 'cus_1', version: 3 },
         update: { $set: { ...account, updatedAt: { $date: 0 } } },
-        options: { upsert: true },
       },
     });
+    expect(JSON.stringify(api.sent)).not.toMatch(/\$lt|\$gt|upsert/);
+  });
+
+  it('answers a stale save with the stored newer projection, and writes nothing', async () => {
+    const api = dataApi(json({ data: { document: stored(9) } }));
+    await expect(repoWith(api).loyalty.save(account)).resolves.toMatchObject({ version: 9 });
+    expect(api.sent.map((c) => c.command)).toEqual(['findOne']);
+  });
+
+  it('reads again when the version moved on between read and write (matchedCount: 0)', async () => {
+    const api = dataApi(
+      json({ data: { document: stored(3) } }),
+      json({ status: { matchedCount: 0, modifiedCount: 0 } }),
+      json({ data: { document: stored(9) } }),
+    );
+    await expect(repoWith(api).loyalty.save(account)).resolves.toMatchObject({ version: 9 });
+    expect(api.sent.map((c) => c.command)).toEqual(['findOne', 'updateOne', 'findOne']);
+  });
+
+  it('reads again when another writer inserted first (DOCUMENT_ALREADY_EXISTS)', async () => {
+    const api = dataApi(
+      json({ data: { document: null } }),
+      apiError('DOCUMENT_ALREADY_EXISTS'),
+      json({ data: { document: stored(8) } }),
+    );
+    await expect(repoWith(api).loyalty.save(account)).resolves.toMatchObject({ version: 8 });
+  });
+
+  it('deducts points with equality filters only: read, then an update pinned on that version', async () => {
+    const before = { ...stored(3), balance: 10, lifetimePoints: 10 };
+    const after = { ...before, balance: 6, version: 4 };
+    const api = dataApi(json({ data: { document: before } }), json({ data: { document: after } }));
+    await expect(repoWith(api).loyalty.addPoints('cus_1', -4, new Date(0))).resolves.toMatchObject({
+      balance: 6,
+      version: 4,
+    });
+    expect(api.sent[1]).toMatchObject({
+      command: 'findOneAndUpdate',
+      payload: {
+        filter: { _id: 'cus_1', version: 3 },
+        update: { $inc: { balance: -4, lifetimePoints: 0, version: 1 } },
+      },
+    });
+    expect(JSON.stringify(api.sent)).not.toMatch(/\$gte/);
+    // More than the balance: refused before any write.
+    const short = dataApi(json({ data: { document: before } }));
+    await expect(
+      repoWith(short).loyalty.addPoints('cus_1', -11, new Date(0)),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect(short.sent).toHaveLength(1);
   });
 
   it('adds points with one atomic $inc upsert', async () => {
@@ -362,6 +437,55 @@ describe('astra adapter: commands on the wire', () => {
 });
 
 describe('astra adapter: failures', () => {
+  // As a self-managed Data API answered a range filter on a collection field.
+  const invalidQuery = json({
+    errors: [
+      {
+        id: 'e9c74239-0ace-4a24-94b6-ee8972b50267',
+        family: 'SERVER',
+        scope: 'DATABASE',
+        errorCode: 'INVALID_DATABASE_QUERY',
+        title: 'Invalid database query',
+        message: 'Only EQ relations are supported on map entries',
+      },
+    ],
+  });
+
+  it('fails at once, never retried, on an answer a retry cannot change (INVALID_DATABASE_QUERY)', async () => {
+    const api = dataApi(invalidQuery);
+    const failure = await repoWith(api)
+      .customers.get('cus_1')
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(failure).toBeInstanceOf(BackendRejectedError);
+    expect(failure).toMatchObject({
+      retryable: false,
+      code: 'INVALID_DATABASE_QUERY',
+      message: expect.stringMatching(/Only EQ relations/) as unknown,
+    });
+    expect(api.sent).toHaveLength(1);
+  });
+
+  it.each([
+    ['FILTER_UNSUPPORTED_OPERATOR'],
+    ['UNSUPPORTED_DATABASE_QUERY'],
+    ['SORT_CLAUSE_PATH_UNINDEXED'],
+    ['TOO_MANY_COLLECTIONS'],
+    ['COMMAND_UNKNOWN'],
+  ])('classifies %s as rejected, not retryable', async (code) => {
+    await expect(repoWith(dataApi(apiError(code))).customers.get('cus_1')).rejects.toBeInstanceOf(
+      BackendRejectedError,
+    );
+  });
+
+  it('classifies the database timing out as unavailable (retryable)', async () => {
+    await expect(
+      repoWith(dataApi(apiError('SERVER_READ_TIMEOUT'))).customers.get('cus_1'),
+    ).rejects.toBeInstanceOf(UnavailableError);
+  });
+
   it('retries FAILED_CONCURRENT_OPERATIONS a bounded number of times', async () => {
     const api = dataApi(
       apiError('FAILED_CONCURRENT_OPERATIONS'),
