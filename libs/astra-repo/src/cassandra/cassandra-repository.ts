@@ -315,6 +315,27 @@ export function createCassandraRepository(
     return map(row);
   }
 
+  /** The row `cql` selects, or null: a listing's index row whose main row is not there (yet). */
+  async function optional<T>(
+    cql: string,
+    params: unknown[],
+    map: (r: Row) => T,
+  ): Promise<T | null> {
+    const row = (await exec(cql, params)).first();
+    return row ? map(row) : null;
+  }
+
+  /**
+   * A listing's page without the index rows whose main row is missing: a listing writes its
+   * index row first (so an entity is never stored unlisted), and a reader between the two writes
+   * — or after a writer died between them — skips it instead of answering 404. The page may then
+   * hold fewer items than its limit; its cursor still goes on.
+   */
+  const present = <T>(page: Page<T | null>): Page<T> => ({
+    items: page.items.filter((item): item is T => item !== null),
+    nextCursor: page.nextCursor,
+  });
+
   /** INSERT … IF NOT EXISTS; on a conflict the LWT result row *is* the stored record. */
   async function insertOnce<T>(
     cql: string,
@@ -474,14 +495,12 @@ export function createCassandraRepository(
           [customerId],
           request,
           (r) =>
-            one(
+            optional(
               'SELECT * FROM {ks}.subscriptions WHERE id = ?',
               [r['subscription_id']],
               toSubscription,
-              'subscription',
-              str(r['subscription_id']),
             ),
-        );
+        ).then(present);
       },
       scan: async (request) =>
         page('SELECT * FROM {ks}.subscriptions', [], request, toSubscription),
@@ -732,15 +751,8 @@ export function createCassandraRepository(
           'SELECT coupon_id FROM {ks}.coupons_by_customer WHERE customer_id = ?',
           [customerId],
           request,
-          (r) =>
-            one(
-              'SELECT * FROM {ks}.coupons WHERE id = ?',
-              [r['coupon_id']],
-              toCoupon,
-              'coupon',
-              str(r['coupon_id']),
-            ),
-        );
+          (r) => optional('SELECT * FROM {ks}.coupons WHERE id = ?', [r['coupon_id']], toCoupon),
+        ).then(present);
       },
       async redeem(id, customerId, at, requestId) {
         validate.key(id);
@@ -855,15 +867,8 @@ export function createCassandraRepository(
           'SELECT id FROM {ks}.outbox_by_customer WHERE customer_id = ?',
           [customerId],
           request,
-          (r) =>
-            one(
-              'SELECT * FROM {ks}.outbox WHERE id = ?',
-              [r['id']],
-              toEmail,
-              'email',
-              str(r['id']),
-            ),
-        );
+          (r) => optional('SELECT * FROM {ks}.outbox WHERE id = ?', [r['id']], toEmail),
+        ).then(present);
       },
     },
 

@@ -49,3 +49,41 @@ describe('cassandra schema migration', () => {
     }
   }, 120_000);
 });
+
+describe('cassandra listings', () => {
+  it('skip an index row whose main row is missing, instead of answering 404', async () => {
+    const config = testCassandraConfig(`orphans_${Date.now().toString(36)}`);
+    const repo = createCassandraRepository(config);
+    const admin = createCassandraClient(config);
+    try {
+      await repo.migrate();
+      const ks = config.keyspace;
+      // What a writer that died between its two writes leaves: the index rows only.
+      await admin.execute(
+        `INSERT INTO ${ks}.subscriptions_by_customer (customer_id, subscription_id) VALUES ('c1', 'sub_orphan')`,
+      );
+      await admin.execute(
+        `INSERT INTO ${ks}.coupons_by_customer (customer_id, coupon_id) VALUES ('c1', 'c1:1')`,
+      );
+      await admin.execute(
+        `INSERT INTO ${ks}.outbox_by_customer (customer_id, created_at, id) VALUES ('c1', toTimestamp(now()), 'mail_orphan')`,
+      );
+      await expect(repo.subscriptions.listByCustomer('c1')).resolves.toEqual({
+        items: [],
+        nextCursor: null,
+      });
+      await expect(repo.coupons.listByCustomer('c1')).resolves.toEqual({
+        items: [],
+        nextCursor: null,
+      });
+      await expect(repo.outbox.listByCustomer('c1')).resolves.toEqual({
+        items: [],
+        nextCursor: null,
+      });
+    } finally {
+      await admin.execute(`DROP KEYSPACE IF EXISTS ${config.keyspace}`);
+      await admin.shutdown();
+      await repo.close();
+    }
+  }, 120_000);
+});
