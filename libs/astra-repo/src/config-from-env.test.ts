@@ -15,10 +15,27 @@ describe('repositoryConfigFromEnv', () => {
         contactPoints: ['a:9042', 'b:9042'],
         localDataCenter: 'datacenter1',
         keyspace: 'invincible',
-        replicationFactor: 1,
+        // Remote hosts: a cluster, three replicas unless told.
+        replicationFactor: 3,
         credentials: { username: 'u', password: 'p' },
       },
     });
+  });
+
+  it('replicates the keyspace once on this machine, three times elsewhere, unless told', () => {
+    const rf = (env: Record<string, string>) => {
+      const parsed = repositoryConfigFromEnv(env);
+      return parsed.ok && parsed.config.backend === 'cassandra'
+        ? parsed.config.replicationFactor
+        : 0;
+    };
+    expect(rf({})).toBe(1);
+    expect(rf({ CASSANDRA_CONTACT_POINTS: '127.0.0.1:39142,localhost:9042,[::1]:9042' })).toBe(1);
+    expect(rf({ CASSANDRA_CONTACT_POINTS: '127.0.0.1:9042,10.0.0.7:9042' })).toBe(3);
+    expect(rf({ CASSANDRA_CONTACT_POINTS: 'cassandra-0.cassandra:9042' })).toBe(3);
+    expect(
+      rf({ CASSANDRA_CONTACT_POINTS: 'cassandra-0:9042', CASSANDRA_REPLICATION_FACTOR: '2' }),
+    ).toBe(2);
   });
 
   it('takes an Astra secure connect bundle for CQL', () => {

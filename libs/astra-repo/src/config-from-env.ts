@@ -18,7 +18,7 @@ const schema = z.object({
   CASSANDRA_USERNAME: z.string().min(1).optional(),
   CASSANDRA_PASSWORD: z.string().min(1).optional(),
   CASSANDRA_SECURE_CONNECT_BUNDLE: z.string().min(1).optional(),
-  CASSANDRA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(9).default(1),
+  CASSANDRA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(9).optional(),
 });
 
 /**
@@ -47,6 +47,24 @@ function crossFieldIssues(env: Readonly<Record<string, string | undefined>>): st
     issues.push('CASSANDRA_PASSWORD: username and password go together');
   }
   return issues;
+}
+
+/**
+ * The business keyspace's replication when CASSANDRA_REPLICATION_FACTOR is not set: 1 on this
+ * machine (the local stack's single node), 3 against any other host — a cluster, where one
+ * replica would lose data with one node. Only the keyspace's creation reads it.
+ */
+export function defaultReplication(contactPoints: string): number {
+  const local = contactPoints
+    .split(',')
+    .map((p) =>
+      p
+        .trim()
+        .replace(/:\d+$/, '')
+        .replace(/^\[|\]$/g, ''),
+    )
+    .every((host) => host === 'localhost' || host === '::1' || host.startsWith('127.'));
+  return local ? 1 : 3;
 }
 
 /** The zod schema of the repository's environment variables, for apps that compose configs. */
@@ -96,7 +114,8 @@ export function repositoryConfigFromEnv(
         .filter(Boolean),
       localDataCenter: e.CASSANDRA_LOCAL_DATA_CENTER,
       keyspace: e.CASSANDRA_KEYSPACE,
-      replicationFactor: e.CASSANDRA_REPLICATION_FACTOR,
+      replicationFactor:
+        e.CASSANDRA_REPLICATION_FACTOR ?? defaultReplication(e.CASSANDRA_CONTACT_POINTS),
       ...(e.CASSANDRA_USERNAME && e.CASSANDRA_PASSWORD
         ? { credentials: { username: e.CASSANDRA_USERNAME, password: e.CASSANDRA_PASSWORD } }
         : {}),
