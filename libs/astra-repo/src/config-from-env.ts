@@ -19,6 +19,8 @@ const schema = z.object({
   CASSANDRA_PASSWORD: z.string().min(1).optional(),
   CASSANDRA_SECURE_CONNECT_BUNDLE: z.string().min(1).optional(),
   CASSANDRA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(9).optional(),
+  // At least a week: an email must be delivered long before its row may expire.
+  OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(7).max(3650).optional(),
 });
 
 /**
@@ -116,6 +118,7 @@ export function repositoryConfigFromEnv(
       keyspace: e.CASSANDRA_KEYSPACE,
       replicationFactor:
         e.CASSANDRA_REPLICATION_FACTOR ?? defaultReplication(e.CASSANDRA_CONTACT_POINTS),
+      ...(e.OUTBOX_RETENTION_DAYS ? { outboxRetentionDays: e.OUTBOX_RETENTION_DAYS } : {}),
       ...(e.CASSANDRA_USERNAME && e.CASSANDRA_PASSWORD
         ? { credentials: { username: e.CASSANDRA_USERNAME, password: e.CASSANDRA_PASSWORD } }
         : {}),

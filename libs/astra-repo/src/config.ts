@@ -11,6 +11,11 @@ export interface CassandraRepositoryConfig {
   readonly secureConnectBundle?: string;
   /** Replication of the keyspace when the repository creates it (local and dev clusters). */
   readonly replicationFactor: number;
+  /**
+   * How long the outbox keeps an email (its recipient and body: personal data), in days; unset
+   * keeps them. Applied by `migrate` as the outbox tables' `default_time_to_live`.
+   */
+  readonly outboxRetentionDays?: number;
 }
 
 /** Astra DB, or a self-managed Data API (HCD, DSE, Cassandra), through astra-db-ts. */

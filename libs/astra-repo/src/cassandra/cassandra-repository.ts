@@ -37,7 +37,7 @@ import { decodeCursor, encodeCursor } from '../ports/cursor';
 import type { Page, PageRequest, Stored } from '../ports/paging';
 import type { Repository } from '../ports/repository';
 import { createCassandraClient } from './client';
-import { migrateCassandra } from './schema';
+import { applyOutboxRetention, migrateCassandra } from './schema';
 import { translateDriverError as translate } from './translate-driver-error';
 
 type Row = types.Row;
@@ -434,7 +434,9 @@ export function createCassandraRepository(
     backend: 'cassandra',
     async migrate() {
       try {
-        return await migrateCassandra(client, config);
+        const result = await migrateCassandra(client, config);
+        await applyOutboxRetention(client, config);
+        return result;
       } catch (error) {
         throw translate(error);
       }

@@ -87,3 +87,52 @@ describe('cassandra listings', () => {
     }
   }, 120_000);
 });
+
+describe('outbox retention', () => {
+  it("makes OUTBOX_RETENTION_DAYS the outbox tables' TTL, and changes it when the setting does", async () => {
+    const base = testCassandraConfig(`retention_${Date.now().toString(36)}`);
+    const admin = createCassandraClient(base);
+    const ttlOf = async (table: string) =>
+      Number(
+        (
+          await admin.execute(
+            'SELECT default_time_to_live FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?',
+            [base.keyspace, table],
+          )
+        ).first()?.['default_time_to_live'],
+      );
+    const kept = createCassandraRepository({ ...base, outboxRetentionDays: 30 });
+    try {
+      await kept.migrate();
+      expect([await ttlOf('outbox'), await ttlOf('outbox_by_customer')]).toEqual([
+        2_592_000, 2_592_000,
+      ]);
+      await kept.outbox.enqueue({
+        id: 'mail_1',
+        customerId: 'c1',
+        to: 'ada@example.com',
+        template: 'receipt',
+        subject: 'Receipt',
+        body: 'We charged 1.00 USD.',
+        status: 'pending',
+        createdAt: new Date(),
+        sentAt: null,
+      });
+      const ttl = (
+        await admin.execute(
+          `SELECT TTL(body) AS ttl FROM ${base.keyspace}.outbox WHERE id = 'mail_1'`,
+        )
+      ).first()?.['ttl'] as number;
+      expect(ttl).toBeGreaterThan(2_590_000);
+      // The setting removed: kept again from then on.
+      const forever = createCassandraRepository(base);
+      await forever.migrate();
+      expect(await ttlOf('outbox')).toBe(0);
+      await forever.close();
+    } finally {
+      await admin.execute(`DROP KEYSPACE IF EXISTS ${base.keyspace}`);
+      await admin.shutdown();
+      await kept.close();
+    }
+  }, 120_000);
+});

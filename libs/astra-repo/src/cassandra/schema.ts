@@ -205,3 +205,30 @@ export async function migrateCassandra(
     ]);
   }
 }
+
+/** The tables that hold an email's recipient and body. */
+const OUTBOX_TABLES = ['outbox', 'outbox_by_customer'] as const;
+
+/**
+ * Makes the outbox tables' `default_time_to_live` the configured retention (0 — keep — when
+ * unset). A deployment setting, not a schema step: checked on every start and altered only when
+ * it differs; it applies to writes from then on (rows already written keep theirs).
+ */
+export async function applyOutboxRetention(
+  client: Client,
+  config: CassandraRepositoryConfig,
+): Promise<void> {
+  const wanted = (config.outboxRetentionDays ?? 0) * 86_400;
+  for (const table of OUTBOX_TABLES) {
+    const row = (
+      await client.execute(
+        'SELECT default_time_to_live FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?',
+        [config.keyspace, table],
+      )
+    ).first();
+    if (row && Number(row['default_time_to_live']) !== wanted)
+      await client.execute(
+        `ALTER TABLE ${config.keyspace}.${table} WITH default_time_to_live = ${wanted}`,
+      );
+  }
+}
