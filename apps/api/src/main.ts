@@ -38,10 +38,18 @@ async function main(): Promise<void> {
     void migrateUntilDone(repository, {
       onRetry: (error) => logger.warn({ err: error }, 'schema migration failed; retrying in 5 s'),
       stopped: () => stopping,
-    }).then((done) => {
-      schemaReady = done;
-      if (done) logger.info({ backend: repository.backend }, 'schema up to date');
-    });
+    }).then(
+      (done) => {
+        schemaReady = done;
+        if (done) logger.info({ backend: repository.backend }, 'schema up to date');
+      },
+      (error: unknown) => {
+        // The database refused the schema for good: stop with its reason, never retry forever.
+        logger.fatal({ err: error }, 'schema migration refused');
+        console.error(error instanceof Error ? error.message : error);
+        process.exit(1);
+      },
+    );
   }
 
   const metrics = createMetrics();

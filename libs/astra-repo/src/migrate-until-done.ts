@@ -1,4 +1,5 @@
 import type { MigratableRepository } from './create-repository';
+import { RepositoryError } from './errors';
 
 export interface MigrateUntilDoneOptions {
   /** Pause between attempts (default 5 s). */
@@ -11,7 +12,9 @@ export interface MigrateUntilDoneOptions {
 
 /**
  * Migrates the schema, retrying until the database answers, so that an app started before its
- * database waits instead of crash-looping.
+ * database waits instead of crash-looping. A refusal no retry can change (a repository error
+ * that is not retryable: a backend that rejects the schema, e.g. too many collections) is thrown
+ * at once — the app stops with its reason instead of retrying forever.
  *
  * @returns whether the migration completed (false only when `stopped` ended the wait).
  */
@@ -24,6 +27,7 @@ export async function migrateUntilDone(
       await repository.migrate();
       return true;
     } catch (error) {
+      if (error instanceof RepositoryError && !error.retryable) throw error;
       options.onRetry?.(error);
       await new Promise((resolve) => setTimeout(resolve, options.retryDelayMs ?? 5_000));
     }

@@ -423,6 +423,32 @@ describe('astra adapter: commands on the wire', () => {
     expect(COLLECTIONS.charges).toEqual({ allow: ['subscriptionId', 'period', 'attempt'] });
   });
 
+  it("stops migrating with the Data API's reason when it allows no more collections", async () => {
+    // As a stock self-managed Data API answered the sixth collection.
+    const tooMany = json({
+      errors: [
+        {
+          id: '103b414a-7295-45dc-a302-33a8b46859ef',
+          family: 'REQUEST',
+          scope: 'SCHEMA',
+          errorCode: 'TOO_MANY_COLLECTIONS',
+          title: 'Too many collections',
+          message:
+            "Cannot create collection 'payments': the maximum number of collections per database is 5, database already has 5.",
+        },
+      ],
+    });
+    const existing = Object.keys(COLLECTIONS).slice(0, 3);
+    const api = dataApi(json({ status: { collections: existing } }), tooMany);
+    await expect(repoWith(api).migrate()).rejects.toMatchObject({
+      name: 'BackendRejectedError',
+      retryable: false,
+      code: 'TOO_MANY_COLLECTIONS',
+      message: expect.stringMatching(/maximum number of collections per database is 5/) as unknown,
+    });
+    expect(api.sent).toHaveLength(2);
+  });
+
   it('sends nothing at all for hostile input', async () => {
     const api = dataApi();
     const repo = repoWith(api);
