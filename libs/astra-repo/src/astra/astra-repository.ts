@@ -113,6 +113,9 @@ function translate(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** The most documents a sorted `find` answers in one request (the Data API's page size). */
+const SORTED_CHUNK = 20;
+
 /** Data API error codes of the database's transient failures: worth a retry. */
 const TRANSIENT_CODE = /TIMEOUT|UNAVAILABLE|OVERLOADED|TRUNCATED|RETRY/;
 
@@ -212,39 +215,51 @@ export function createAstraRepository(
     throw new UnavailableError('astra', `too much contention saving ${entity} ${id}`);
   }
 
-  async function list<T>(
+  /**
+   * One page of a sorted listing, read in chunks of at most `SORTED_CHUNK` documents: a sorted
+   * `find` on a field other than `_id` is sorted by the Data API in memory, and answers at most
+   * one page (20 documents, or its server's page size) with no page state, whatever `limit`
+   * asks — a page of 100 asked at once came back cut to that, with no next cursor. Each chunk
+   * asks one more than it keeps, which tells whether another exists, and resumes after the last
+   * item kept (`filterFor` builds the filter of a position).
+   */
+  async function list<T, C extends Record<string, unknown>>(
     listing: string,
     name: CollectionName,
-    filter: SomeDoc,
+    after: C | undefined,
+    filterFor: (after: C | undefined) => SomeDoc,
     sort: Record<string, 1 | -1>,
     limit: number,
-    cursorOf: (item: T) => unknown,
+    cursorOf: (item: T) => C,
   ): Promise<Page<T>> {
-    // One more than asked tells whether another page exists without a second round trip.
-    const docs = await call(() =>
-      coll(name)
-        .find(filter, { sort, limit: limit + 1 })
-        .toArray(),
-    );
-    const items = docs.slice(0, limit).map((d) => strip<T>(d));
-    const last = items.at(-1);
-    return {
-      items,
-      nextCursor:
-        docs.length > limit && last !== undefined
-          ? encodeCursor(listing, cursorOf(last) as Record<string, unknown>)
-          : null,
-    };
+    const items: T[] = [];
+    let position = after;
+    for (;;) {
+      const want = Math.min(limit - items.length, SORTED_CHUNK - 1);
+      const filter = filterFor(position);
+      const docs = await call(() =>
+        coll(name)
+          .find(filter, { sort, limit: want + 1 })
+          .toArray(),
+      );
+      const kept = docs.slice(0, want).map((d) => strip<T>(d));
+      items.push(...kept);
+      const last = kept.at(-1);
+      if (docs.length <= want || last === undefined) return { items, nextCursor: null };
+      position = cursorOf(last);
+      if (items.length >= limit) return { items, nextCursor: encodeCursor(listing, position) };
+    }
   }
 
   /** A full scan in `_id` order, a page at a time (reconciliation). */
   async function scanPage<T>(name: CollectionName, request: PageRequest | undefined) {
     const listing = `scan:${name}`;
     const after = decodeCursor(request?.cursor, idCursor, listing);
-    return list<T>(
+    return list<T, NonNullable<typeof after>>(
       listing,
       name,
-      after ? { _id: { $gt: after.i } } : {},
+      after,
+      (after) => (after ? { _id: { $gt: after.i } } : {}),
       { _id: 1 },
       validate.pageLimit(request?.limit),
       // The stripped entity has no `_id`: the cursor re-derives it from the entity's key.
@@ -334,10 +349,11 @@ export function createAstraRepository(
         validate.id(customerId, 'customerId');
         const listing = `subscriptions:${customerId}`;
         const after = decodeCursor(request?.cursor, idCursor, listing);
-        return list<SubscriptionProjection>(
+        return list<SubscriptionProjection, NonNullable<typeof after>>(
           listing,
           'subscriptions',
-          { customerId, ...(after ? { id: { $gt: after.i } } : {}) },
+          after,
+          (after) => ({ customerId, ...(after ? { id: { $gt: after.i } } : {}) }),
           { id: 1 },
           validate.pageLimit(request?.limit),
           (s) => ({ i: s.id }),
@@ -359,15 +375,20 @@ export function createAstraRepository(
         validate.id(subscriptionId, 'subscriptionId');
         const listing = `charges:${subscriptionId}`;
         const after = decodeCursor(request?.cursor, chargeCursor, listing);
-        return list<ChargeEntry>(
+        return list<ChargeEntry, NonNullable<typeof after>>(
           listing,
           'charges',
-          after
-            ? {
-                subscriptionId,
-                $or: [{ period: { $gt: after.p } }, { period: after.p, attempt: { $gt: after.a } }],
-              }
-            : { subscriptionId },
+          after,
+          (after) =>
+            after
+              ? {
+                  subscriptionId,
+                  $or: [
+                    { period: { $gt: after.p } },
+                    { period: after.p, attempt: { $gt: after.a } },
+                  ],
+                }
+              : { subscriptionId },
           { period: 1, attempt: 1 },
           validate.pageLimit(request?.limit),
           (c) => ({ p: c.period, a: c.attempt }),
@@ -489,10 +510,11 @@ export function createAstraRepository(
         validate.id(customerId, 'customerId');
         const listing = `coupons:${customerId}`;
         const after = decodeCursor(request?.cursor, idCursor, listing);
-        return list<Coupon>(
+        return list<Coupon, NonNullable<typeof after>>(
           listing,
           'coupons',
-          { customerId, ...(after ? { id: { $gt: after.i } } : {}) },
+          after,
+          (after) => ({ customerId, ...(after ? { id: { $gt: after.i } } : {}) }),
           { id: 1 },
           validate.pageLimit(request?.limit),
           (c) => ({ i: c.id }),
@@ -570,18 +592,20 @@ export function createAstraRepository(
         validate.id(customerId, 'customerId');
         const listing = `emails:${customerId}`;
         const after = decodeCursor(request?.cursor, emailCursor, listing);
-        return list<OutboxEmail>(
+        return list<OutboxEmail, NonNullable<typeof after>>(
           listing,
           'outbox',
-          after
-            ? {
-                customerId,
-                $or: [
-                  { createdAt: { $lt: new Date(after.c) } },
-                  { createdAt: new Date(after.c), id: { $gt: after.i } },
-                ],
-              }
-            : { customerId },
+          after,
+          (after) =>
+            after
+              ? {
+                  customerId,
+                  $or: [
+                    { createdAt: { $lt: new Date(after.c) } },
+                    { createdAt: new Date(after.c), id: { $gt: after.i } },
+                  ],
+                }
+              : { customerId },
           { createdAt: -1, id: 1 },
           validate.pageLimit(request?.limit),
           (e) => ({ c: e.createdAt.getTime(), i: e.id }),
@@ -644,19 +668,21 @@ export function createAstraRepository(
         validate.tenantId(tenantId);
         const listing = `audit:${tenantId}`;
         const after = decodeCursor(request?.cursor, emailCursor, listing);
-        const page = await list<SomeDoc>(
+        const page = await list<SomeDoc, NonNullable<typeof after>>(
           listing,
           'access',
-          after
-            ? {
-                type: 'audit',
-                tenantId,
-                $or: [
-                  { at: { $lt: new Date(after.c) } },
-                  { at: new Date(after.c), id: { $gt: after.i } },
-                ],
-              }
-            : { type: 'audit', tenantId },
+          after,
+          (after) =>
+            after
+              ? {
+                  type: 'audit',
+                  tenantId,
+                  $or: [
+                    { at: { $lt: new Date(after.c) } },
+                    { at: new Date(after.c), id: { $gt: after.i } },
+                  ],
+                }
+              : { type: 'audit', tenantId },
           { at: -1, id: 1 },
           validate.pageLimit(request?.limit),
           (e) => ({ c: (e['at'] as Date).getTime(), i: e['id'] as string }),
@@ -790,14 +816,15 @@ export function createAstraRepository(
         const wanted = validate.findingStatus(status);
         const listing = `findings:${wanted}`;
         const after = decodeCursor(request?.cursor, idCursor, listing);
-        const listed = await list<SomeDoc>(
+        const listed = await list<SomeDoc, NonNullable<typeof after>>(
           listing,
           'reconciliation',
-          {
+          after,
+          (after) => ({
             type: 'finding',
             ...(wanted === 'open' ? { status: 'open' } : {}),
             ...(after ? { key: { $gt: after.i } } : {}),
-          },
+          }),
           { key: 1 },
           validate.pageLimit(request?.limit),
           (f) => ({ i: String(f['key']) }),

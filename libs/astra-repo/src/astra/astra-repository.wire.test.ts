@@ -402,6 +402,40 @@ describe('astra adapter: commands on the wire', () => {
     });
   });
 
+  it("reads a page larger than the Data API's sorted page in chunks, never asking for more than 20", async () => {
+    // A sorted find answers one page at most (20 documents here, 50 on the recorded server), with
+    // no page state: asking for 46 at once would come back cut, and the listing would end there.
+    const charge = (period: number) => ({
+      _id: `s:${period}:1`,
+      subscriptionId: 's',
+      period,
+      attempt: 1,
+      customerId: 'c',
+      amount: { amountMinor: 1, currency: 'USD' },
+      outcome: 'succeeded',
+      providerRef: null,
+      failureCode: null,
+      occurredAt: { $date: 0 },
+    });
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => charge(from + i));
+    const api = dataApi(
+      json({ data: { documents: range(1, 20), nextPageState: null } }),
+      json({ data: { documents: range(20, 39), nextPageState: null } }),
+      json({ data: { documents: range(39, 46), nextPageState: null } }),
+    );
+    const page = await repoWith(api).charges.listBySubscription('s', { limit: 45 });
+    expect(page.items.map((c) => c.period)).toEqual(range(1, 45).map((c) => c.period));
+    expect(page.nextCursor).not.toBeNull();
+    expect(api.sent.map((c) => (c.payload['options'] as { limit: number }).limit)).toEqual([
+      20, 20, 8,
+    ]);
+    expect(api.sent[1]?.payload['filter']).toEqual({
+      subscriptionId: 's',
+      $or: [{ period: { $gt: 19 } }, { period: 19, attempt: { $gt: 1 } }],
+    });
+  });
+
   it('migrates by creating each missing collection with indexing limited to the filtered fields', async () => {
     const api = dataApi(
       json({ status: { collections: ['customers'] } }),
@@ -700,7 +734,8 @@ describe('astra adapter: every port method, one command each on its own collecti
       (r) => r.payments.scan({ limit: 50 }),
       'payments',
       'find',
-      { filter: {}, sort: { _id: 1 }, options: { limit: 51 } },
+      // A page of 50 is read in chunks of at most 20 (the first chunk answers nothing more here).
+      { filter: {}, sort: { _id: 1 }, options: { limit: 20 } },
     ],
     [
       'loyalty.scan',
