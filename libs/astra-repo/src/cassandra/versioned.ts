@@ -68,8 +68,8 @@ export function versionedUpdate(
   values: readonly unknown[],
   clear: ReadonlySet<string>,
 ): { readonly cql: string; readonly values: unknown[]; readonly unsetColumns: string[] } {
-  const unsetColumns = table.columns.filter(
-    (c, i) => values[i] === null || values[i] === undefined ? !clear.has(c) : false,
+  const unsetColumns = table.columns.filter((c, i) =>
+    values[i] === null || values[i] === undefined ? !clear.has(c) : false,
   );
   const conditions = ['version < ?', ...unsetColumns.map((c) => `${c} = null`)];
   return {
