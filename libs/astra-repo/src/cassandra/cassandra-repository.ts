@@ -397,7 +397,7 @@ export function createCassandraRepository(
       const updated = await exec(update.cql, [...update.values, key, version]);
       if (updated.wasApplied()) return value;
       const current = updated.first();
-      const stored = current?.['version'];
+      const stored: unknown = current?.['version'];
       // No row (the condition read none): insert it. Newer or equal: that is the answer.
       insertNext = stored === null || stored === undefined;
       if (insertNext) continue;
