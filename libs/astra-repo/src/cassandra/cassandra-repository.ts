@@ -616,7 +616,10 @@ export function createCassandraRepository(
         validate.id(customerId, 'customerId');
         validate.points(points);
         validate.date(at, 'at');
-        // Compare-and-set on the version: read serially, write IF version = what was read.
+        // Compare-and-set on the version: read, write IF version = what was read. The read is a
+        // plain LOCAL_QUORUM one: the condition is what makes the count exact, and a read that
+        // missed a concurrent write only fails its CAS and goes round again. (A serial read was a
+        // second Paxos round per increment, whose ballots competed with the writers'.)
         const backoff = (attempt: number) =>
           new Promise((resolve) =>
             setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** Math.min(attempt, 5))),
@@ -624,15 +627,11 @@ export function createCassandraRepository(
         for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
           let read;
           try {
-            read = await exec(
-              'SELECT * FROM {ks}.loyalty_accounts WHERE customer_id = ?',
-              [customerId],
-              {
-                serialRead: true,
-              },
-            );
+            read = await exec('SELECT * FROM {ks}.loyalty_accounts WHERE customer_id = ?', [
+              customerId,
+            ]);
           } catch (error) {
-            // A serial read that timed out under contention wrote nothing: try again. (A timed-out
+            // A read that timed out under contention wrote nothing: try again. (A timed-out
             // conditional write below is not retried here: it may have been applied.)
             if (!(error instanceof UnavailableError)) throw error;
             await backoff(attempt);

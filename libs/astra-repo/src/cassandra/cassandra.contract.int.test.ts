@@ -148,6 +148,10 @@ describe('cassandra writes: Paxos rounds and tombstones', () => {
         }),
       ),
     ).resolves.toEqual({ conditional: 2, serialReads: 0 });
+    // An uncontended increment: a plain read, then the compare-and-set (it was a serial read too).
+    await expect(
+      rounds(() => repo.loyalty.addPoints('cus-rounds', 10, new Date())),
+    ).resolves.toEqual({ conditional: 1, serialReads: 0 });
   });
 
   it('absent values write no tombstone; clearing a value that was set writes exactly one', async () => {
