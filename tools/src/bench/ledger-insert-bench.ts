@@ -6,13 +6,25 @@
  *   - idempotent: `charges.record` (INSERT … IF NOT EXISTS, a lightweight transaction);
  *   - replay: the same keys again (the already-recorded path Temporal retries take);
  *   - plain: a single-row INSERT without a condition (last write wins).
- * It works in a throw-away keyspace, dropped at the end. N is BENCH_N (default 2000, max 20000).
+ * and then what a projection save and a purchase cost, before and after issue #16 (interleaved,
+ * one op of each in turn, so both see the same machine):
+ *   - projection save: `subscriptions.save` of 100 subscriptions × N/100 versions, each over the
+ *     one before, as the billing workflow saves them. "before" is the statement sequence the
+ *     adapter used to send (INSERT … IF NOT EXISTS, then UPDATE … IF version < ?, nulls bound),
+ *     kept here to measure against; "after" is the repository's;
+ *   - purchase: one purchase counted alone, as the loyalty activities do it — `purchases.find`
+ *     (a serial read), `purchases.record` (IF NOT EXISTS), then the account's versioned save.
+ * Each prints its Paxos rounds per op (conditional statements + LOCAL_SERIAL reads, counted on the
+ * driver) and p50 / p99. It works in a throw-away keyspace, dropped at the end. N is BENCH_N
+ * (default 2000, max 20000).
  */
 import {
   createRepository,
   repositoryConfigFromEnv,
   type CassandraRepositoryConfig,
   type ChargeEntry,
+  type LoyaltyAccount,
+  type SubscriptionProjection,
 } from '@invincible/astra-repo';
 import { Client, types } from 'cassandra-driver';
 
@@ -34,6 +46,57 @@ async function time(
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
+/**
+ * Counts the Paxos rounds every driver client in this process sends: conditional statements
+ * (` IF `) and LOCAL_SERIAL / SERIAL reads. The bench's own process only; the library is unchanged.
+ */
+const paxos = { rounds: 0 };
+const execute = Reflect.get(Client.prototype, 'execute') as (
+  this: Client,
+  ...args: unknown[]
+) => unknown;
+Reflect.set(Client.prototype, 'execute', function (this: Client, ...args: unknown[]) {
+  const [query, , options] = args as [unknown, unknown, { consistency?: number } | undefined];
+  const serial =
+    options?.consistency === types.consistencies.localSerial ||
+    options?.consistency === types.consistencies.serial;
+  if (typeof query === 'string' && (/ IF /.test(query) || serial)) paxos.rounds++;
+  return execute.apply(this, args);
+});
+
+interface Timing {
+  readonly p50: number;
+  readonly p99: number;
+  /** Paxos rounds per op. */
+  readonly rounds: number;
+}
+
+/** Times two ops interleaved (op 0 of each, then op 1 of each…), counting each one's Paxos rounds. */
+async function interleaved(
+  n: number,
+  before: (i: number) => Promise<unknown>,
+  after: (i: number) => Promise<unknown>,
+): Promise<[Timing, Timing]> {
+  const run = async (op: (i: number) => Promise<unknown>, i: number, samples: number[]) => {
+    const rounds = paxos.rounds;
+    const start = process.hrtime.bigint();
+    await op(i);
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+    return paxos.rounds - rounds;
+  };
+  const samples: [number[], number[]] = [[], []];
+  const rounds: [number, number] = [0, 0];
+  for (let i = 0; i < n; i++) {
+    rounds[0] += await run(before, i, samples[0]);
+    rounds[1] += await run(after, i, samples[1]);
+  }
+  const timing = (s: number[], r: number): Timing => {
+    s.sort((a, b) => a - b);
+    return { p50: percentile(s, 50), p99: percentile(s, 99), rounds: r / n };
+  };
+  return [timing(samples[0], rounds[0]), timing(samples[1], rounds[1])];
+}
+
 async function main(): Promise<void> {
   const n = Math.min(Number(process.env['BENCH_N'] ?? 2000), 20_000);
   const parsed = repositoryConfigFromEnv({
@@ -48,6 +111,11 @@ async function main(): Promise<void> {
   const cql = new Client({
     contactPoints: [...config.contactPoints],
     localDataCenter: config.localDataCenter,
+    queryOptions: {
+      consistency: types.consistencies.localQuorum,
+      serialConsistency: types.consistencies.localSerial,
+      prepare: true,
+    },
   });
   try {
     await repo.migrate();
@@ -105,6 +173,171 @@ async function main(): Promise<void> {
     console.log(
       `ratio replay/plain:     p50 ${(replay.p50 / base.p50).toFixed(2)}×, p99 ${(replay.p99 / base.p99).toFixed(2)}×`,
     );
+
+    // Projection saves and purchases, the statement sequence before issue #16 against today's.
+    const ks = config.keyspace;
+    const subscriptionColumns = [
+      'customer_id',
+      'status',
+      'price_minor',
+      'currency',
+      'interval_unit',
+      'interval_count',
+      'anchor_at',
+      'time_zone',
+      'next_charge_at',
+      'periods_billed',
+      'canceled_at',
+      'cancel_effective_at',
+      'cancel_reason',
+      'paused_at',
+      'version',
+      'updated_at',
+    ];
+    const accountColumns = [
+      'balance',
+      'lifetime_points',
+      'coupons_issued',
+      'coupons_redeemed',
+      'version',
+      'updated_at',
+    ];
+    const long = (v: number) => types.Long.fromNumber(v);
+    /** The adapter's versioned save as it was: INSERT IF NOT EXISTS, then UPDATE IF version <. */
+    const saveBefore = async (table: string, key: string, columns: string[], values: unknown[]) => {
+      const all = [...columns, key];
+      const id = values.at(-1);
+      const vals = values.slice(0, -1);
+      const version = vals[columns.indexOf('version')];
+      const inserted = await cql.execute(
+        `INSERT INTO ${ks}.${table} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')}) IF NOT EXISTS`,
+        values,
+      );
+      if (inserted.wasApplied()) return;
+      const updated = await cql.execute(
+        `UPDATE ${ks}.${table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ? IF version < ?`,
+        [...vals, id, version],
+      );
+      if (updated.wasApplied()) return;
+      await cql.execute(`SELECT * FROM ${ks}.${table} WHERE ${key} = ?`, [id], {
+        consistency: types.consistencies.localSerial,
+      });
+    };
+    const projection = (id: string, version: number): SubscriptionProjection => ({
+      id,
+      customerId: 'cus-bench',
+      status: 'active',
+      price: { amountMinor: 1999, currency: 'EUR' },
+      interval: { unit: 'month', count: 1 },
+      anchorAt: new Date('2026-01-31T10:00:00Z'),
+      timeZone: 'Europe/Paris',
+      nextChargeAt: new Date('2026-02-28T09:00:00Z'),
+      periodsBilled: version,
+      canceledAt: null,
+      cancelEffectiveAt: null,
+      cancelReason: null,
+      pausedAt: null,
+      version,
+      updatedAt: new Date(),
+    });
+    const saveSubscriptionBefore = async (p: SubscriptionProjection) => {
+      await cql.execute(
+        `INSERT INTO ${ks}.subscriptions_by_customer (customer_id, subscription_id) VALUES (?, ?)`,
+        [p.customerId, p.id],
+      );
+      await saveBefore('subscriptions', 'id', subscriptionColumns, [
+        p.customerId,
+        p.status,
+        long(p.price.amountMinor),
+        p.price.currency,
+        p.interval.unit,
+        p.interval.count,
+        p.anchorAt,
+        p.timeZone,
+        p.nextChargeAt,
+        p.periodsBilled,
+        p.canceledAt,
+        p.cancelEffectiveAt,
+        p.cancelReason,
+        p.pausedAt,
+        long(p.version),
+        p.updatedAt,
+        p.id,
+      ]);
+    };
+    const account = (customerId: string, version: number): LoyaltyAccount => ({
+      customerId,
+      balance: version * 10,
+      lifetimePoints: version * 10,
+      couponsIssued: 0,
+      couponsRedeemed: 0,
+      version,
+      updatedAt: new Date(),
+    });
+    const saveAccountBefore = (a: LoyaltyAccount) =>
+      saveBefore('loyalty_accounts', 'customer_id', accountColumns, [
+        long(a.balance),
+        long(a.lifetimePoints),
+        long(a.couponsIssued),
+        long(a.couponsRedeemed),
+        long(a.version),
+        a.updatedAt,
+        a.customerId,
+      ]);
+    /** One purchase counted alone: find, record, then the account saved at its next version. */
+    const purchase = async (
+      customerId: string,
+      i: number,
+      saveAccount: (a: LoyaltyAccount) => Promise<unknown>,
+    ) => {
+      const key = { source: 'purchase' as const, purchaseId: `p-${i}` };
+      await repo.purchases.find(customerId, [key]);
+      await repo.purchases.record({
+        customerId,
+        ...key,
+        total: { amountMinor: 1000, currency: 'USD' },
+        points: 10,
+        processedAt: new Date(),
+        countedBy: `batch-${i}`,
+        requestId: null,
+        balanceAfter: (i + 1) * 10,
+        couponsIssued: [],
+      });
+      await saveAccount(account(customerId, Math.floor(i / 100) + 1));
+    };
+    const version = (i: number) => Math.floor(i / 100);
+    for (let i = 0; i < 200; i++) {
+      await saveSubscriptionBefore(projection(`warm-before-${i % 100}`, version(i)));
+      await repo.subscriptions.save(projection(`warm-after-${i % 100}`, version(i)));
+    }
+    const [saveOld, saveNew] = await interleaved(
+      n,
+      (i) => saveSubscriptionBefore(projection(`sub-before-${i % 100}`, version(i))),
+      (i) => repo.subscriptions.save(projection(`sub-after-${i % 100}`, version(i))),
+    );
+    const [buyOld, buyNew] = await interleaved(
+      n,
+      (i) => purchase(`cus-before-${i % 100}`, i, saveAccountBefore),
+      (i) => purchase(`cus-after-${i % 100}`, i, (a) => repo.loyalty.save(a)),
+    );
+    const rounds = (name: string, r: Timing) =>
+      `${row(name, r)}   Paxos rounds/op ${r.rounds.toFixed(2)}`;
+    const ratio = (
+      label: string,
+      a: { p50: number; p99: number },
+      b: { p50: number; p99: number },
+    ) => `${label} p50 ${(a.p50 / b.p50).toFixed(2)}×, p99 ${(a.p99 / b.p99).toFixed(2)}×`;
+    console.log(
+      `\nprojection save, ${n} each, 100 subscriptions × ${n / 100} versions, interleaved`,
+    );
+    console.log(rounds('before: INSERT IF NOT EXISTS, UPDATE', saveOld));
+    console.log(rounds('after: subscriptions.save', saveNew));
+    console.log(ratio('ratio after/before:    ', saveNew, saveOld));
+    console.log(ratio('ratio save after/plain:', saveNew, base));
+    console.log(`\npurchase (find + record + account save), ${n} each, interleaved`);
+    console.log(rounds('before', buyOld));
+    console.log(rounds('after', buyNew));
+    console.log(ratio('ratio after/before:    ', buyNew, buyOld));
   } finally {
     await cql.execute(`DROP KEYSPACE IF EXISTS ${config.keyspace}`).catch(() => undefined);
     await Promise.allSettled([cql.shutdown(), repo.close()]);

@@ -55,6 +55,10 @@ describe('cassandraYaml', () => {
     });
     expect(yaml).not.toHaveProperty('commitlog_sync_period');
   });
+
+  it('runs lightweight transactions on Paxos v2 (fewer round trips than the default v1)', () => {
+    expect(yaml['paxos_variant']).toBe('v2');
+  });
 });
 
 describe('cassandraJvmArgs', () => {

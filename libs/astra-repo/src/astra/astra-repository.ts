@@ -113,6 +113,9 @@ function translate(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** Read-then-write rounds a versioned save may lose to other writers before giving up. */
+const SAVE_ATTEMPTS = 32;
+
 /** The most documents a sorted `find` answers in one request (the Data API's page size). */
 const SORTED_CHUNK = 20;
 
@@ -194,7 +197,8 @@ export function createAstraRepository(
     value: T,
     entity: string,
   ): Promise<T> {
-    for (let attempt = 0; attempt < CONCURRENCY_RETRIES; attempt++) {
+    // Each lost race means another writer stored a version: bounded by the writers at once.
+    for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
       const stored = await call(() => coll(name).findOne({ _id: id }));
       if (!stored) {
         try {

@@ -39,6 +39,12 @@ import type { Repository } from '../ports/repository';
 import { createCassandraClient } from './client';
 import { applyOutboxRetention, migrateCassandra } from './schema';
 import { translateDriverError as translate } from './translate-driver-error';
+import {
+  insertValues,
+  versionedStatements,
+  versionedUpdate,
+  type VersionedTable,
+} from './versioned';
 
 type Row = types.Row;
 const { consistencies } = types;
@@ -217,7 +223,7 @@ const keyOwner = (tenantId: string | null) => tenantId ?? '*admin';
 const pageStateCursor = z.strictObject({ s: z.string().regex(/^[0-9a-f]{1,2000}$/) });
 
 /** Versioned tables: key and columns, in the order of the value lists built below. */
-const SUBSCRIPTIONS = {
+const SUBSCRIPTIONS: VersionedTable = {
   name: 'subscriptions',
   key: 'id',
   columns: [
@@ -238,8 +244,8 @@ const SUBSCRIPTIONS = {
     'version',
     'updated_at',
   ],
-} as const;
-const LOYALTY_ACCOUNTS = {
+};
+const LOYALTY_ACCOUNTS: VersionedTable = {
   name: 'loyalty_accounts',
   key: 'customer_id',
   columns: [
@@ -250,23 +256,7 @@ const LOYALTY_ACCOUNTS = {
     'version',
     'updated_at',
   ],
-} as const;
-
-/** The statements of a versioned table, derived from its descriptor. */
-function versionedStatements(table: {
-  readonly name: string;
-  readonly key: string;
-  readonly columns: readonly string[];
-}) {
-  const all = [...table.columns, table.key];
-  return {
-    insert: `INSERT INTO {ks}.${table.name} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')}) IF NOT EXISTS`,
-    /** Update guarded by the stored version: `<` (only over older) or `=` (compare-and-set). */
-    update: (guard: '<' | '=') =>
-      `UPDATE {ks}.${table.name} SET ${table.columns.map((c) => `${c} = ?`).join(', ')} WHERE ${table.key} = ? IF version ${guard} ?`,
-    select: `SELECT * FROM {ks}.${table.name} WHERE ${table.key} = ?`,
-  };
-}
+};
 
 /** Bounded optimistic retries of a compare-and-set loop under contention. */
 const CAS_ATTEMPTS = 64;
@@ -336,14 +326,17 @@ export function createCassandraRepository(
     nextCursor: page.nextCursor,
   });
 
-  /** INSERT … IF NOT EXISTS; on a conflict the LWT result row *is* the stored record. */
+  /**
+   * INSERT … IF NOT EXISTS; on a conflict the LWT result row *is* the stored record. Absent values
+   * are bound `unset` (no tombstone: the row it applies to did not exist).
+   */
   async function insertOnce<T>(
     cql: string,
     params: unknown[],
     value: T,
     map: (r: Row) => T,
   ): Promise<Stored<T>> {
-    const result = await exec(cql, params);
+    const result = await exec(cql, insertValues(params));
     if (result.wasApplied()) return { record: value, created: true };
     const existing = result.first();
     return { record: map(existing), created: false };
@@ -385,11 +378,17 @@ export function createCassandraRepository(
   }
 
   /**
-   * Versioned upsert: insert if absent, else update only if the stored version is older, else
-   * return what is stored (newer or equal). The statements derive from the column list.
+   * Versioned upsert: store `value` unless the stored version is the same or newer, and return
+   * what is stored then. One writer per key (the workflow) saves each version over the one before,
+   * so the conditional UPDATE goes first: that common save is one Paxos round (it was two, a
+   * failing `INSERT … IF NOT EXISTS` and then the UPDATE). A version-0 save (a workflow's first
+   * state) tries the INSERT first instead. Either statement, failing, says which one to try next:
+   * an UPDATE on no row returns no version (→ INSERT); an INSERT on a row returns that row (newer
+   * or equal → it is the answer; older → UPDATE). A stale save costs one more, serial, read.
+   * Absent values write no tombstone (`versionedUpdate`). The statements derive from the columns.
    */
   async function saveVersioned<T extends { version: number }>(
-    table: { readonly name: string; readonly key: string; readonly columns: readonly string[] },
+    table: VersionedTable,
     key: string,
     value: T,
     columnValues: readonly unknown[],
@@ -397,10 +396,37 @@ export function createCassandraRepository(
     entity: string,
   ): Promise<T> {
     const cql = versionedStatements(table);
-    if ((await exec(cql.insert, [...columnValues, key])).wasApplied()) return value;
-    if ((await exec(cql.update('<'), [...columnValues, key, long(value.version)])).wasApplied())
-      return value;
-    return one(cql.select, [key], map, entity, key, true);
+    const version = long(value.version);
+    // Absent columns found set in the stored row: this save binds them null, which clears them.
+    const clear = new Set<string>();
+    const noteSet = (row: Row, columns: readonly string[]) => {
+      for (const c of columns) if (row[c] !== null && row[c] !== undefined) clear.add(c);
+    };
+    const absentColumns = table.columns.filter(
+      (_, i) => columnValues[i] === null || columnValues[i] === undefined,
+    );
+    let insertNext = value.version === 0;
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      if (insertNext) {
+        const inserted = await exec(cql.insert, [...insertValues(columnValues), key]);
+        if (inserted.wasApplied()) return value;
+        const stored = inserted.first();
+        if (num(stored['version']) >= value.version) return map(stored);
+        noteSet(stored, absentColumns);
+      }
+      const update = versionedUpdate(table, columnValues, clear);
+      const updated = await exec(update.cql, [...update.values, key, version]);
+      if (updated.wasApplied()) return value;
+      const current = updated.first();
+      const stored: unknown = current?.['version'];
+      // No row (the condition read none): insert it. Newer or equal: that is the answer.
+      insertNext = stored === null || stored === undefined;
+      if (insertNext) continue;
+      if (num(stored) >= value.version) return one(cql.select, [key], map, entity, key, true);
+      // Older, but a column this save leaves absent holds a value there: clear it and retry.
+      noteSet(current, update.unsetColumns);
+    }
+    throw new UnavailableError('cassandra', `too much contention on ${entity} ${key}`);
   }
 
   const subscriptionColumns = (s: SubscriptionProjection) => [
@@ -611,7 +637,10 @@ export function createCassandraRepository(
         validate.id(customerId, 'customerId');
         validate.points(points);
         validate.date(at, 'at');
-        // Compare-and-set on the version: read serially, write IF version = what was read.
+        // Compare-and-set on the version: read, write IF version = what was read. The read is a
+        // plain LOCAL_QUORUM one: the condition is what makes the count exact, and a read that
+        // missed a concurrent write only fails its CAS and goes round again. (A serial read was a
+        // second Paxos round per increment, whose ballots competed with the writers'.)
         const backoff = (attempt: number) =>
           new Promise((resolve) =>
             setTimeout(resolve, Math.random() * Math.min(100, 5 * 2 ** Math.min(attempt, 5))),
@@ -619,15 +648,11 @@ export function createCassandraRepository(
         for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
           let read;
           try {
-            read = await exec(
-              'SELECT * FROM {ks}.loyalty_accounts WHERE customer_id = ?',
-              [customerId],
-              {
-                serialRead: true,
-              },
-            );
+            read = await exec('SELECT * FROM {ks}.loyalty_accounts WHERE customer_id = ?', [
+              customerId,
+            ]);
           } catch (error) {
-            // A serial read that timed out under contention wrote nothing: try again. (A timed-out
+            // A read that timed out under contention wrote nothing: try again. (A timed-out
             // conditional write below is not retried here: it may have been applied.)
             if (!(error instanceof UnavailableError)) throw error;
             await backoff(attempt);
@@ -643,7 +668,7 @@ export function createCassandraRepository(
                 customerId,
                 long(current.version),
               ])
-            : await exec(cql.insert, [...accountColumns(next), customerId]);
+            : await exec(cql.insert, [...insertValues(accountColumns(next)), customerId]);
           if (write.wasApplied()) return next;
           await backoff(attempt);
         }
@@ -994,7 +1019,7 @@ export function createCassandraRepository(
                 `INSERT INTO {ks}.reconciliation_findings (finding_key, kind, subject_id, customer_id, expected,
                    actual, status, first_seen_at, last_seen_at, first_run_id, last_run_id)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS`,
-                [
+                insertValues([
                   next.key,
                   next.kind,
                   next.subjectId,
@@ -1006,7 +1031,7 @@ export function createCassandraRepository(
                   next.lastSeenAt,
                   next.firstRunId,
                   next.lastRunId,
-                ],
+                ]),
               );
           if (write.wasApplied()) return next;
         }

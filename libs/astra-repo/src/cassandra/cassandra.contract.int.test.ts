@@ -1,4 +1,6 @@
+import { types } from 'cassandra-driver';
 import type { CassandraRepositoryConfig } from '../config';
+import type { SubscriptionProjection } from '../model/entities';
 import { describeRepositoryContract } from '../testing/repository-contract';
 import { createCassandraClient } from './client';
 import { createCassandraRepository } from './cassandra-repository';
@@ -135,4 +137,139 @@ describe('outbox retention', () => {
       await kept.close();
     }
   }, 120_000);
+});
+
+/**
+ * What the writes cost at the wire, counted on the driver (no timing): the conditional statements
+ * (each a Paxos round) and serial reads a save sends, and the tombstone cells a read of the row
+ * meets (Cassandra's own trace of the read: "Read 1 live rows and N tombstone cells").
+ */
+describe('cassandra writes: Paxos rounds and tombstones', () => {
+  const config = testCassandraConfig(`writes_${Date.now().toString(36)}`);
+  const client = createCassandraClient(config);
+  const repo = createCassandraRepository(config, client);
+  const execute = jest.spyOn(client, 'execute');
+  beforeAll(async () => repo.migrate(), 120_000);
+  afterAll(async () => {
+    await client.execute(`DROP KEYSPACE IF EXISTS ${config.keyspace}`);
+    await repo.close();
+  });
+
+  /** The Paxos rounds `write` sent: conditional statements and LOCAL_SERIAL reads. */
+  async function rounds(write: () => Promise<unknown>) {
+    execute.mockClear();
+    await write();
+    const calls = execute.mock.calls as unknown as [string, unknown, { consistency?: number }?][];
+    return {
+      conditional: calls.filter(([cql]) => / IF /.test(cql)).length,
+      serialReads: calls.filter(([, , o]) => o?.consistency === types.consistencies.localSerial)
+        .length,
+    };
+  }
+
+  async function tombstones(table: string, where: string, params: unknown[]) {
+    const read = await client.execute(
+      `SELECT * FROM ${config.keyspace}.${table} WHERE ${where}`,
+      params,
+      {
+        prepare: true,
+        traceQuery: true,
+      },
+    );
+    const trace = await client.metadata.getTrace(read.info.traceId);
+    const line = trace.events
+      .map((e: { activity: string }) => e.activity)
+      .find((a: string) => /live rows and \d+ tombstone cells/.test(a));
+    if (!line) throw new Error('the trace has no read summary');
+    return Number(/and (\d+) tombstone cells/.exec(line)?.[1]);
+  }
+
+  const projection = (id: string, version: number): SubscriptionProjection => ({
+    id,
+    customerId: 'cus-writes',
+    status: 'active',
+    price: { amountMinor: 1999, currency: 'EUR' },
+    interval: { unit: 'month', count: 1 },
+    anchorAt: new Date('2026-01-31T10:00:00Z'),
+    timeZone: 'Europe/Paris',
+    nextChargeAt: new Date('2026-02-28T09:00:00Z'),
+    periodsBilled: version,
+    canceledAt: null,
+    cancelEffectiveAt: null,
+    cancelReason: null,
+    pausedAt: null,
+    version,
+    updatedAt: new Date('2026-01-31T10:00:00Z'),
+  });
+
+  it('a save over the previous version is one conditional statement; the first (version 0) too', async () => {
+    const id = 'sub-rounds';
+    await expect(rounds(() => repo.subscriptions.save(projection(id, 0)))).resolves.toEqual({
+      conditional: 1,
+      serialReads: 0,
+    });
+    for (const version of [1, 2, 3]) {
+      await expect(rounds(() => repo.subscriptions.save(projection(id, version)))).resolves.toEqual(
+        { conditional: 1, serialReads: 0 },
+      );
+    }
+    // A stale retry: the failed condition, then the stored row read serially (it was 2 + 1).
+    await expect(rounds(() => repo.subscriptions.save(projection(id, 2)))).resolves.toEqual({
+      conditional: 1,
+      serialReads: 1,
+    });
+    // A first save at a later version: the UPDATE finds no row, the INSERT applies.
+    await expect(rounds(() => repo.subscriptions.save(projection('sub-late', 5)))).resolves.toEqual(
+      { conditional: 2, serialReads: 0 },
+    );
+    await expect(
+      rounds(() =>
+        repo.loyalty.save({
+          customerId: 'cus-rounds',
+          balance: 0,
+          lifetimePoints: 0,
+          couponsIssued: 0,
+          couponsRedeemed: 0,
+          version: 1,
+          updatedAt: new Date(),
+        }),
+      ),
+    ).resolves.toEqual({ conditional: 2, serialReads: 0 });
+    // An uncontended increment: a plain read, then the compare-and-set (it was a serial read too).
+    await expect(
+      rounds(() => repo.loyalty.addPoints('cus-rounds', 10, new Date())),
+    ).resolves.toEqual({ conditional: 1, serialReads: 0 });
+  });
+
+  it('absent values write no tombstone; clearing a value that was set writes exactly one', async () => {
+    const id = 'sub-tombstones';
+    for (const version of [0, 1, 2]) await repo.subscriptions.save(projection(id, version));
+    await expect(tombstones('subscriptions', 'id = ?', [id])).resolves.toBe(0);
+    await repo.subscriptions.save({
+      ...projection(id, 3),
+      pausedAt: new Date('2026-02-10T00:00:00Z'),
+    });
+    // The resume clears paused_at (a tombstone, which is right) and nothing else.
+    await expect(rounds(() => repo.subscriptions.save(projection(id, 4)))).resolves.toEqual({
+      conditional: 2,
+      serialReads: 0,
+    });
+    await expect(repo.subscriptions.get(id)).resolves.toEqual(projection(id, 4));
+    await expect(tombstones('subscriptions', 'id = ?', [id])).resolves.toBe(1);
+
+    await repo.charges.record({
+      subscriptionId: id,
+      period: 1,
+      attempt: 1,
+      customerId: 'cus-writes',
+      amount: { amountMinor: 1999, currency: 'EUR' },
+      outcome: 'failed',
+      providerRef: null,
+      failureCode: null,
+      occurredAt: new Date(),
+    });
+    await expect(
+      tombstones('charges', 'subscription_id = ? AND period = 1 AND attempt = 1', [id]),
+    ).resolves.toBe(0);
+  });
 });

@@ -233,6 +233,47 @@ export function describeRepositoryContract(
         await expect(repo.subscriptions.get(sid)).resolves.toEqual(subscription(sid, cid, 3));
       });
 
+      it('a newer version clears what an older one set (a pause, then a resume) and sets it again', async () => {
+        const cid = id('cus-clear');
+        const sid = id('sub-clear');
+        const paused = {
+          ...subscription(sid, cid, 2),
+          status: 'paused' as const,
+          nextChargeAt: null,
+          pausedAt: at('2026-02-10T00:00:00Z'),
+          canceledAt: at('2026-02-11T00:00:00Z'),
+          cancelEffectiveAt: at('2026-02-28T09:00:00Z'),
+          cancelReason: 'too expensive',
+        };
+        await repo.subscriptions.save(subscription(sid, cid, 0));
+        await repo.subscriptions.save(paused);
+        await expect(repo.subscriptions.get(sid)).resolves.toEqual(paused);
+        await repo.subscriptions.save(subscription(sid, cid, 3));
+        await expect(repo.subscriptions.get(sid)).resolves.toEqual(subscription(sid, cid, 3));
+        await repo.subscriptions.save({ ...paused, version: 4 });
+        await expect(repo.subscriptions.get(sid)).resolves.toEqual({ ...paused, version: 4 });
+        // A stale retry of the resume changes nothing.
+        expect(await repo.subscriptions.save(subscription(sid, cid, 3))).toEqual({
+          ...paused,
+          version: 4,
+        });
+      });
+
+      it('concurrent saves of many versions converge on the highest, whatever each one set', async () => {
+        const cid = id('cus-conv');
+        const sid = id('sub-conv');
+        const version = (v: number): SubscriptionProjection => ({
+          ...subscription(sid, cid, v),
+          pausedAt: v % 2 === 0 ? at('2026-02-10T00:00:00Z') : null,
+          cancelReason: v % 3 === 0 ? `reason ${v}` : null,
+        });
+        const order = [7, 0, 3, 11, 1, 9, 4, 10, 2, 8, 5, 6];
+        const answers = await Promise.all(order.map((v) => repo.subscriptions.save(version(v))));
+        // Each answer is its own version or a newer stored one, never an older one.
+        answers.forEach((a, i) => expect(a.version).toBeGreaterThanOrEqual(order[i] ?? 0));
+        await expect(repo.subscriptions.get(sid)).resolves.toEqual(version(11));
+      });
+
       it('loyalty accounts follow the same rule', async () => {
         const account = (version: number): LoyaltyAccount => ({
           customerId: id('cus-acct'),
