@@ -4,6 +4,7 @@ import type { SubscriptionProjection } from '../model/entities';
 import { describeRepositoryContract } from '../testing/repository-contract';
 import { createCassandraClient } from './client';
 import { createCassandraRepository } from './cassandra-repository';
+import { MIGRATIONS } from './schema';
 
 /** The shared test Cassandra, with a keyspace of this suite's own, dropped afterwards. */
 export function testCassandraConfig(keyspace: string): CassandraRepositoryConfig {
@@ -48,6 +49,67 @@ describe('cassandra schema migration', () => {
       await admin.execute(`DROP KEYSPACE IF EXISTS ${config.keyspace}`);
       await admin.shutdown();
       await Promise.all(repos.map((r) => r.close()));
+    }
+  }, 120_000);
+});
+
+describe('cassandra schema upgrade', () => {
+  it('upgrades a keyspace an earlier release made, keeping its data', async () => {
+    const config = testCassandraConfig(`upgrade_${Date.now().toString(36)}`);
+    const admin = createCassandraClient(config);
+    const repo = createCassandraRepository(config);
+    const ks = config.keyspace;
+    try {
+      // The keyspace as the release before tenancy left it: steps up to v4, marked applied.
+      await admin.execute(
+        `CREATE KEYSPACE ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${config.localDataCenter}': 1}`,
+      );
+      await admin.execute(
+        `CREATE TABLE ${ks}.schema_migrations (id text PRIMARY KEY, owner text, applied_at timestamp)`,
+      );
+      const released = MIGRATIONS.slice(
+        0,
+        MIGRATIONS.findIndex((m) => m.id === 'v4-reconciliation') + 1,
+      );
+      for (const step of released) {
+        for (const ddl of step.statements)
+          await admin.execute(
+            ddl.replace(/^(CREATE TABLE IF NOT EXISTS|ALTER TABLE) /, `$1 ${ks}.`),
+          );
+        await admin.execute(
+          `INSERT INTO ${ks}.schema_migrations (id, owner, applied_at) VALUES (?, 'old', ?)`,
+          [step.id, new Date()],
+        );
+      }
+      await admin.execute(
+        `INSERT INTO ${ks}.customers (id, email, name, created_at) VALUES ('cus_old', 'old@example.com', 'Old', ?)`,
+        [new Date('2026-01-01T00:00:00Z')],
+        { prepare: true },
+      );
+
+      expect(await repo.migrate()).toEqual({ applied: true });
+      const steps = (await admin.execute(`SELECT id FROM ${ks}.schema_migrations`)).rows
+        .map((r) => String(r['id']))
+        .filter((id) => id !== 'lock');
+      expect(steps.sort()).toEqual(MIGRATIONS.map((m) => m.id).sort());
+      // What was there is still read; what the new steps made works.
+      await expect(repo.customers.get('cus_old')).resolves.toMatchObject({ name: 'Old' });
+      await expect(
+        repo.access.createTenant({
+          id: 'upgraded',
+          name: 'Upgraded',
+          test: false,
+          maxActiveSubscriptions: 1,
+          maxLoyaltyPrograms: 1,
+          createdAt: new Date(),
+        }),
+      ).resolves.toMatchObject({ created: true });
+      await expect(repo.rateLimits.hit('upgrade-check', 1)).resolves.toMatchObject({ current: 1 });
+      expect(await repo.migrate()).toEqual({ applied: false });
+    } finally {
+      await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`);
+      await admin.shutdown();
+      await repo.close();
     }
   }, 120_000);
 });
