@@ -1,3 +1,10 @@
 /** Test doubles and the contract suite; never imported by production code. */
 export { createInMemoryRepository } from './memory/in-memory-repository';
 export type { InMemoryRepository } from './memory/in-memory-repository';
+/** The CQL adapter's versioned tables and their values, for `bench:ledger`'s "before" sequence. */
+export {
+  accountValues,
+  LOYALTY_ACCOUNTS,
+  SUBSCRIPTIONS,
+  subscriptionValues,
+} from './cassandra/versioned';

@@ -26,6 +26,12 @@ import {
   type LoyaltyAccount,
   type SubscriptionProjection,
 } from '@invincible/astra-repo';
+import {
+  accountValues,
+  LOYALTY_ACCOUNTS,
+  SUBSCRIPTIONS,
+  subscriptionValues,
+} from '@invincible/astra-repo/testing';
 import { Client, types } from 'cassandra-driver';
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -176,50 +182,22 @@ async function main(): Promise<void> {
 
     // Projection saves and purchases, the statement sequence before issue #16 against today's.
     const ks = config.keyspace;
-    const subscriptionColumns = [
-      'customer_id',
-      'status',
-      'price_minor',
-      'currency',
-      'interval_unit',
-      'interval_count',
-      'anchor_at',
-      'time_zone',
-      'next_charge_at',
-      'periods_billed',
-      'canceled_at',
-      'cancel_effective_at',
-      'cancel_reason',
-      'paused_at',
-      'version',
-      'updated_at',
-    ];
-    const accountColumns = [
-      'balance',
-      'lifetime_points',
-      'coupons_issued',
-      'coupons_redeemed',
-      'version',
-      'updated_at',
-    ];
-    const long = (v: number) => types.Long.fromNumber(v);
     /** The adapter's versioned save as it was: INSERT IF NOT EXISTS, then UPDATE IF version <. */
-    const saveBefore = async (table: string, key: string, columns: string[], values: unknown[]) => {
+    const saveBefore = async (table: typeof SUBSCRIPTIONS, id: string, values: unknown[]) => {
+      const { name, key, columns } = table;
       const all = [...columns, key];
-      const id = values.at(-1);
-      const vals = values.slice(0, -1);
-      const version = vals[columns.indexOf('version')];
+      const version = values[columns.indexOf('version')];
       const inserted = await cql.execute(
-        `INSERT INTO ${ks}.${table} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')}) IF NOT EXISTS`,
-        values,
+        `INSERT INTO ${ks}.${name} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')}) IF NOT EXISTS`,
+        [...values, id],
       );
       if (inserted.wasApplied()) return;
       const updated = await cql.execute(
-        `UPDATE ${ks}.${table} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ? IF version < ?`,
-        [...vals, id, version],
+        `UPDATE ${ks}.${name} SET ${columns.map((c) => `${c} = ?`).join(', ')} WHERE ${key} = ? IF version < ?`,
+        [...values, id, version],
       );
       if (updated.wasApplied()) return;
-      await cql.execute(`SELECT * FROM ${ks}.${table} WHERE ${key} = ?`, [id], {
+      await cql.execute(`SELECT * FROM ${ks}.${name} WHERE ${key} = ?`, [id], {
         consistency: types.consistencies.localSerial,
       });
     };
@@ -245,25 +223,7 @@ async function main(): Promise<void> {
         `INSERT INTO ${ks}.subscriptions_by_customer (customer_id, subscription_id) VALUES (?, ?)`,
         [p.customerId, p.id],
       );
-      await saveBefore('subscriptions', 'id', subscriptionColumns, [
-        p.customerId,
-        p.status,
-        long(p.price.amountMinor),
-        p.price.currency,
-        p.interval.unit,
-        p.interval.count,
-        p.anchorAt,
-        p.timeZone,
-        p.nextChargeAt,
-        p.periodsBilled,
-        p.canceledAt,
-        p.cancelEffectiveAt,
-        p.cancelReason,
-        p.pausedAt,
-        long(p.version),
-        p.updatedAt,
-        p.id,
-      ]);
+      await saveBefore(SUBSCRIPTIONS, p.id, subscriptionValues(p));
     };
     const account = (customerId: string, version: number): LoyaltyAccount => ({
       customerId,
@@ -275,15 +235,7 @@ async function main(): Promise<void> {
       updatedAt: new Date(),
     });
     const saveAccountBefore = (a: LoyaltyAccount) =>
-      saveBefore('loyalty_accounts', 'customer_id', accountColumns, [
-        long(a.balance),
-        long(a.lifetimePoints),
-        long(a.couponsIssued),
-        long(a.couponsRedeemed),
-        long(a.version),
-        a.updatedAt,
-        a.customerId,
-      ]);
+      saveBefore(LOYALTY_ACCOUNTS, a.customerId, accountValues(a));
     /** One purchase counted alone: find, record, then the account saved at its next version. */
     const purchase = async (
       customerId: string,

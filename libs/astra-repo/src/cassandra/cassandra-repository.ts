@@ -40,7 +40,11 @@ import { createCassandraClient } from './client';
 import { applyOutboxRetention, migrateCassandra } from './schema';
 import { translateDriverError as translate } from './translate-driver-error';
 import {
+  accountValues,
   insertValues,
+  LOYALTY_ACCOUNTS,
+  SUBSCRIPTIONS,
+  subscriptionValues,
   versionedStatements,
   versionedUpdate,
   type VersionedTable,
@@ -222,42 +226,6 @@ const keyOwner = (tenantId: string | null) => tenantId ?? '*admin';
 
 const pageStateCursor = z.strictObject({ s: z.string().regex(/^[0-9a-f]{1,2000}$/) });
 
-/** Versioned tables: key and columns, in the order of the value lists built below. */
-const SUBSCRIPTIONS: VersionedTable = {
-  name: 'subscriptions',
-  key: 'id',
-  columns: [
-    'customer_id',
-    'status',
-    'price_minor',
-    'currency',
-    'interval_unit',
-    'interval_count',
-    'anchor_at',
-    'time_zone',
-    'next_charge_at',
-    'periods_billed',
-    'canceled_at',
-    'cancel_effective_at',
-    'cancel_reason',
-    'paused_at',
-    'version',
-    'updated_at',
-  ],
-};
-const LOYALTY_ACCOUNTS: VersionedTable = {
-  name: 'loyalty_accounts',
-  key: 'customer_id',
-  columns: [
-    'balance',
-    'lifetime_points',
-    'coupons_issued',
-    'coupons_redeemed',
-    'version',
-    'updated_at',
-  ],
-};
-
 /** Bounded optimistic retries of a compare-and-set loop under contention. */
 const CAS_ATTEMPTS = 64;
 
@@ -429,33 +397,6 @@ export function createCassandraRepository(
     throw new UnavailableError('cassandra', `too much contention on ${entity} ${key}`);
   }
 
-  const subscriptionColumns = (s: SubscriptionProjection) => [
-    s.customerId,
-    s.status,
-    long(s.price.amountMinor),
-    s.price.currency,
-    s.interval.unit,
-    s.interval.count,
-    s.anchorAt,
-    s.timeZone,
-    s.nextChargeAt,
-    s.periodsBilled,
-    s.canceledAt,
-    s.cancelEffectiveAt,
-    s.cancelReason,
-    s.pausedAt,
-    long(s.version),
-    s.updatedAt,
-  ];
-  const accountColumns = (a: LoyaltyAccount) => [
-    long(a.balance),
-    long(a.lifetimePoints),
-    long(a.couponsIssued),
-    long(a.couponsRedeemed),
-    long(a.version),
-    a.updatedAt,
-  ];
-
   return {
     backend: 'cassandra',
     async migrate() {
@@ -503,7 +444,7 @@ export function createCassandraRepository(
           SUBSCRIPTIONS,
           s.id,
           s,
-          subscriptionColumns(s),
+          subscriptionValues(s),
           toSubscription,
           'subscription',
         );
@@ -620,7 +561,7 @@ export function createCassandraRepository(
           LOYALTY_ACCOUNTS,
           a.customerId,
           a,
-          accountColumns(a),
+          accountValues(a),
           toAccount,
           'loyalty account',
         );
@@ -664,11 +605,11 @@ export function createCassandraRepository(
           const cql = versionedStatements(LOYALTY_ACCOUNTS);
           const write = row
             ? await exec(cql.update('='), [
-                ...accountColumns(next),
+                ...accountValues(next),
                 customerId,
                 long(current.version),
               ])
-            : await exec(cql.insert, [...insertValues(accountColumns(next)), customerId]);
+            : await exec(cql.insert, [...insertValues(accountValues(next)), customerId]);
           if (write.wasApplied()) return next;
           await backoff(attempt);
         }

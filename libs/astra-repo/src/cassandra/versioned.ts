@@ -1,4 +1,5 @@
 import { types } from 'cassandra-driver';
+import type { LoyaltyAccount, SubscriptionProjection } from '../model/entities';
 
 /**
  * The statements and bound values of the CQL adapter's writes, kept apart from the adapter so
@@ -82,3 +83,70 @@ export function versionedUpdate(
     unsetColumns,
   };
 }
+
+/** Versioned tables: key and columns, in the order of the value lists built below. */
+export const SUBSCRIPTIONS: VersionedTable = {
+  name: 'subscriptions',
+  key: 'id',
+  columns: [
+    'customer_id',
+    'status',
+    'price_minor',
+    'currency',
+    'interval_unit',
+    'interval_count',
+    'anchor_at',
+    'time_zone',
+    'next_charge_at',
+    'periods_billed',
+    'canceled_at',
+    'cancel_effective_at',
+    'cancel_reason',
+    'paused_at',
+    'version',
+    'updated_at',
+  ],
+};
+export const LOYALTY_ACCOUNTS: VersionedTable = {
+  name: 'loyalty_accounts',
+  key: 'customer_id',
+  columns: [
+    'balance',
+    'lifetime_points',
+    'coupons_issued',
+    'coupons_redeemed',
+    'version',
+    'updated_at',
+  ],
+};
+
+const long = (n: number) => types.Long.fromNumber(n);
+
+/** A subscription projection's values, in `SUBSCRIPTIONS.columns` order. */
+export const subscriptionValues = (s: SubscriptionProjection): unknown[] => [
+  s.customerId,
+  s.status,
+  long(s.price.amountMinor),
+  s.price.currency,
+  s.interval.unit,
+  s.interval.count,
+  s.anchorAt,
+  s.timeZone,
+  s.nextChargeAt,
+  s.periodsBilled,
+  s.canceledAt,
+  s.cancelEffectiveAt,
+  s.cancelReason,
+  s.pausedAt,
+  long(s.version),
+  s.updatedAt,
+];
+/** A loyalty account's values, in `LOYALTY_ACCOUNTS.columns` order. */
+export const accountValues = (a: LoyaltyAccount): unknown[] => [
+  long(a.balance),
+  long(a.lifetimePoints),
+  long(a.couponsIssued),
+  long(a.couponsRedeemed),
+  long(a.version),
+  a.updatedAt,
+];
