@@ -11,9 +11,9 @@ import { healthRouter } from './health/health-router';
 import type { ReadinessCheck } from './health/readiness';
 import { accessRoutes } from './access/access-routes';
 import { authenticate, principalKey, type ApiKey, type DevTenant } from './http/auth';
-import { customerTokens } from './http/customer-tokens';
+import { customerTokens, type CustomerTokens } from './http/customer-tokens';
 import type { Principal } from './http/principal';
-import { signedCursors } from './http/cursors';
+import { signedCursors, type Cursors } from './http/cursors';
 import { failedAuthLimit } from './http/failed-auth-limit';
 import {
   createMetrics,
@@ -100,11 +100,11 @@ const DEFAULT_LIMITS: SubscriptionLimits = {
 export function apiRoutes(
   deps: AppDeps,
   metrics: ApiMetrics,
-  signingSecret: string = randomBytes(32).toString('hex'),
+  signed: { readonly tokens: CustomerTokens; readonly cursors: Cursors },
 ): RouteSpec[] {
-  const tokens = customerTokens(signingSecret, deps.now);
+  const { tokens, cursors } = signed;
   const shared = {
-    cursors: signedCursors(signingSecret),
+    cursors,
     temporal: deps.temporal,
     repository: deps.repository,
     track: workflowTracker(metrics),
@@ -142,8 +142,9 @@ export function createApp(deps: AppDeps): Express {
   reconciliationGauges(metrics, deps.repository.reconciliation);
   const now = deps.now ?? (() => new Date());
   const signingSecret = deps.signingSecret ?? randomBytes(32).toString('hex');
+  // One secret, a key derived for each use: the tokens the API mints and checks, its cursors.
   const tokens = customerTokens(signingSecret, now);
-  const routes = apiRoutes(deps, metrics, signingSecret);
+  const routes = apiRoutes(deps, metrics, { tokens, cursors: signedCursors(signingSecret) });
   const document = openApiDocument(routes, deps.version ?? '1.0.0');
 
   const app = express();

@@ -4,6 +4,7 @@ import { conflict, notFound } from '../http/http-error';
 import { DEFAULT_TOKEN_TTL_SECONDS, type CustomerTokens } from '../http/customer-tokens';
 import { defineRoute, type RouteSpec } from '../http/route';
 import { customerParamsSchema } from '../customers/customer-schemas';
+import { findCustomer } from '../customers/find-customer';
 import { pageOf, pageQuerySchema } from '../schemas/common';
 import {
   apiKeySchema,
@@ -215,13 +216,7 @@ export function accessRoutes(deps: AccessDeps): RouteSpec[] {
         404: { description: 'No such customer' },
       },
       handle: async ({ params, body, tenant, principal }) => {
-        await deps.repository.customers
-          .get(tenant.id(params.customerId))
-          .catch((error: unknown) => {
-            throw error instanceof NotFoundError
-              ? notFound(`no customer ${params.customerId}`)
-              : error;
-          });
+        await findCustomer(deps.repository.customers, tenant.id(params.customerId));
         const { token, expiresAt } = await deps.tokens.mint(
           {
             tenantId: tenant.tenantId,

@@ -20,6 +20,7 @@ import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { customerParamsSchema } from '../customers/customer-schemas';
+import { findCustomer } from '../customers/find-customer';
 import { conflict, notFound, unprocessable } from '../http/http-error';
 import { idempotencyKeySchema } from '../http/idempotency';
 import { listPage, type Cursors } from '../http/cursors';
@@ -77,11 +78,7 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
       );
   };
 
-  /** The customer by its stored id; 404 (naming the tenant's id) if there is none. */
-  const customer = (customerId: string) =>
-    repository.customers.get(customerId).catch((error: unknown) => {
-      throw error instanceof NotFoundError ? notFound(`no customer ${localId(customerId)}`) : error;
-    });
+  const customer = (customerId: string) => findCustomer(repository.customers, customerId);
 
   /**
    * A customer's first purchase starts a loyalty program: a tenant may have at most
