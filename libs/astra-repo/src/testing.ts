@@ -8,3 +8,6 @@ export {
   SUBSCRIPTIONS,
   subscriptionValues,
 } from './cassandra/versioned';
+/** An in-process Data API (self-managed rules, pinned to recorded answers) as an astra-db-ts fetcher. */
+export { createDataApiEmulator } from './astra/data-api-emulator';
+export type { DataApiEmulator, DataApiEmulatorOptions } from './astra/data-api-emulator';

@@ -127,7 +127,7 @@ export function reconciliationRoutes(deps: ReconciliationDeps): RouteSpec[] {
       operationId: 'listReconciliationFindings',
       summary: 'List reconciliation findings',
       description:
-        'Open findings in key order (`status=open`, the default), or every finding ever made (`status=all`, no promised order). Cursor paging.',
+        'Open findings (`status=open`, the default), or every finding ever made (`status=all`), in no promised order. Cursor paging.',
       tag: 'reconciliation',
       access: { admin: true },
       query: findingsQuerySchema,

@@ -1,7 +1,7 @@
 import type { Fetcher, FetcherRequestInfo, FetcherResponseInfo } from '@datastax/astra-db-ts';
 import { BackendRejectedError, ConflictError, UnavailableError, ValidationError } from '../errors';
 import type { Customer } from '../model/entities';
-import { COLLECTIONS, createAstraRepository } from './astra-repository';
+import { COLLECTION, createAstraRepository, INDEXING } from './astra-repository';
 
 /**
  * The Astra adapter at the wire, through astra-db-ts's custom fetcher: the exact Data API
@@ -73,7 +73,8 @@ const ada: Customer = {
   createdAt: new Date('2026-01-31T10:00:00Z'),
 };
 const adaDoc = {
-  _id: 'cus_1',
+  _id: 'customer:cus_1',
+  ty: 'customer',
   id: 'cus_1',
   email: 'ada@example.com',
   name: 'Ada',
@@ -89,7 +90,7 @@ describe('astra adapter: commands on the wire', () => {
     });
     expect(api.sent).toEqual([
       {
-        path: '/api/json/v1/invincible/customers',
+        path: '/api/json/v1/invincible/invincible',
         command: 'insertOne',
         payload: { document: adaDoc },
       },
@@ -104,7 +105,7 @@ describe('astra adapter: commands on the wire', () => {
       created: false,
     });
     expect(api.sent.map((s) => s.command)).toEqual(['insertOne', 'findOne']);
-    expect(api.sent[1]?.payload).toEqual({ filter: { _id: 'cus_1' }, options: {} });
+    expect(api.sent[1]?.payload).toEqual({ filter: { _id: 'customer:cus_1' }, options: {} });
   });
 
   // Versioned saves use equality filters only: a self-managed Data API rejects `$lt` on a
@@ -122,7 +123,8 @@ describe('astra adapter: commands on the wire', () => {
   };
   const stored = (version: number) => ({
     ...account,
-    _id: 'cus_1',
+    _id: 'loyalty:cus_1',
+    ty: 'loyalty',
     version,
     updatedAt: { $date: 0 },
   });
@@ -135,7 +137,7 @@ describe('astra adapter: commands on the wire', () => {
     await expect(repoWith(api).loyalty.save(account)).resolves.toEqual(account);
     expect(api.sent.map((c) => c.command)).toEqual(['findOne', 'insertOne']);
     expect(api.sent[1]?.payload).toMatchObject({
-      document: { _id: 'cus_1', ...account, updatedAt: { $date: 0 } },
+      document: { _id: 'loyalty:cus_1', ty: 'loyalty', ...account, updatedAt: { $date: 0 } },
     });
   });
 
@@ -146,10 +148,10 @@ describe('astra adapter: commands on the wire', () => {
     );
     await expect(repoWith(api).loyalty.save(account)).resolves.toEqual(account);
     expect(api.sent[1]).toMatchObject({
-      path: '/api/json/v1/invincible/loyalty_accounts',
+      path: '/api/json/v1/invincible/invincible',
       command: 'updateOne',
       payload: {
-        filter: { _id: 'cus_1', version: 3 },
+        filter: { _id: 'loyalty:cus_1', version: 3 },
         update: { $set: { ...account, updatedAt: { $date: 0 } } },
       },
     });
@@ -192,7 +194,7 @@ describe('astra adapter: commands on the wire', () => {
     expect(api.sent[1]).toMatchObject({
       command: 'findOneAndUpdate',
       payload: {
-        filter: { _id: 'cus_1', version: 3 },
+        filter: { _id: 'loyalty:cus_1', version: 3 },
         update: { $inc: { balance: -4, lifetimePoints: 0, version: 1 } },
       },
     });
@@ -207,7 +209,8 @@ describe('astra adapter: commands on the wire', () => {
 
   it('adds points with one atomic $inc upsert', async () => {
     const after = {
-      _id: 'cus_1',
+      _id: 'loyalty:cus_1',
+      ty: 'loyalty',
       customerId: 'cus_1',
       balance: 10,
       lifetimePoints: 10,
@@ -229,11 +232,16 @@ describe('astra adapter: commands on the wire', () => {
     expect(api.sent[0]).toMatchObject({
       command: 'findOneAndUpdate',
       payload: {
-        filter: { _id: 'cus_1' },
+        filter: { _id: 'loyalty:cus_1' },
         update: {
           $inc: { balance: 10, lifetimePoints: 10, version: 1 },
           $set: { updatedAt: { $date: 0 } },
-          $setOnInsert: { customerId: 'cus_1', couponsIssued: 0, couponsRedeemed: 0 },
+          $setOnInsert: {
+            ty: 'loyalty',
+            customerId: 'cus_1',
+            couponsIssued: 0,
+            couponsRedeemed: 0,
+          },
         },
         options: { upsert: true, returnDocument: 'after' },
       },
@@ -267,16 +275,16 @@ describe('astra adapter: commands on the wire', () => {
     const sent = [...api.sent].sort((a, b) => a.command.localeCompare(b.command));
     expect(sent).toEqual([
       {
-        path: expect.stringMatching(/\/invincible\/processed_purchases$/) as string,
+        path: expect.stringMatching(/\/invincible\/invincible$/) as string,
         command: 'findOne',
         payload: { filter: { _id: 'rate:rl:per-key:abc:99' }, options: {} },
       },
       {
-        path: expect.stringMatching(/\/invincible\/processed_purchases$/) as string,
+        path: expect.stringMatching(/\/invincible\/invincible$/) as string,
         command: 'findOneAndUpdate',
         payload: {
           filter: { _id: 'rate:rl:per-key:abc:100' },
-          update: { $inc: { hits: 1 } },
+          update: { $inc: { hits: 1 }, $setOnInsert: { ty: 'rate' } },
           options: { upsert: true, returnDocument: 'after' },
         },
       },
@@ -295,7 +303,9 @@ describe('astra adapter: commands on the wire', () => {
 
   it('redeems with a filter pinned on _id, owner and status, then tells "taken" from "missing"', async () => {
     const redeemed = {
-      _id: 'cus_1:1',
+      _id: 'coupon:cus_1:1',
+      ty: 'coupon',
+      ls: 'coupons:cus_1',
       id: 'cus_1:1',
       customerId: 'cus_1',
       value: { amountMinor: 500, currency: 'USD' },
@@ -313,7 +323,7 @@ describe('astra adapter: commands on the wire', () => {
     expect(api.sent[0]).toMatchObject({
       command: 'findOneAndUpdate',
       payload: {
-        filter: { _id: 'cus_1:1', customerId: 'cus_1', status: 'issued' },
+        filter: { _id: 'coupon:cus_1:1', ls: 'coupons:cus_1', status: 'issued' },
         update: { $set: { status: 'redeemed', redeemedAt: { $date: 9 }, redeemedBy: 'upd-2' } },
       },
     });
@@ -345,7 +355,7 @@ describe('astra adapter: commands on the wire', () => {
     await expect(repoWith(api).coupons.countByCustomer('cus_1')).resolves.toBe(4);
     expect(api.sent[0]).toMatchObject({
       command: 'countDocuments',
-      payload: { filter: { customerId: 'cus_1' } },
+      payload: { filter: { ls: 'coupons:cus_1' } },
     });
   });
 
@@ -358,103 +368,174 @@ describe('astra adapter: commands on the wire', () => {
       ]),
     ).resolves.toEqual([]);
     expect(api.sent[0]).toMatchObject({
-      path: '/api/json/v1/invincible/purchase_ledger',
+      path: '/api/json/v1/invincible/invincible',
       command: 'find',
-      payload: { filter: { _id: { $in: ['cus_1/purchase/ord-1', 'cus_1/charge/sub_1:3'] } } },
-    });
-  });
-
-  it('pages charges in (period, attempt) order, asking one more than the page to know if there is a next', async () => {
-    const doc = (period: number) => ({
-      _id: `s:${period}:1`,
-      subscriptionId: 's',
-      period,
-      attempt: 1,
-      customerId: 'c',
-      amount: { amountMinor: 1, currency: 'USD' },
-      outcome: 'succeeded',
-      providerRef: null,
-      failureCode: null,
-      occurredAt: { $date: 0 },
-    });
-    const api = dataApi(
-      json({ data: { documents: [doc(1), doc(2), doc(3)], nextPageState: null } }),
-      json({ data: { documents: [doc(3)], nextPageState: null } }),
-    );
-    const repo = repoWith(api);
-    const first = await repo.charges.listBySubscription('s', { limit: 2 });
-    expect(first.items.map((c) => c.period)).toEqual([1, 2]);
-    const second = await repo.charges.listBySubscription('s', {
-      limit: 2,
-      cursor: first.nextCursor,
-    });
-    expect(second).toMatchObject({ items: [{ period: 3 }], nextCursor: null });
-    expect(api.sent[0]?.payload).toMatchObject({
-      filter: { subscriptionId: 's' },
-      sort: { period: 1, attempt: 1 },
-      options: { limit: 3 },
-    });
-    expect(api.sent[1]?.payload).toMatchObject({
-      filter: {
-        subscriptionId: 's',
-        $or: [{ period: { $gt: 2 } }, { period: 2, attempt: { $gt: 1 } }],
+      payload: {
+        filter: {
+          _id: { $in: ['purchase:cus_1/purchase/ord-1', 'purchase:cus_1/charge/sub_1:3'] },
+        },
       },
     });
   });
 
-  it("reads a page larger than the Data API's sorted page in chunks, never asking for more than 20", async () => {
-    // A sorted find answers one page at most (20 documents here, 50 on the recorded server), with
-    // no page state: asking for 46 at once would come back cut, and the listing would end there.
-    const charge = (period: number) => ({
-      _id: `s:${period}:1`,
-      subscriptionId: 's',
-      period,
-      attempt: 1,
-      customerId: 'c',
-      amount: { amountMinor: 1, currency: 'USD' },
-      outcome: 'succeeded',
-      providerRef: null,
-      failureCode: null,
-      occurredAt: { $date: 0 },
-    });
-    const range = (from: number, to: number) =>
-      Array.from({ length: to - from + 1 }, (_, i) => charge(from + i));
+  // Listings read by equality on `ls` only, with no sort: a self-managed Data API sorts in memory
+  // (one page of 50 at most, no page state: notes/data-api/07) and rejects `$gt` and `$or`
+  // (notes/data-api/08). Ordered listings keep their documents in small buckets, read whole and
+  // ordered here; the unsorted find of a bucket pages by the Data API's page state.
+  const charge = (period: number, attempt = 1) => ({
+    _id: `charge:s:${period}:${attempt}`,
+    ty: 'charge',
+    ls: `charges:s#${Math.floor(period / 25)}`,
+    subscriptionId: 's',
+    period,
+    attempt,
+    customerId: 'c',
+    amount: { amountMinor: 1, currency: 'USD' },
+    outcome: 'succeeded',
+    providerRef: null,
+    failureCode: null,
+    occurredAt: { $date: 0 },
+  });
+  const page = (documents: unknown[], nextPageState: string | null = null) =>
+    json({ data: { documents, nextPageState } });
+
+  it('records a charge in its bucket, after adding the bucket to the listing', async () => {
     const api = dataApi(
-      json({ data: { documents: range(1, 20), nextPageState: null } }),
-      json({ data: { documents: range(20, 39), nextPageState: null } }),
-      json({ data: { documents: range(39, 46), nextPageState: null } }),
+      json({ status: { matchedCount: 1, modifiedCount: 0 } }),
+      json({ status: { insertedIds: ['charge:s:53:1'] } }),
     );
-    const page = await repoWith(api).charges.listBySubscription('s', { limit: 45 });
-    expect(page.items.map((c) => c.period)).toEqual(range(1, 45).map((c) => c.period));
-    expect(page.nextCursor).not.toBeNull();
-    expect(api.sent.map((c) => (c.payload['options'] as { limit: number }).limit)).toEqual([
-      20, 20, 8,
+    const { _id, ty, ls, ...entry } = charge(53);
+    void [_id, ty, ls];
+    await repoWith(api).charges.record({ ...entry, occurredAt: new Date(0) } as never);
+    expect(api.sent).toEqual([
+      {
+        path: '/api/json/v1/invincible/invincible',
+        command: 'updateOne',
+        payload: {
+          filter: { _id: 'extent:charges:s' },
+          update: { $addToSet: { buckets: 2 }, $setOnInsert: { ty: 'extent' } },
+          options: { upsert: true },
+        },
+      },
+      {
+        path: '/api/json/v1/invincible/invincible',
+        command: 'insertOne',
+        payload: { document: charge(53) },
+      },
     ]);
-    expect(api.sent[1]?.payload['filter']).toEqual({
-      subscriptionId: 's',
-      $or: [{ period: { $gt: 19 } }, { period: 19, attempt: { $gt: 1 } }],
+  });
+
+  it('pages charges in (period, attempt) order from unsorted buckets, with no sort and no range filter', async () => {
+    // Buckets answer in the Data API's token order, not in period order.
+    const api = dataApi(
+      json({ data: { document: { _id: 'extent:charges:s', buckets: [1, 0] } } }),
+      page([charge(3), charge(1, 2), charge(1), charge(2)]),
+      json({ data: { document: { _id: 'extent:charges:s', buckets: [1, 0] } } }),
+      page([charge(3), charge(1, 2), charge(1), charge(2)]),
+      page([charge(26), charge(25)]),
+    );
+    const repo = repoWith(api);
+    const first = await repo.charges.listBySubscription('s', { limit: 3 });
+    expect(first.items.map((c) => `${c.period}:${c.attempt}`)).toEqual(['1:1', '1:2', '2:1']);
+    const second = await repo.charges.listBySubscription('s', {
+      limit: 3,
+      cursor: first.nextCursor,
+    });
+    expect(second.items.map((c) => `${c.period}:${c.attempt}`)).toEqual(['3:1', '25:1', '26:1']);
+    expect(second.nextCursor).toBeNull();
+    expect(api.sent.filter((c) => c.command === 'find').map((c) => c.payload)).toEqual([
+      { filter: { ls: 'charges:s#0' }, options: {} },
+      { filter: { ls: 'charges:s#0' }, options: {} },
+      { filter: { ls: 'charges:s#1' }, options: {} },
+    ]);
+    expect(JSON.stringify(api.sent)).not.toMatch(/\$gt|\$lt|\$or|"sort"/);
+  });
+
+  it("reads a bucket bigger than the Data API's page by its page state", async () => {
+    // As recorded (notes/data-api/07): an unsorted find answers 50 and a page state, then the rest.
+    const periods = Array.from({ length: 9 }, (_, i) => i + 1);
+    const docs = periods.flatMap((p) => Array.from({ length: 7 }, (_, a) => charge(p, a + 1)));
+    const api = dataApi(
+      json({ data: { document: { _id: 'extent:charges:s', buckets: [0] } } }),
+      page(docs.slice(0, 50).reverse(), 'EwAAAAEBAAAACnN1Yl93OjcwOjEA8H///80A'),
+      page(docs.slice(50).reverse()),
+    );
+    const listed = await repoWith(api).charges.listBySubscription('s', { limit: 100 });
+    expect(listed.items.map((c) => `${c.period}:${c.attempt}`)).toEqual(
+      docs.map((d) => `${d.period}:${d.attempt}`),
+    );
+    expect(api.sent[2]?.payload).toMatchObject({
+      filter: { ls: 'charges:s#0' },
+      options: { pageState: 'EwAAAAEBAAAACnN1Yl93OjcwOjEA8H///80A' },
     });
   });
 
-  it('migrates by creating each missing collection with indexing limited to the filtered fields', async () => {
+  it("pages a listing with no promised order by the Data API's own page state", async () => {
+    const sub = (n: number) => ({
+      _id: `subscription:sub_${n}`,
+      ty: 'subscription',
+      ls: 'subscriptions:cus_1',
+      id: `sub_${n}`,
+      customerId: 'cus_1',
+    });
     const api = dataApi(
-      json({ status: { collections: ['customers'] } }),
-      ...Object.keys(COLLECTIONS)
-        .slice(1)
-        .map(() => json({ status: { ok: 1 } })),
+      page([sub(5), sub(2), sub(9)], 'state-2'),
+      page([sub(5), sub(2), sub(9)], 'state-2'),
+      page([sub(4)]),
+    );
+    const repo = repoWith(api);
+    const first = await repo.subscriptions.listByCustomer('cus_1', { limit: 2 });
+    expect(first.items.map((x) => x.id)).toEqual(['sub_5', 'sub_2']);
+    // Resumes inside the same Data API page, after the last _id returned, then its next page.
+    const rest = await repo.subscriptions.listByCustomer('cus_1', {
+      limit: 2,
+      cursor: first.nextCursor,
+    });
+    expect(rest.items.map((x) => x.id)).toEqual(['sub_9', 'sub_4']);
+    expect(rest.nextCursor).toBeNull();
+    expect(api.sent.map((c) => c.payload)).toEqual([
+      { filter: { ls: 'subscriptions:cus_1' }, options: {} },
+      { filter: { ls: 'subscriptions:cus_1' }, options: {} },
+      { filter: { ls: 'subscriptions:cus_1' }, options: { pageState: 'state-2' } },
+    ]);
+  });
+
+  it('migrates: creates the one collection, then records the schema version', async () => {
+    const api = dataApi(
+      json({ status: { collections: [] } }),
+      json({ status: { ok: 1 } }),
+      json({ data: { document: null } }),
+      json({ status: { insertedIds: ['meta:schema'] } }),
     );
     await expect(repoWith(api).migrate()).resolves.toEqual({ applied: true });
-    expect(api.sent[0]).toMatchObject({
-      path: '/api/json/v1/invincible',
-      command: 'findCollections',
+    expect(api.sent.map((c) => [c.path, c.command])).toEqual([
+      ['/api/json/v1/invincible', 'findCollections'],
+      ['/api/json/v1/invincible', 'createCollection'],
+      ['/api/json/v1/invincible/invincible', 'findOne'],
+      ['/api/json/v1/invincible/invincible', 'insertOne'],
+    ]);
+    expect(api.sent[1]?.payload).toEqual({ name: COLLECTION, options: { indexing: INDEXING } });
+    expect(api.sent[3]?.payload).toEqual({
+      document: { _id: 'meta:schema', ty: 'meta', version: 1 },
     });
-    const created = api.sent
-      .slice(1)
-      .map((s) => [s.payload['name'], (s.payload['options'] as { indexing: unknown }).indexing]);
-    expect(Object.fromEntries(created)).toEqual(
-      Object.fromEntries(Object.entries(COLLECTIONS).slice(1)),
+    // Already there and at its version: one look, nothing written.
+    const again = dataApi(
+      json({ status: { collections: [COLLECTION] } }),
+      json({ data: { document: { _id: 'meta:schema', ty: 'meta', version: 1 } } }),
     );
-    expect(COLLECTIONS.charges).toEqual({ allow: ['subscriptionId', 'period', 'attempt'] });
+    await expect(repoWith(again).migrate()).resolves.toEqual({ applied: false });
+  });
+
+  it('refuses a keyspace a newer release migrated, with one line', async () => {
+    const api = dataApi(
+      json({ status: { collections: [COLLECTION] } }),
+      json({ data: { document: { _id: 'meta:schema', ty: 'meta', version: 99 } } }),
+    );
+    await expect(repoWith(api).migrate()).rejects.toMatchObject({
+      name: 'BackendRejectedError',
+      retryable: false,
+      message: expect.stringMatching(/schema version 99/) as unknown,
+    });
   });
 
   it("stops migrating with the Data API's reason when it allows no more collections", async () => {
@@ -468,12 +549,11 @@ describe('astra adapter: commands on the wire', () => {
           errorCode: 'TOO_MANY_COLLECTIONS',
           title: 'Too many collections',
           message:
-            "Cannot create collection 'payments': the maximum number of collections per database is 5, database already has 5.",
+            "Cannot create collection 'invincible': the maximum number of collections per database is 5, database already has 5.",
         },
       ],
     });
-    const existing = Object.keys(COLLECTIONS).slice(0, 3);
-    const api = dataApi(json({ status: { collections: existing } }), tooMany);
+    const api = dataApi(json({ status: { collections: ['a', 'b', 'c', 'd', 'e'] } }), tooMany);
     await expect(repoWith(api).migrate()).rejects.toMatchObject({
       name: 'BackendRejectedError',
       retryable: false,
@@ -615,153 +695,124 @@ describe('astra adapter: failures', () => {
   });
 });
 
-describe('astra adapter: every port method, one command each on its own collection', () => {
+describe('astra adapter: every port method, its commands on the one collection', () => {
   const at = new Date(0);
   const doc = { _id: 'x' };
   const cases: [
     string,
     (r: ReturnType<typeof repoWith>) => Promise<unknown>,
     string,
-    string,
     Record<string, unknown>,
   ][] = [
     [
       'customers.get',
       (r) => r.customers.get('cus_1'),
-      'customers',
       'findOne',
-      { filter: { _id: 'cus_1' } },
+      { filter: { _id: 'customer:cus_1' } },
     ],
     [
       'subscriptions.get',
       (r) => r.subscriptions.get('sub_1'),
-      'subscriptions',
       'findOne',
-      { filter: { _id: 'sub_1' } },
+      { filter: { _id: 'subscription:sub_1' } },
     ],
     [
       'subscriptions.listByCustomer',
       (r) => r.subscriptions.listByCustomer('cus_1'),
-      'subscriptions',
       'find',
-      { filter: { customerId: 'cus_1' }, sort: { id: 1 } },
+      { filter: { ls: 'subscriptions:cus_1' } },
     ],
     [
       'charges.get',
       (r) => r.charges.get('sub_1', 2, 1),
-      'charges',
       'findOne',
-      { filter: { _id: 'sub_1:2:1' } },
+      { filter: { _id: 'charge:sub_1:2:1' } },
     ],
     [
       'payments.get',
       (r) => r.payments.get('sub_1:2:1'),
-      'payments',
       'findOne',
-      { filter: { _id: 'sub_1:2:1' } },
+      { filter: { _id: 'payment:sub_1:2:1' } },
     ],
-    [
-      'loyalty.get',
-      (r) => r.loyalty.get('cus_1'),
-      'loyalty_accounts',
-      'findOne',
-      { filter: { _id: 'cus_1' } },
-    ],
+    ['loyalty.get', (r) => r.loyalty.get('cus_1'), 'findOne', { filter: { _id: 'loyalty:cus_1' } }],
     [
       'purchases.get',
       (r) => r.purchases.get('cus_1', { source: 'purchase', purchaseId: 'order-7' }),
-      'purchase_ledger',
       'findOne',
-      { filter: { _id: 'cus_1/purchase/order-7' } },
+      { filter: { _id: 'purchase:cus_1/purchase/order-7' } },
     ],
     [
       'coupons.get',
       (r) => r.coupons.get('cus_1:1'),
-      'coupons',
       'findOne',
-      { filter: { _id: 'cus_1:1' } },
+      { filter: { _id: 'coupon:cus_1:1' } },
     ],
     [
       'coupons.listByCustomer',
       (r) => r.coupons.listByCustomer('cus_1'),
-      'coupons',
       'find',
-      { filter: { customerId: 'cus_1' }, sort: { id: 1 } },
+      { filter: { ls: 'coupons:cus_1' } },
     ],
-    [
-      'outbox.get',
-      (r) => r.outbox.get('mail-1'),
-      'outbox',
-      'findOne',
-      { filter: { _id: 'mail-1' } },
-    ],
+    ['outbox.get', (r) => r.outbox.get('mail-1'), 'findOne', { filter: { _id: 'email:mail-1' } }],
     [
       'outbox.markSent',
       (r) => r.outbox.markSent('mail-1', at),
-      'outbox',
       'updateOne',
       {
-        filter: { _id: 'mail-1', status: 'pending' },
+        filter: { _id: 'email:mail-1', status: 'pending' },
         update: { $set: { status: 'sent', sentAt: { $date: 0 } } },
       },
     ],
     [
       'outbox.markFailed',
       (r) => r.outbox.markFailed('mail-1', '550 no such mailbox'),
-      'outbox',
       'updateOne',
       {
-        filter: { _id: 'mail-1', status: 'pending' },
+        filter: { _id: 'email:mail-1', status: 'pending' },
         update: { $set: { status: 'failed', failure: '550 no such mailbox' } },
       },
     ],
     [
       'outbox.listPending',
       (r) => r.outbox.listPending(50),
-      'outbox',
       'find',
-      { filter: { status: 'pending' }, sort: { createdAt: 1 }, options: { limit: 50 } },
+      { filter: { ty: 'email', status: 'pending' }, options: { limit: 50 } },
     ],
     [
       'outbox.listByCustomer',
       (r) => r.outbox.listByCustomer('cus_1'),
-      'outbox',
-      'find',
-      { filter: { customerId: 'cus_1' }, sort: { createdAt: -1, id: 1 } },
+      'findOne',
+      { filter: { _id: 'extent:emails:cus_1' } },
     ],
     [
-      'payments.scan',
-      (r) => r.payments.scan({ limit: 50 }),
-      'payments',
-      'find',
-      // A page of 50 is read in chunks of at most 20 (the first chunk answers nothing more here).
-      { filter: {}, sort: { _id: 1 }, options: { limit: 20 } },
+      'access.listAudit',
+      (r) => r.access.listAudit('acme'),
+      'findOne',
+      { filter: { _id: 'extent:audit:acme' } },
     ],
     [
-      'loyalty.scan',
-      (r) => r.loyalty.scan(),
-      'loyalty_accounts',
+      'access.listKeys',
+      (r) => r.access.listKeys('acme'),
       'find',
-      { filter: {}, sort: { _id: 1 } },
+      { filter: { ls: 'keys:acme' }, options: { limit: 1000 } },
     ],
+    ['payments.scan', (r) => r.payments.scan({ limit: 50 }), 'find', { filter: { ty: 'payment' } }],
+    ['loyalty.scan', (r) => r.loyalty.scan(), 'find', { filter: { ty: 'loyalty' } }],
     [
       'subscriptions.scan',
       (r) => r.subscriptions.scan(),
-      'subscriptions',
       'find',
-      { filter: {}, sort: { _id: 1 } },
+      { filter: { ty: 'subscription' } },
     ],
     [
       'reconciliation.listFindings',
       (r) => r.reconciliation.listFindings('open'),
-      'reconciliation',
       'find',
-      { filter: { type: 'finding', status: 'open' }, sort: { key: 1 } },
+      { filter: { ty: 'finding', status: 'open' } },
     ],
     [
       'reconciliation.markUnobserved',
       (r) => r.reconciliation.markUnobserved('outbox_stuck:mail-1', 'run-1'),
-      'reconciliation',
       'updateOne',
       {
         filter: { _id: 'finding:outbox_stuck:mail-1', status: 'open', lastRunId: 'run-1' },
@@ -783,9 +834,16 @@ describe('astra adapter: every port method, one command each on its own collecti
           balanceAfter: 100,
           couponsIssued: [],
         }),
-      'purchase_ledger',
       'insertOne',
-      { document: { _id: 'cus_1/purchase/order-7', countedBy: 'run-1:1', balanceAfter: 100 } },
+      {
+        document: {
+          _id: 'purchase:cus_1/purchase/order-7',
+          ty: 'purchase',
+          ls: 'purchases:cus_1',
+          countedBy: 'run-1:1',
+          balanceAfter: 100,
+        },
+      },
     ],
     [
       'coupons.issue',
@@ -799,32 +857,13 @@ describe('astra adapter: every port method, one command each on its own collecti
           redeemedAt: null,
           redeemedBy: null,
         }),
-      'coupons',
       'insertOne',
-      { document: { _id: 'cus_1:1', status: 'issued' } },
+      { document: { _id: 'coupon:cus_1:1', ty: 'coupon', ls: 'coupons:cus_1', status: 'issued' } },
     ],
-    [
-      'charges.record',
-      (r) =>
-        r.charges.record({
-          subscriptionId: 'sub_1',
-          period: 2,
-          attempt: 1,
-          customerId: 'cus_1',
-          amount: { amountMinor: 1999, currency: 'USD' },
-          outcome: 'succeeded',
-          providerRef: 'ch_1',
-          failureCode: null,
-          occurredAt: at,
-        }),
-      'charges',
-      'insertOne',
-      { document: { _id: 'sub_1:2:1', amount: { amountMinor: 1999, currency: 'USD' } } },
-    ],
-    ['ping', (r) => r.ping(), '', 'findCollections', {}],
+    ['ping', (r) => r.ping(), 'findCollections', {}],
   ];
 
-  it.each(cases)('%s', async (_name, call, collection, command, payload) => {
+  it.each(cases)('%s', async (_name, call, command, payload) => {
     const api = dataApi(
       (req) =>
         Promise.resolve({
@@ -842,9 +881,14 @@ describe('astra adapter: every port method, one command each on its own collecti
     );
     await call(repoWith(api)).catch(() => undefined);
     expect(api.sent[0]).toMatchObject({
-      path: `/api/json/v1/invincible${collection ? `/${collection}` : ''}`,
+      path: `/api/json/v1/invincible${command === 'findCollections' ? '' : `/${COLLECTION}`}`,
       command,
       payload,
     });
+  });
+
+  it('writes every entity to the one collection, and nothing asks the Data API to sort', () => {
+    expect(COLLECTION).toBe('invincible');
+    expect(INDEXING.allow).not.toContain('createdAt');
   });
 });

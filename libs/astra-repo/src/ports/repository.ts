@@ -138,7 +138,7 @@ export interface ReconciliationPort {
    */
   markUnobserved(key: string, lastRunId: string): Promise<ReconciliationFinding>;
   getFinding(key: string): Promise<ReconciliationFinding>;
-  /** Open findings in key order, or all of them (no promised order). */
+  /** The open findings, or all of them, a page at a time, in no promised order. */
   listFindings(status: 'open' | 'all', page?: PageRequest): Promise<Page<ReconciliationFinding>>;
 }
 
@@ -162,7 +162,10 @@ export interface AccessPort {
   expireKey(id: string, at: Date): Promise<ApiKeyRecord>;
   /** Appends an event unless one with its (tenant, id) exists: a retried write is logged once. */
   recordAudit(event: AuditEvent): Promise<Stored<AuditEvent>>;
-  /** The tenant's audit log, newest first. */
+  /**
+   * The tenant's audit log, newest first: by `at` on Cassandra and in memory; on the Data API by
+   * the order recorded (events of concurrent requests may interleave within milliseconds).
+   */
   listAudit(tenantId: string, page?: PageRequest): Promise<Page<AuditEvent>>;
 }
 
