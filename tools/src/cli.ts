@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createDataApiEmulator, serveDataApi } from '@invincible/astra-repo/testing';
 import pc from 'picocolors';
 import { devApp, type AppName } from './apps';
 import { loadStackConfig, type StackConfig } from './config';
@@ -318,6 +319,9 @@ async function test(nxArgs: readonly string[]): Promise<number> {
         );
         onCassandraAddress = `127.0.0.1:${onCassandraPort}`;
       }
+      // A self-managed Data API for the suites that run the stack on one: the emulator, with the
+      // stock limit of 5 collections, on 127.0.0.1 in this process (nothing to provision).
+      const dataApi = await serveDataApi(createDataApiEmulator({ maxCollections: 5 }));
       log.info(`servers ready in ${formatDuration(Date.now() - t0)}; running nx`);
       const testEnv: NodeJS.ProcessEnv = {
         ...env,
@@ -327,6 +331,7 @@ async function test(nxArgs: readonly string[]): Promise<number> {
           : {}),
         INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS: where.cassandraContactPoints,
         INVINCIBLE_TEST_CASSANDRA_LOCAL_DATA_CENTER: where.cassandraLocalDataCenter,
+        INVINCIBLE_TEST_DATA_API_ENDPOINT: dataApi.url,
         ...(provisioned.testServer ? { TEMPORAL_TEST_SERVER_PATH: provisioned.testServer } : {}),
         ...(provisioned.schemathesis
           ? { INVINCIBLE_TEST_SCHEMATHESIS_PYTHON: provisioned.schemathesis }
@@ -348,6 +353,7 @@ async function test(nxArgs: readonly string[]): Promise<number> {
       });
       exitCode = nx.exitCode ?? 1;
       const totals = summarize(summaryDir);
+      await dataApi.close();
       await supervisor.stopAll();
       cleanUp();
       log.info(

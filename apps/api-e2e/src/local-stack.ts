@@ -33,6 +33,11 @@ export class LocalStack {
       readonly apiKey: string;
       /** The variable holding the address of the Temporal server to run on. */
       readonly temporalVariable: string;
+      /**
+       * Where the business data lives (in `keyspace`): the shared test Cassandra, or the test
+       * run's self-managed Data API (`INVINCIBLE_TEST_DATA_API_ENDPOINT`).
+       */
+      readonly database: 'cassandra' | 'data-api';
     },
   ) {}
 
@@ -56,8 +61,18 @@ export class LocalStack {
       FORCE_COLOR: '0',
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: this.options.namespace,
-      CASSANDRA_CONTACT_POINTS: fromTestRun('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
-      CASSANDRA_KEYSPACE: this.options.keyspace,
+      ...(this.options.database === 'data-api'
+        ? {
+            ASTRA_DB_API_ENDPOINT: fromTestRun('INVINCIBLE_TEST_DATA_API_ENDPOINT'),
+            ASTRA_DB_ENVIRONMENT: 'cassandra',
+            ASTRA_DB_USERNAME: 'cassandra',
+            ASTRA_DB_PASSWORD: 'cassandra',
+            ASTRA_DB_KEYSPACE: this.options.keyspace,
+          }
+        : {
+            CASSANDRA_CONTACT_POINTS: fromTestRun('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
+            CASSANDRA_KEYSPACE: this.options.keyspace,
+          }),
       API_PORT: String(port),
       API_KEYS: `e2e:${this.options.apiKey}`,
       INVINCIBLE_DATA_DIR: this.dataDir,
@@ -74,7 +89,7 @@ export class LocalStack {
     const outcome = await Promise.race([
       up.then(() => 'up'),
       exited.then(() => 'exited'),
-      pause(180_000).then(() => 'timeout'),
+      deadline(180_000, 'timeout'),
     ]);
     if (outcome !== 'up') throw new Error(`npm start ${outcome}:\n${this.log.slice(-4_000)}`);
   }
@@ -85,7 +100,7 @@ export class LocalStack {
     if (group !== undefined && this.child?.exitCode === null) {
       const exited = new Promise((resolve) => this.child?.once('exit', resolve));
       process.kill(-group, 'SIGINT');
-      if ((await Promise.race([exited, pause(40_000).then(() => 'late')])) === 'late')
+      if ((await Promise.race([exited, deadline(40_000, 'late')])) === 'late')
         process.kill(-group, 'SIGKILL');
     }
     rmSync(this.dataDir, { recursive: true, force: true });
@@ -97,6 +112,13 @@ export class LocalStack {
 }
 
 export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `value` after `ms`, on a timer that does not keep the process alive: a race lost to it must not
+ * hold jest open for the rest of its time.
+ */
+const deadline = <T>(ms: number, value: T) =>
+  new Promise<T>((resolve) => setTimeout(() => resolve(value), ms).unref());
 
 async function unusedPort(): Promise<number> {
   const probe = createServer().listen(0, '127.0.0.1');

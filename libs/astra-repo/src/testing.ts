@@ -11,3 +11,4 @@ export {
 /** An in-process Data API (self-managed rules, pinned to recorded answers) as an astra-db-ts fetcher. */
 export { createDataApiEmulator } from './astra/data-api-emulator';
 export type { DataApiEmulator, DataApiEmulatorOptions } from './astra/data-api-emulator';
+export { serveDataApi } from './astra/data-api-server';
