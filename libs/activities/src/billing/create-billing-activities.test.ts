@@ -1,4 +1,5 @@
-import { createInMemoryRepository } from '@invincible/astra-repo/testing';
+import { createRepository } from '@invincible/astra-repo';
+import { createDataApiEmulator, createInMemoryRepository } from '@invincible/astra-repo/testing';
 import type { SubscriptionState } from '@invincible/workflows';
 import { ApplicationFailure } from '@temporalio/common';
 import { createOutboxMailer } from '../mail/mailer';
@@ -56,6 +57,49 @@ describe('billing activities', () => {
       version: 3,
       nextChargeAt: new Date('2027-02-28T09:00:00.000Z'),
       updatedAt: new Date('2027-01-31T09:00:05Z'),
+    });
+  });
+
+  it('on a Data API that refuses the command, saveSubscription fails at once, not retryable, with its reason', async () => {
+    // As a self-managed Data API answered the range filter the first astra adapter sent
+    // (recorded: INVALID_DATABASE_QUERY, family SERVER, scope DATABASE).
+    const dataApi = createDataApiEmulator();
+    const repository = createRepository({
+      backend: 'astra',
+      endpoint: 'http://127.0.0.1:8181',
+      keyspace: 'activities',
+      environment: 'cassandra',
+      auth: { username: 'cassandra', password: 'cassandra' },
+      fetcher: dataApi,
+    });
+    await repository.migrate();
+    const activities = createBillingActivities({
+      repository,
+      payments: createSandboxGateway({ payments: repository.payments }),
+      mailer: createOutboxMailer({ outbox: repository.outbox }),
+      loyalty: { notifyPurchase: () => Promise.resolve() },
+    });
+    dataApi.failNext((c) => c.command === 'findOne', {
+      errorCode: 'INVALID_DATABASE_QUERY',
+      family: 'SERVER',
+      scope: 'DATABASE',
+      title: 'Invalid database query',
+      message: 'Only EQ relations are supported on map entries',
+    });
+    const failure = await activities
+      .saveSubscription({
+        subscriptionId: 'sub-1',
+        customerId: 'cus-1',
+        interval: { unit: 'month', count: 1 },
+        timeZone: 'UTC',
+        state,
+      })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({
+      type: 'BackendRejectedError',
+      nonRetryable: true,
+      message: expect.stringMatching(/INVALID_DATABASE_QUERY.*Only EQ relations/) as unknown,
     });
   });
 
