@@ -62,12 +62,23 @@ function boundaries(sandboxed) {
           sourceTag: 'scope:shared',
           onlyDependOnLibsWithTags: [],
         },
+        // How processes reach Temporal (connection, later codecs and telemetry): apps only.
+        {
+          sourceTag: 'scope:runtime',
+          onlyDependOnLibsWithTags: ['scope:shared'],
+        },
         // The API starts and queries workflows; its tests also run the real workers' activities.
         {
           sourceTag: 'scope:api',
           onlyDependOnLibsWithTags: sandboxed
-            ? ['scope:workflows', 'scope:repo', 'scope:shared']
-            : ['scope:workflows', 'scope:repo', 'scope:activities', 'scope:shared'],
+            ? ['scope:workflows', 'scope:repo', 'scope:runtime', 'scope:shared']
+            : [
+                'scope:workflows',
+                'scope:repo',
+                'scope:activities',
+                'scope:runtime',
+                'scope:shared',
+              ],
         },
         {
           sourceTag: 'scope:billing',
@@ -75,6 +86,7 @@ function boundaries(sandboxed) {
             'scope:workflows',
             'scope:activities',
             'scope:repo',
+            'scope:runtime',
             'scope:shared',
           ],
         },
@@ -84,6 +96,7 @@ function boundaries(sandboxed) {
             'scope:workflows',
             'scope:activities',
             'scope:repo',
+            'scope:runtime',
             'scope:shared',
           ],
         },

@@ -13,7 +13,11 @@ describe('loadConfig (api)', () => {
         keepAliveTimeoutMs: 5_000,
       },
       logLevel: 'info',
-      temporal: { address: 'localhost:7233', namespace: 'default' },
+      temporal: {
+        connectionOptions: { address: 'localhost:7233' },
+        namespace: 'default',
+        summary: 'localhost:7233, namespace default, plaintext',
+      },
       repository: {
         backend: 'cassandra',
         contactPoints: ['127.0.0.1:9042'],

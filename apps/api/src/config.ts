@@ -1,4 +1,8 @@
 import { repositoryConfigFromEnv, type RepositoryConfig } from '@invincible/astra-repo';
+import {
+  temporalConnectionFromEnv,
+  type TemporalConnectionConfig,
+} from '@invincible/temporal-runtime';
 import { z } from 'zod';
 import type { ApiKey } from './http/auth';
 import { INTERVAL_UNITS, type IntervalUnitName } from './subscriptions/subscription-schemas';
@@ -45,8 +49,6 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).optional(),
   REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
@@ -94,7 +96,8 @@ export interface ApiConfig {
     readonly keepAliveTimeoutMs: number;
   };
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
-  readonly temporal: { readonly address: string; readonly namespace: string };
+  /** Address, namespace, TLS / mTLS / API key: the shared reading of the TEMPORAL_* variables. */
+  readonly temporal: TemporalConnectionConfig;
   readonly repository: RepositoryConfig;
   /** Create or upgrade the schema at start-up (REPOSITORY_MIGRATE=false leaves it to a deploy step). */
   readonly migrateOnStart: boolean;
@@ -137,9 +140,11 @@ export interface ApiConfig {
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): ApiConfig {
   const parsed = schema.safeParse(env);
   const repository = repositoryConfigFromEnv(env);
+  const temporal = temporalConnectionFromEnv(env);
   const issues = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
     ...(repository.ok ? [] : repository.issues),
+    ...(temporal.ok ? [] : temporal.issues),
   ];
   if (parsed.success && parsed.data.NODE_ENV === 'production' && !parsed.data.SIGNING_SECRET)
     issues.push(
@@ -147,7 +152,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     );
   if (parsed.success && parsed.data.HEADERS_TIMEOUT_MS > parsed.data.REQUEST_TIMEOUT_MS)
     issues.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
-  if (!parsed.success || !repository.ok || issues.length > 0) {
+  if (!parsed.success || !repository.ok || !temporal.ok || issues.length > 0) {
     throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
   const e = parsed.data;
@@ -163,7 +168,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     },
     logLevel: e.LOG_LEVEL,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
+    temporal: temporal.config,
     repository: repository.config,
     migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
     apiKeys: e.API_KEYS,

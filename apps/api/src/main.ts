@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const logger = pino({ level: config.logLevel, base: { service: 'api' } });
 
   // Lazy: the API starts (and reports not-ready) even while Temporal is still coming up.
-  const connection = Connection.lazy({ address: config.temporal.address });
+  const connection = Connection.lazy(config.temporal.connectionOptions);
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   // Outside production, without API_KEYS: a full key of the development tenant for this run,
   // printed once. In production, keys are stored ones (`npm run keys`) or API_KEYS.

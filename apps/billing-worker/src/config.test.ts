@@ -4,7 +4,11 @@ describe('loadConfig (billing-worker)', () => {
   it('sets explicit tuning defaults and bundles from source unless a bundle path is given', () => {
     expect(loadConfig({})).toEqual({
       logLevel: 'info',
-      temporal: { address: 'localhost:7233', namespace: 'default' },
+      temporal: {
+        connectionOptions: { address: 'localhost:7233' },
+        namespace: 'default',
+        summary: 'localhost:7233, namespace default, plaintext',
+      },
       workflowBundlePath: undefined,
       tuning: {
         maxConcurrentActivityTaskExecutions: 100,

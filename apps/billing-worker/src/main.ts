@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     : undefined;
   // A client for the activities that talk to other workflows (the customer's loyalty program);
   // lazy, so that it never stops the start while Temporal is away.
-  const clientConnection = Connection.lazy({ address: config.temporal.address });
+  const clientConnection = Connection.lazy(config.temporal.connectionOptions);
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const billingActivities = createBillingActivities({
     repository,
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     // Waits for Temporal with backoff, and starts over when the worker loses it for good.
     phase = 'connecting to Temporal';
     await keepWorkerRunning({
-      connect: () => NativeConnection.connect({ address: config.temporal.address }),
+      connect: () => NativeConnection.connect(config.temporal.connectionOptions),
       run: async (conn) => {
         connection = conn;
         worker = await createBillingWorker({
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
         logger.warn(
           { err: error, attempt, delayMs },
           what === 'connect'
-            ? `Temporal at ${config.temporal.address} unreachable; retrying in ${delayMs} ms`
+            ? `Temporal at ${config.temporal.summary} unreachable; retrying in ${delayMs} ms`
             : `worker lost Temporal; reconnecting in ${delayMs} ms`,
         ),
     });

@@ -1,12 +1,14 @@
 import { repositoryConfigFromEnv, type RepositoryConfig } from '@invincible/astra-repo';
+import {
+  temporalConnectionFromEnv,
+  type TemporalConnectionConfig,
+} from '@invincible/temporal-runtime';
 import { z } from 'zod';
 
 const count = z.coerce.number().int().min(1).max(10_000);
 
 const schema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info'),
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: count.default(100),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count.default(40),
@@ -24,7 +26,8 @@ const schema = z.object({
 
 export interface WorkerConfig {
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
-  readonly temporal: { readonly address: string; readonly namespace: string };
+  /** Address, namespace, TLS / mTLS / API key: the shared reading of the TEMPORAL_* variables. */
+  readonly temporal: TemporalConnectionConfig;
   /** A prebuilt workflow bundle (production); absent → bundled from source at start (dev). */
   readonly workflowBundlePath: string | undefined;
   readonly tuning: WorkerTuning;
@@ -47,19 +50,21 @@ export interface WorkerTuning {
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): WorkerConfig {
   const parsed = schema.safeParse(env);
   const repository = repositoryConfigFromEnv(env);
-  if (!parsed.success || !repository.ok) {
+  const temporal = temporalConnectionFromEnv(env);
+  if (!parsed.success || !repository.ok || !temporal.ok) {
     const issues = [
       ...(parsed.success
         ? []
         : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
       ...(repository.ok ? [] : repository.issues),
+      ...(temporal.ok ? [] : temporal.issues),
     ];
     throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
   const e = parsed.data;
   return {
     logLevel: e.LOG_LEVEL,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE },
+    temporal: temporal.config,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     tuning: {
       maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     // Waits for Temporal with backoff, and starts over when the worker loses it for good.
     phase = 'connecting to Temporal';
     await keepWorkerRunning({
-      connect: () => NativeConnection.connect({ address: config.temporal.address }),
+      connect: () => NativeConnection.connect(config.temporal.connectionOptions),
       run: async (conn) => {
         connection = conn;
         worker = await createLoyaltyWorker({
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
         logger.warn(
           { err: error, attempt, delayMs },
           what === 'connect'
-            ? `Temporal at ${config.temporal.address} unreachable; retrying in ${delayMs} ms`
+            ? `Temporal at ${config.temporal.summary} unreachable; retrying in ${delayMs} ms`
             : `worker lost Temporal; reconnecting in ${delayMs} ms`,
         ),
     });

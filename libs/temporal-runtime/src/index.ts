@@ -1,0 +1,2 @@
+export { temporalConnectionFromEnv } from './connection';
+export type { TemporalConnectionConfig, TemporalConnectionResult, TemporalTls } from './connection';
