@@ -12,10 +12,11 @@ export async function taskQueueHasPollers(
   address: string,
   namespace: string,
   taskQueue: string,
+  options: Endpoints['temporalConnection'] = {},
 ): Promise<boolean> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    connection = await Connection.connect({ ...options, address, connectTimeout: 2_000 });
     const { pollers } = await connection.workflowService.describeTaskQueue({
       namespace,
       taskQueue: { name: taskQueue },
@@ -96,7 +97,12 @@ export function devApp(
     ready: {
       description: `a poller on task queue "${taskQueue}"`,
       check: () =>
-        taskQueueHasPollers(endpoints.temporalAddress, endpoints.temporalNamespace, taskQueue),
+        taskQueueHasPollers(
+          endpoints.temporalAddress,
+          endpoints.temporalNamespace,
+          taskQueue,
+          endpoints.temporalConnection,
+        ),
       timeoutMs: 90_000,
     },
   };

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadStackConfig } from './config';
 
 describe('loadStackConfig', () => {
@@ -175,6 +178,54 @@ describe('loadStackConfig', () => {
       expect(all).toMatch(/TEMPORAL_CASSANDRA_USERNAME and TEMPORAL_CASSANDRA_PASSWORD: set both/);
       expect(all).toMatch(/set TEMPORAL_CASSANDRA_TLS=true as well/);
       expect(all).toMatch(/not used with TEMPORAL_CASSANDRA_PROXY/);
+    });
+
+    it('serves the frontend over mTLS with TEMPORAL_SERVER_TLS_*, its clients using TEMPORAL_TLS_*', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'stack-tls-'));
+      const file = (name: string) => {
+        writeFileSync(join(dir, name), name);
+        return join(dir, name);
+      };
+      const env = {
+        TEMPORAL_PERSISTENCE: 'cassandra',
+        TEMPORAL_SERVER_TLS_CERT_PATH: file('server.pem'),
+        TEMPORAL_SERVER_TLS_KEY_PATH: file('server.key'),
+        TEMPORAL_SERVER_TLS_CLIENT_CA_PATH: file('ca.pem'),
+        TEMPORAL_TLS_CLIENT_CERT_PATH: file('client.pem'),
+        TEMPORAL_TLS_CLIENT_KEY_PATH: file('client.key'),
+        TEMPORAL_TLS_SERVER_CA_CERT_PATH: join(dir, 'ca.pem'),
+      };
+      const config = loadStackConfig(env);
+      expect(config.temporal).toMatchObject({
+        persistence: {
+          frontendTls: {
+            certFile: join(dir, 'server.pem'),
+            keyFile: join(dir, 'server.key'),
+            clientCaFile: join(dir, 'ca.pem'),
+            client: {
+              certFile: join(dir, 'client.pem'),
+              keyFile: join(dir, 'client.key'),
+              serverCaFile: join(dir, 'ca.pem'),
+              serverName: 'localhost',
+            },
+          },
+        },
+      });
+      // The stack's own probes connect as the apps do: with the client certificate.
+      expect(config.temporalConnection).toMatchObject({
+        tls: { clientCertPair: { crt: Buffer.from('client.pem'), key: Buffer.from('client.key') } },
+      });
+      const { TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH, ...partial } = env;
+      void [TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH];
+      const all = issues(partial);
+      expect(all).toMatch(
+        /TEMPORAL_SERVER_TLS_CLIENT_CA_PATH: .*set TEMPORAL_TLS_CLIENT_CERT_PATH/,
+      );
+      expect(all).toMatch(/TEMPORAL_SERVER_TLS_CERT_PATH: set TEMPORAL_TLS_SERVER_CA_CERT_PATH/);
+      expect(issues({ TEMPORAL_SERVER_TLS_CERT_PATH: file('x.pem') })).toMatch(
+        /TEMPORAL_SERVER_TLS_CERT_PATH: only used with TEMPORAL_PERSISTENCE=cassandra/,
+      );
+      rmSync(dir, { recursive: true, force: true });
     });
 
     it('asks where Temporal keeps its keyspace when the business data is remote', () => {

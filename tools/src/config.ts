@@ -1,3 +1,7 @@
+import {
+  temporalConnectionFromEnv,
+  type TemporalConnectionConfig,
+} from '@invincible/temporal-runtime';
 import { z } from 'zod';
 import { defaultCacheDir, defaultDataDir } from './paths';
 
@@ -42,6 +46,15 @@ const schema = z.object({
   TEMPORAL_CASSANDRA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(9).optional(),
   TEMPORAL_CASSANDRA_CREATE_KEYSPACE: flag.optional(),
   TEMPORAL_CASSANDRA_PROXY: optionalString,
+  // The local Temporal server's frontend over TLS (mTLS with a client CA); its own clients — the
+  // system worker, the Web UI, the apps and the stack's probes — use the TEMPORAL_TLS_* variables.
+  TEMPORAL_SERVER_TLS_CERT_PATH: optionalString,
+  TEMPORAL_SERVER_TLS_KEY_PATH: optionalString,
+  TEMPORAL_SERVER_TLS_CLIENT_CA_PATH: optionalString,
+  TEMPORAL_TLS_CLIENT_CERT_PATH: optionalString,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: optionalString,
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
   // Cassandra: an existing cluster, Astra DB, or the local JVM process.
   CASSANDRA_CONTACT_POINTS: optionalString,
   CASSANDRA_LOCAL_DATA_CENTER: z.string().min(1).default('datacenter1'),
@@ -89,6 +102,26 @@ export interface StackConfig {
       };
   readonly javaHome: string | undefined;
   readonly apiPort: number;
+  /**
+   * TLS, API key and gRPC metadata of the stack's own connections to Temporal (its readiness
+   * probes), read from the TEMPORAL_* variables exactly as the apps read them.
+   */
+  readonly temporalConnection: Omit<TemporalConnectionConfig['connectionOptions'], 'address'>;
+}
+
+/** The local Temporal server's frontend TLS (TEMPORAL_SERVER_TLS_*), and what its own clients present. */
+export interface FrontendTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Clients must present a certificate this CA signed (mTLS); unset: TLS only. */
+  readonly clientCaFile: string | undefined;
+  /** The system worker's and the Web UI's side: the TEMPORAL_TLS_* files and server name. */
+  readonly client: {
+    readonly certFile: string | undefined;
+    readonly keyFile: string | undefined;
+    readonly serverCaFile: string | undefined;
+    readonly serverName: string;
+  };
 }
 
 /** Where a local Temporal keeps its state: the CLI dev server's SQLite, or Cassandra. */
@@ -102,6 +135,7 @@ export type TemporalPersistence =
       readonly createKeyspace: boolean;
       readonly replicationFactor: number;
       readonly cassandra: TemporalCassandraConnection;
+      readonly frontendTls: FrontendTls | undefined;
     };
 
 /** How Temporal's gocql driver and its schema tool reach Cassandra. */
@@ -137,9 +171,13 @@ export function loadStackConfig(env: NodeJS.ProcessEnv): StackConfig {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
-  const issues = temporalIssues(e);
-  if (issues.length > 0) throw new ConfigError(issues);
+  const connection = temporalConnectionFromEnv(env);
+  const issues = [...temporalIssues(e), ...(connection.ok ? [] : connection.issues)];
+  if (issues.length > 0 || !connection.ok) throw new ConfigError(issues);
+  const { address, ...temporalConnection } = connection.config.connectionOptions;
+  void address;
   return {
+    temporalConnection,
     cacheDir: e.INVINCIBLE_CACHE_DIR ?? defaultCacheDir(env),
     dataDir: e.INVINCIBLE_DATA_DIR ?? defaultDataDir(),
     temporal: e.TEMPORAL_ADDRESS
@@ -184,6 +222,9 @@ const TEMPORAL_CASSANDRA_KEYS = [
   'TEMPORAL_CASSANDRA_REPLICATION_FACTOR',
   'TEMPORAL_CASSANDRA_CREATE_KEYSPACE',
   'TEMPORAL_CASSANDRA_PROXY',
+  'TEMPORAL_SERVER_TLS_CERT_PATH',
+  'TEMPORAL_SERVER_TLS_KEY_PATH',
+  'TEMPORAL_SERVER_TLS_CLIENT_CA_PATH',
 ] as const;
 
 /** Combinations zod cannot see one variable at a time; each names what to change. */
@@ -228,6 +269,7 @@ function temporalIssues(e: StackEnv): string[] {
     const remoteOnly = TEMPORAL_CASSANDRA_KEYS.filter(
       (k) =>
         e[k] !== undefined &&
+        k.startsWith('TEMPORAL_CASSANDRA_') &&
         k !== 'TEMPORAL_CASSANDRA_CREATE_KEYSPACE' &&
         k !== 'TEMPORAL_CASSANDRA_REPLICATION_FACTOR',
     );
@@ -263,6 +305,31 @@ function temporalIssues(e: StackEnv): string[] {
   ) {
     issues.push(
       'TEMPORAL_CASSANDRA_TLS_CA_FILE / _TLS_SERVER_NAME: set TEMPORAL_CASSANDRA_TLS=true as well',
+    );
+  }
+  if (Boolean(e.TEMPORAL_SERVER_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_SERVER_TLS_KEY_PATH)) {
+    issues.push(
+      'TEMPORAL_SERVER_TLS_CERT_PATH and TEMPORAL_SERVER_TLS_KEY_PATH: set both or neither',
+    );
+  }
+  if (e.TEMPORAL_SERVER_TLS_CLIENT_CA_PATH && !e.TEMPORAL_SERVER_TLS_CERT_PATH) {
+    issues.push(
+      'TEMPORAL_SERVER_TLS_CLIENT_CA_PATH: mTLS needs TEMPORAL_SERVER_TLS_CERT_PATH and _KEY_PATH too',
+    );
+  }
+  if (
+    e.TEMPORAL_SERVER_TLS_CLIENT_CA_PATH &&
+    (!e.TEMPORAL_TLS_CLIENT_CERT_PATH || !e.TEMPORAL_TLS_CLIENT_KEY_PATH)
+  ) {
+    issues.push(
+      'TEMPORAL_SERVER_TLS_CLIENT_CA_PATH: the server then requires client certificates; set ' +
+        "TEMPORAL_TLS_CLIENT_CERT_PATH and _KEY_PATH (the apps', the Web UI's and Temporal's own system worker's)",
+    );
+  }
+  if (e.TEMPORAL_SERVER_TLS_CERT_PATH && !e.TEMPORAL_TLS_SERVER_CA_CERT_PATH) {
+    issues.push(
+      'TEMPORAL_SERVER_TLS_CERT_PATH: set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that signed it, ' +
+        "so that the apps and the server's own clients trust it",
     );
   }
   // The other services listen around the frontend: membership 300 below, HTTP 10 above.
@@ -315,5 +382,19 @@ function temporalPersistence(e: StackEnv): TemporalPersistence {
     createKeyspace: e.TEMPORAL_CASSANDRA_CREATE_KEYSPACE ?? !proxy,
     replicationFactor: e.TEMPORAL_CASSANDRA_REPLICATION_FACTOR ?? (remote ? 3 : 1),
     cassandra,
+    frontendTls:
+      e.TEMPORAL_SERVER_TLS_CERT_PATH && e.TEMPORAL_SERVER_TLS_KEY_PATH
+        ? {
+            certFile: e.TEMPORAL_SERVER_TLS_CERT_PATH,
+            keyFile: e.TEMPORAL_SERVER_TLS_KEY_PATH,
+            clientCaFile: e.TEMPORAL_SERVER_TLS_CLIENT_CA_PATH,
+            client: {
+              certFile: e.TEMPORAL_TLS_CLIENT_CERT_PATH,
+              keyFile: e.TEMPORAL_TLS_CLIENT_KEY_PATH,
+              serverCaFile: e.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+              serverName: e.TEMPORAL_TLS_SERVER_NAME ?? 'localhost',
+            },
+          }
+        : undefined,
   };
 }

@@ -78,6 +78,8 @@ export async function provision(
 /** Where the apps and tests find the servers, whichever way they were provided. */
 export interface Endpoints {
   readonly temporalAddress: string;
+  /** TLS, API key and metadata of connections to it (the TEMPORAL_* variables). */
+  readonly temporalConnection: StackConfig['temporalConnection'];
   readonly temporalNamespace: string;
   readonly temporalUiUrl: string | undefined;
   /** Undefined when the business data lives in Astra DB (Data API). */
@@ -122,6 +124,7 @@ export function serverSpecs(
         port: t.port,
         namespace: t.namespace,
         ...t.persistence,
+        connection: config.temporalConnection,
         dataDir: join(options.dataDir, 'temporal-cassandra'),
         env: options.env,
         log: options.log,
@@ -134,6 +137,7 @@ export function serverSpecs(
           temporalAddress: `127.0.0.1:${t.port}`,
           port: t.uiPort,
           namespace: t.namespace,
+          tls: t.persistence.frontendTls?.client,
           dataDir: join(options.dataDir, 'temporal-ui'),
         }),
       );
@@ -157,6 +161,7 @@ export function endpoints(config: StackConfig): Endpoints {
   const d = config.database;
   return {
     temporalAddress: t.mode === 'external' ? t.address : `127.0.0.1:${t.port}`,
+    temporalConnection: config.temporalConnection,
     temporalNamespace: t.namespace,
     temporalUiUrl: t.mode === 'local' ? `http://127.0.0.1:${t.uiPort}` : undefined,
     cassandraContactPoints:

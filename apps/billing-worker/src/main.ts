@@ -13,6 +13,7 @@ import {
 } from '@invincible/activities';
 import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
 import { WORKFLOW_SOURCES } from '@invincible/workflows';
+import { connectOrExplain, diagnoseConnectionError } from '@invincible/temporal-runtime';
 import { Client, Connection } from '@temporalio/client';
 import {
   DefaultLogger,
@@ -136,7 +137,11 @@ async function main(): Promise<void> {
     // Waits for Temporal with backoff, and starts over when the worker loses it for good.
     phase = 'connecting to Temporal';
     await keepWorkerRunning({
-      connect: () => NativeConnection.connect(config.temporal.connectionOptions),
+      connect: () =>
+        connectOrExplain(
+          () => NativeConnection.connect(config.temporal.connectionOptions),
+          config.temporal,
+        ),
       run: async (conn) => {
         connection = conn;
         worker = await createBillingWorker({
@@ -166,7 +171,7 @@ async function main(): Promise<void> {
         logger.warn(
           { err: error, attempt, delayMs },
           what === 'connect'
-            ? `Temporal at ${config.temporal.summary} unreachable; retrying in ${delayMs} ms`
+            ? `${diagnoseConnectionError(error, config.temporal).line}; retrying in ${delayMs} ms`
             : `worker lost Temporal; reconnecting in ${delayMs} ms`,
         ),
     });

@@ -9,6 +9,7 @@ import {
 } from '@invincible/activities';
 import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
 import { WORKFLOW_SOURCES } from '@invincible/workflows';
+import { connectOrExplain, diagnoseConnectionError } from '@invincible/temporal-runtime';
 import {
   DefaultLogger,
   NativeConnection,
@@ -79,7 +80,11 @@ async function main(): Promise<void> {
     // Waits for Temporal with backoff, and starts over when the worker loses it for good.
     phase = 'connecting to Temporal';
     await keepWorkerRunning({
-      connect: () => NativeConnection.connect(config.temporal.connectionOptions),
+      connect: () =>
+        connectOrExplain(
+          () => NativeConnection.connect(config.temporal.connectionOptions),
+          config.temporal,
+        ),
       run: async (conn) => {
         connection = conn;
         worker = await createLoyaltyWorker({
@@ -108,7 +113,7 @@ async function main(): Promise<void> {
         logger.warn(
           { err: error, attempt, delayMs },
           what === 'connect'
-            ? `Temporal at ${config.temporal.summary} unreachable; retrying in ${delayMs} ms`
+            ? `${diagnoseConnectionError(error, config.temporal).line}; retrying in ${delayMs} ms`
             : `worker lost Temporal; reconnecting in ${delayMs} ms`,
         ),
     });

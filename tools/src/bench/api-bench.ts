@@ -76,6 +76,7 @@ async function main(): Promise<void> {
       'api',
       {
         temporalAddress: address,
+        temporalConnection: {},
         temporalNamespace: namespace,
         temporalUiUrl: undefined,
         cassandraContactPoints: contactPoints,

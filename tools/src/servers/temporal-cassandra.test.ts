@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import type { TemporalCassandraConnection } from '../config';
 import {
+  frontendTlsConfig,
   temporalServerArgs,
   temporalServerConfig,
   temporalServerPorts,
@@ -137,6 +138,67 @@ describe('temporalServerConfig', () => {
   });
 });
 
+describe('frontendTlsConfig', () => {
+  const tls = {
+    certFile: '/pki/server.pem',
+    keyFile: '/pki/server.key',
+    clientCaFile: '/pki/ca.pem',
+    client: {
+      certFile: '/pki/client.pem',
+      keyFile: '/pki/client.key',
+      serverCaFile: '/pki/ca.pem',
+      serverName: 'localhost',
+    },
+  };
+
+  it('requires client certificates of the CA on the frontend, and gives the system worker its own', () => {
+    expect(frontendTlsConfig(tls)).toEqual({
+      frontend: {
+        server: {
+          certFile: '/pki/server.pem',
+          keyFile: '/pki/server.key',
+          requireClientAuth: true,
+          clientCaFiles: ['/pki/ca.pem'],
+        },
+        client: { serverName: 'localhost', rootCaFiles: ['/pki/ca.pem'] },
+      },
+      systemWorker: {
+        certFile: '/pki/client.pem',
+        keyFile: '/pki/client.key',
+        client: { serverName: 'localhost', rootCaFiles: ['/pki/ca.pem'] },
+      },
+    });
+  });
+
+  it('is TLS without client certificates when there is no client CA', () => {
+    const plain = frontendTlsConfig({
+      ...tls,
+      clientCaFile: undefined,
+      client: { ...tls.client, certFile: undefined, keyFile: undefined },
+    });
+    expect(plain).toMatchObject({ frontend: { server: { requireClientAuth: false } } });
+    expect(plain['systemWorker']).toEqual({
+      client: { serverName: 'localhost', rootCaFiles: ['/pki/ca.pem'] },
+    });
+  });
+
+  it('is part of the server config only when asked', () => {
+    const yaml = (frontendTls?: typeof tls) =>
+      parse(
+        temporalServerConfig({
+          port: 7233,
+          historyShards: 4,
+          keyspace: 'temporal',
+          cassandra: local,
+          dataDir: '/d',
+          frontendTls,
+        }),
+      ) as { global: Record<string, unknown> };
+    expect(yaml().global['tls']).toBeUndefined();
+    expect(yaml(tls).global['tls']).toEqual(frontendTlsConfig(tls));
+  });
+});
+
 describe('temporalServerArgs', () => {
   it('starts every service from the generated config, without an authorizer', () => {
     expect(temporalServerArgs('/data/t')).toEqual([
@@ -153,6 +215,32 @@ describe('temporalServerArgs', () => {
 });
 
 describe('temporalUiConfig', () => {
+  it("connects over TLS with the stack's client certificate when the frontend asks for it", () => {
+    expect(
+      parse(
+        temporalUiConfig({
+          temporalAddress: '127.0.0.1:7233',
+          port: 8233,
+          namespace: 'default',
+          tls: {
+            certFile: '/pki/client.pem',
+            keyFile: '/pki/client.key',
+            serverCaFile: '/pki/ca.pem',
+            serverName: 'localhost',
+          },
+        }),
+      ),
+    ).toMatchObject({
+      tls: {
+        caFile: '/pki/ca.pem',
+        certFile: '/pki/client.pem',
+        keyFile: '/pki/client.key',
+        serverName: 'localhost',
+        enableHostVerification: true,
+      },
+    });
+  });
+
   it('serves the UI on 127.0.0.1 for the given frontend and namespace', () => {
     expect(
       parse(

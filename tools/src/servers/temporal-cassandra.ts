@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Connection, isGrpcServiceError } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { stringify } from 'yaml';
-import type { TemporalCassandraConnection } from '../config';
+import type { FrontendTls, StackConfig, TemporalCassandraConnection } from '../config';
 import type { Logger } from '../log';
 import type { ProcessSpec } from './process-spec';
 import { temporalServing } from './temporal-dev';
@@ -20,6 +20,10 @@ export interface TemporalOnCassandraOptions {
   readonly createKeyspace: boolean;
   readonly replicationFactor: number;
   readonly cassandra: TemporalCassandraConnection;
+  /** The frontend over TLS, or mTLS with a client CA (TEMPORAL_SERVER_TLS_*). */
+  readonly frontendTls?: FrontendTls | undefined;
+  /** TLS and credentials of the readiness probes' connections (the TEMPORAL_TLS_* variables). */
+  readonly connection?: StackConfig['temporalConnection'];
   /** Generated config, dynamic config and the SQLite visibility store live here. */
   readonly dataDir: string;
   /** Process name in the logs; `temporal` unless two Temporal servers run side by side. */
@@ -75,7 +79,7 @@ export function plainCassandraAt(contactPoints: string): TemporalCassandraConnec
 export function temporalServerConfig(
   options: Pick<
     TemporalOnCassandraOptions,
-    'port' | 'historyShards' | 'keyspace' | 'cassandra' | 'dataDir'
+    'port' | 'historyShards' | 'keyspace' | 'cassandra' | 'dataDir' | 'frontendTls'
   >,
 ): string {
   const ports = temporalServerPorts(options.port);
@@ -131,7 +135,10 @@ export function temporalServerConfig(
         },
       },
     },
-    global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
+    global: {
+      membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
+      ...(options.frontendTls ? { tls: frontendTlsConfig(options.frontendTls) } : {}),
+    },
     services: {
       frontend: rpc(ports.frontend, ports.frontendMembership, { httpPort: ports.frontendHttp }),
       history: rpc(ports.history, ports.historyMembership),
@@ -159,6 +166,37 @@ export function temporalServerConfig(
       pollInterval: '10s',
     },
   });
+}
+
+/**
+ * The server's `global.tls`: the frontend listens with the given certificate (requiring a client
+ * certificate signed by the client CA, for mTLS), and Temporal's own system worker connects to it
+ * as any client does — with the TEMPORAL_TLS_* certificate, trusting the server's CA. History and
+ * matching talk to each other in plaintext on 127.0.0.1 (internode TLS is for multi-host clusters).
+ */
+export function frontendTlsConfig(tls: FrontendTls): Record<string, unknown> {
+  const client = {
+    serverName: tls.client.serverName,
+    ...(tls.client.serverCaFile ? { rootCaFiles: [tls.client.serverCaFile] } : {}),
+  };
+  return {
+    frontend: {
+      server: {
+        certFile: tls.certFile,
+        keyFile: tls.keyFile,
+        ...(tls.clientCaFile
+          ? { requireClientAuth: true, clientCaFiles: [tls.clientCaFile] }
+          : { requireClientAuth: false }),
+      },
+      client,
+    },
+    systemWorker: {
+      ...(tls.client.certFile && tls.client.keyFile
+        ? { certFile: tls.client.certFile, keyFile: tls.client.keyFile }
+        : {}),
+      client,
+    },
+  };
 }
 
 /** Dynamic config: what the CLI's dev server sets too, so both modes behave alike. */
@@ -198,10 +236,14 @@ function grpcCode(error: unknown): number | undefined {
  * it: the namespace is described and the history service answers for several workflow ids
  * (which hash to different shards) with "not found" rather than "unavailable".
  */
-export async function namespaceUsable(address: string, namespace: string): Promise<boolean> {
+export async function namespaceUsable(
+  address: string,
+  namespace: string,
+  options: StackConfig['temporalConnection'] = {},
+): Promise<boolean> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 2_000 });
+    connection = await Connection.connect({ ...options, address, connectTimeout: 2_000 });
     const service = connection.workflowService;
     await service
       .registerNamespace({
@@ -274,7 +316,8 @@ export function localTemporalOnCassandra(options: TemporalOnCassandraOptions): P
     ready: {
       description: `namespace ${options.namespace} usable on ${address}`,
       check: async () =>
-        (await temporalServing(address)) && (await namespaceUsable(address, options.namespace)),
+        (await temporalServing(address, options.connection)) &&
+        (await namespaceUsable(address, options.namespace, options.connection)),
       timeoutMs: 120_000,
       intervalMs: 500,
     },

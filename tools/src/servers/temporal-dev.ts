@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { grpc } from '@temporalio/proto';
+import type { StackConfig } from '../config';
 import type { ProcessSpec } from './process-spec';
 
 export interface TemporalDevOptions {
@@ -30,10 +31,13 @@ export function temporalDevArgs(options: TemporalDevOptions): string[] {
  * SDK's eager connect calls GetSystemInfo, which a server still starting logs as an error with a
  * stack trace.
  */
-export async function temporalServing(address: string): Promise<boolean> {
+export async function temporalServing(
+  address: string,
+  options: StackConfig['temporalConnection'] = {},
+): Promise<boolean> {
   let connection: Connection | undefined;
   try {
-    connection = Connection.lazy({ address });
+    connection = Connection.lazy({ ...options, address });
     const health = connection.healthService;
     const { status } = await connection.withDeadline(Date.now() + 2_000, () => health.check({}));
     return status === grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;

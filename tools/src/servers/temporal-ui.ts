@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { FrontendTls } from '../config';
 import type { ProcessSpec } from './process-spec';
 
 export interface TemporalUiOptions {
@@ -9,6 +10,8 @@ export interface TemporalUiOptions {
   readonly temporalAddress: string;
   readonly port: number;
   readonly namespace: string;
+  /** The frontend's TLS, as the UI server's client side: its CA, server name and certificate. */
+  readonly tls?: FrontendTls['client'] | undefined;
   /** The UI server's generated config lives here. */
   readonly dataDir: string;
 }
@@ -28,6 +31,17 @@ export function temporalUiConfig(options: Omit<TemporalUiOptions, 'uiServer' | '
     // No access log: every request of the browser would be a line in the stack's terminal.
     hideLogs: true,
     cors: { cookieInsecure: true, unsafeAllowAllOrigins: false },
+    ...(options.tls
+      ? {
+          tls: {
+            ...(options.tls.serverCaFile ? { caFile: options.tls.serverCaFile } : {}),
+            ...(options.tls.certFile ? { certFile: options.tls.certFile } : {}),
+            ...(options.tls.keyFile ? { keyFile: options.tls.keyFile } : {}),
+            serverName: options.tls.serverName,
+            enableHostVerification: true,
+          },
+        }
+      : {}),
   });
 }
 
