@@ -13,20 +13,35 @@ import {
   type ReconcileInput,
   type ReconcileResult,
 } from '@invincible/workflows';
+import { payloadCodecFromEnv, temporalConnectionFromEnv } from '@invincible/temporal-runtime';
 import { Client, Connection } from '@temporalio/client';
 
 async function main(): Promise<number> {
   const parsed = repositoryConfigFromEnv(process.env);
   if (!parsed.ok)
     throw new Error(`Invalid environment:\n${parsed.issues.map((i) => `  - ${i}`).join('\n')}`);
-  const address = process.env['TEMPORAL_ADDRESS'] ?? '127.0.0.1:7233';
-  const namespace = process.env['TEMPORAL_NAMESPACE'] ?? 'default';
+  // The same reading of TEMPORAL_* and PAYLOAD_CODEC_KEYS as the apps: TLS, API key, codec.
+  const temporal = temporalConnectionFromEnv({
+    TEMPORAL_ADDRESS: '127.0.0.1:7233',
+    ...process.env,
+  });
+  const codec = payloadCodecFromEnv(process.env);
+  if (!temporal.ok || !codec.ok) {
+    const issues = [...(temporal.ok ? [] : temporal.issues), ...(codec.ok ? [] : codec.issues)];
+    throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+  }
+  const address = temporal.config.connectionOptions.address;
+  const namespace = temporal.config.namespace;
   const waitMs = Number(process.env['RECONCILE_WAIT_MS'] ?? 30 * 60_000);
 
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect(temporal.config.connectionOptions);
   const repository = createRepository(parsed.config);
   try {
-    const client = new Client({ connection, namespace });
+    const client = new Client({
+      connection,
+      namespace,
+      ...(codec.codec ? { dataConverter: { payloadCodecs: [codec.codec] } } : {}),
+    });
     const workflowId = reconcileWorkflowId(`cli-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     const handle = await client.workflow.start(RECONCILE_WORKFLOW_TYPE, {
       taskQueue: RECONCILE_TASK_QUEUE,

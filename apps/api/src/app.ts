@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { RateLimitsPort, Repository } from '@invincible/astra-repo';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import express, { Router, type Express, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -29,6 +30,7 @@ import { mountRoutes, type RouteSpec, type WriteRecord } from './http/route';
 import { loyaltyRoutes } from './loyalty/loyalty-routes';
 import { openApiDocument } from './openapi/openapi-document';
 import { reconciliationRoutes } from './reconciliation/reconciliation-routes';
+import { codecCors, codecRoutes } from './codec/codec-routes';
 import { subscriptionsRoutes, type SubscriptionLimits } from './subscriptions/subscriptions-routes';
 
 export interface AppDeps {
@@ -67,6 +69,10 @@ export interface AppDeps {
    * default: Cassandra or Astra in production).
    */
   readonly rateLimits?: RateLimitsPort;
+  /** Encrypts Temporal payloads (PAYLOAD_CODEC_KEYS); also what `/v1/codec/*` decodes with. */
+  readonly payloadCodec?: PayloadCodec;
+  /** Origins (the Temporal Web UI's) allowed to call `/v1/codec/*` from a browser. */
+  readonly codecCorsOrigins?: readonly string[];
   /** How long a request waits for the rate-limit store before it is served unlimited (250 ms). */
   readonly rateLimitStoreTimeoutMs?: number;
   /** Failed authentications (401) per minute per client address before 429s (default 60). */
@@ -127,7 +133,11 @@ export function apiRoutes(
   const customerOperations = business
     .filter((r) => 'permission' in r.access && r.access.customer)
     .map((r) => r.operationId);
-  return [...business, ...accessRoutes({ ...shared, tokens, customerOperations })];
+  return [
+    ...business,
+    ...accessRoutes({ ...shared, tokens, customerOperations }),
+    ...codecRoutes(deps.payloadCodec),
+  ];
 }
 
 /** Whether the request acts for a test tenant (whose subscriptions may be short-lived). */
@@ -226,9 +236,13 @@ export function createApp(deps: AppDeps): Express {
       detail: 'Too many requests for this API key; retry after the time in Retry-After',
     }),
   );
+  // Payloads reach 2 MB each in Temporal: the codec endpoints read more than the API's 64 kB.
+  authenticated.use('/v1/codec', express.json({ limit: '8mb', strict: true }));
   authenticated.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true }));
   authenticated.use(rejectOperatorKeys);
   mountRoutes(authenticated, routes, { onWrite: auditWriter(deps, metrics) });
+  // Before authentication: a browser's preflight carries no credentials.
+  if (deps.codecCorsOrigins?.length) app.use('/v1/codec', codecCors(deps.codecCorsOrigins));
   app.use((req, res, next) => {
     if (req.path === '/v1' || req.path.startsWith('/v1/')) authenticated(req, res, next);
     else next();

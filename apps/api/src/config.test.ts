@@ -18,6 +18,8 @@ describe('loadConfig (api)', () => {
         namespace: 'default',
         summary: 'localhost:7233, namespace default, plaintext',
       },
+      payloadCodec: undefined,
+      codecCorsOrigins: [],
       repository: {
         backend: 'cassandra',
         contactPoints: ['127.0.0.1:9042'],

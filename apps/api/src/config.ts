@@ -1,6 +1,8 @@
 import { repositoryConfigFromEnv, type RepositoryConfig } from '@invincible/astra-repo';
 import {
+  payloadCodecFromEnv,
   temporalConnectionFromEnv,
+  type AesGcmPayloadCodec,
   type TemporalConnectionConfig,
 } from '@invincible/temporal-runtime';
 import { z } from 'zod';
@@ -76,6 +78,22 @@ const schema = z.object({
   START_AT_MAX_AHEAD: duration.default(365 * 86_400_000),
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   UPDATE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Origins allowed to call /v1/codec from a browser (the Temporal Web UI's), comma-separated. */
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? [] : v.split(',').map((o) => o.trim())))
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^https?:\/\/[^/\s]+$/,
+            'origins such as http://127.0.0.1:8233 (scheme, host, port)',
+          ),
+      ),
+    )
+    .default([]),
 });
 
 export interface ApiConfig {
@@ -98,6 +116,10 @@ export interface ApiConfig {
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   /** Address, namespace, TLS / mTLS / API key: the shared reading of the TEMPORAL_* variables. */
   readonly temporal: TemporalConnectionConfig;
+  /** AES-256-GCM on every payload (PAYLOAD_CODEC_KEYS / _FILE); unset: payloads in clear. */
+  readonly payloadCodec: AesGcmPayloadCodec | undefined;
+  /** Origins allowed to call /v1/codec from a browser (CODEC_CORS_ORIGINS). */
+  readonly codecCorsOrigins: readonly string[];
   readonly repository: RepositoryConfig;
   /** Create or upgrade the schema at start-up (REPOSITORY_MIGRATE=false leaves it to a deploy step). */
   readonly migrateOnStart: boolean;
@@ -141,10 +163,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   const parsed = schema.safeParse(env);
   const repository = repositoryConfigFromEnv(env);
   const temporal = temporalConnectionFromEnv(env);
+  const codec = payloadCodecFromEnv(env);
   const issues = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
     ...(repository.ok ? [] : repository.issues),
     ...(temporal.ok ? [] : temporal.issues),
+    ...(codec.ok ? [] : codec.issues),
   ];
   if (parsed.success && parsed.data.NODE_ENV === 'production' && !parsed.data.SIGNING_SECRET)
     issues.push(
@@ -152,7 +176,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     );
   if (parsed.success && parsed.data.HEADERS_TIMEOUT_MS > parsed.data.REQUEST_TIMEOUT_MS)
     issues.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
-  if (!parsed.success || !repository.ok || !temporal.ok || issues.length > 0) {
+  if (!parsed.success || !repository.ok || !temporal.ok || !codec.ok || issues.length > 0) {
     throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
   const e = parsed.data;
@@ -169,6 +193,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     },
     logLevel: e.LOG_LEVEL,
     temporal: temporal.config,
+    payloadCodec: codec.codec,
+    codecCorsOrigins: e.CODEC_CORS_ORIGINS,
     repository: repository.config,
     migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
     apiKeys: e.API_KEYS,

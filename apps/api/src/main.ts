@@ -16,7 +16,12 @@ async function main(): Promise<void> {
 
   // Lazy: the API starts (and reports not-ready) even while Temporal is still coming up.
   const connection = Connection.lazy(config.temporal.connectionOptions);
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const temporal = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    // Inputs, signals, Updates, results and memos leave this process encrypted, if keys are set.
+    ...(config.payloadCodec ? { dataConverter: { payloadCodecs: [config.payloadCodec] } } : {}),
+  });
   // Outside production, without API_KEYS: a full key of the development tenant for this run,
   // printed once. In production, keys are stored ones (`npm run keys`) or API_KEYS.
   const apiKeys =
@@ -69,6 +74,8 @@ async function main(): Promise<void> {
     rateLimitPerMinute: config.rateLimitPerMinute,
     // Shared by every replica: the repository's counters (Cassandra or Astra).
     rateLimits: repository.rateLimits,
+    ...(config.payloadCodec ? { payloadCodec: config.payloadCodec } : {}),
+    codecCorsOrigins: config.codecCorsOrigins,
     unauthenticatedLimitPerMinute: config.unauthenticatedLimitPerMinute,
     limits: config.limits,
     draining: () => stopping,

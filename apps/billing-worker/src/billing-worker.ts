@@ -4,6 +4,7 @@ import {
   type BillingActivities,
   type ReconciliationActivities,
 } from '@invincible/workflows';
+import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { WorkerTuning } from './config';
 
@@ -15,6 +16,8 @@ export interface BillingWorkerDeps {
   readonly namespace: string;
   readonly workflows: WorkflowSource;
   readonly tuning: WorkerTuning;
+  /** Encrypts payloads (PAYLOAD_CODEC_KEYS); undefined: in clear. */
+  readonly payloadCodec?: PayloadCodec | undefined;
   /** Billing's and reconciliation's (hosted on the same task queue). */
   readonly activities: BillingActivities & ReconciliationActivities;
 }
@@ -28,7 +31,11 @@ export function createBillingWorker(deps: BillingWorkerDeps): Promise<Worker> {
     activities: deps.activities,
     // Undecodable payloads reach the workflow as a marker its message guard rejects (with a
     // prebuilt bundle, the bundle carries the same converter for the workflow side).
-    dataConverter: { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) },
+    dataConverter: {
+      payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE),
+      // Encryption runs outside the sandbox, on every payload the worker sends or receives.
+      ...(deps.payloadCodec ? { payloadCodecs: [deps.payloadCodec] } : {}),
+    },
     ...('bundlePath' in deps.workflows
       ? { workflowBundle: { codePath: deps.workflows.bundlePath } }
       : { workflowsPath: deps.workflows.workflowsPath }),

@@ -1,6 +1,8 @@
 import { repositoryConfigFromEnv, type RepositoryConfig } from '@invincible/astra-repo';
 import {
+  payloadCodecFromEnv,
   temporalConnectionFromEnv,
+  type AesGcmPayloadCodec,
   type TemporalConnectionConfig,
 } from '@invincible/temporal-runtime';
 import { z } from 'zod';
@@ -54,6 +56,8 @@ export interface WorkerConfig {
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   /** Address, namespace, TLS / mTLS / API key: the shared reading of the TEMPORAL_* variables. */
   readonly temporal: TemporalConnectionConfig;
+  /** AES-256-GCM on every payload (PAYLOAD_CODEC_KEYS / _FILE); unset: payloads in clear. */
+  readonly payloadCodec: AesGcmPayloadCodec | undefined;
   /** A prebuilt workflow bundle (production); absent → bundled from source at start (dev). */
   readonly workflowBundlePath: string | undefined;
   readonly tuning: WorkerTuning;
@@ -84,13 +88,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
   const parsed = schema.safeParse(env);
   const repository = repositoryConfigFromEnv(env);
   const temporal = temporalConnectionFromEnv(env);
-  if (!parsed.success || !repository.ok || !temporal.ok) {
+  const codec = payloadCodecFromEnv(env);
+  if (!parsed.success || !repository.ok || !temporal.ok || !codec.ok) {
     const issues = [
       ...(parsed.success
         ? []
         : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
       ...(repository.ok ? [] : repository.issues),
       ...(temporal.ok ? [] : temporal.issues),
+      ...(codec.ok ? [] : codec.issues),
     ];
     throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
@@ -98,6 +104,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
   return {
     logLevel: e.LOG_LEVEL,
     temporal: temporal.config,
+    payloadCodec: codec.codec,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     tuning: {
       maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,

@@ -92,7 +92,11 @@ async function main(): Promise<void> {
   // A client for the activities that talk to other workflows (the customer's loyalty program);
   // lazy, so that it never stops the start while Temporal is away.
   const clientConnection = Connection.lazy(config.temporal.connectionOptions);
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+    ...(config.payloadCodec ? { dataConverter: { payloadCodecs: [config.payloadCodec] } } : {}),
+  });
   const billingActivities = createBillingActivities({
     repository,
     payments: createSandboxGateway({
@@ -150,6 +154,7 @@ async function main(): Promise<void> {
           workflows,
           tuning: config.tuning,
           activities,
+          payloadCodec: config.payloadCodec,
         });
         logger.info(
           { taskQueue: worker.options.taskQueue, workflows, tuning: config.tuning },

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { AesGcmPayloadCodec } from '@invincible/temporal-runtime';
 import { subscriptionWorkflowId, WORKFLOW_SOURCES } from '@invincible/workflows';
 import { loadHistories, replayFailures } from '@invincible/workflows/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
@@ -70,6 +72,24 @@ describe('replay of recorded subscription histories', () => {
   it('the current workflow code replays every one of them deterministically', async () => {
     const failures = await replayFailures(require.resolve(WORKFLOW_SOURCES.billing), histories);
     expect(failures).toEqual([]);
+  });
+
+  it('with the payload codec installed (PAYLOAD_CODEC_KEYS), histories recorded in clear still replay', async () => {
+    // The codec leaves payloads that are not `binary/encrypted` as they are: turning encryption
+    // on never strands a running subscription.
+    const codec = new AesGcmPayloadCodec([{ id: 'replay', key: randomBytes(32) }]);
+    for (const { history, workflowId } of histories.slice(0, 3)) {
+      await expect(
+        Worker.runReplayHistory(
+          {
+            workflowsPath: require.resolve(WORKFLOW_SOURCES.billing),
+            dataConverter: { payloadCodecs: [codec] },
+          },
+          history,
+          workflowId,
+        ),
+      ).resolves.toBeUndefined();
+    }
   });
 
   it('a change that is not replay-safe fails', async () => {

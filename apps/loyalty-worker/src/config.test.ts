@@ -9,6 +9,7 @@ describe('loadConfig (loyalty-worker)', () => {
         namespace: 'default',
         summary: 'localhost:7233, namespace default, plaintext',
       },
+      payloadCodec: undefined,
       workflowBundlePath: undefined,
       tuning: {
         maxConcurrentActivityTaskExecutions: 100,

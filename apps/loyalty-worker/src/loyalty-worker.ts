@@ -3,6 +3,7 @@ import {
   LOYALTY_TASK_QUEUE,
   type LoyaltyActivities,
 } from '@invincible/workflows';
+import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { WorkerTuning } from './config';
 
@@ -14,6 +15,8 @@ export interface LoyaltyWorkerDeps {
   readonly namespace: string;
   readonly workflows: WorkflowSource;
   readonly tuning: WorkerTuning;
+  /** Encrypts payloads (PAYLOAD_CODEC_KEYS); undefined: in clear. */
+  readonly payloadCodec?: PayloadCodec | undefined;
   readonly activities: LoyaltyActivities;
 }
 
@@ -26,7 +29,11 @@ export function createLoyaltyWorker(deps: LoyaltyWorkerDeps): Promise<Worker> {
     activities: deps.activities,
     // Undecodable payloads reach the workflow as a marker its message guard rejects (with a
     // prebuilt bundle, the bundle carries the same converter for the workflow side).
-    dataConverter: { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) },
+    dataConverter: {
+      payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE),
+      // Encryption runs outside the sandbox, on every payload the worker sends or receives.
+      ...(deps.payloadCodec ? { payloadCodecs: [deps.payloadCodec] } : {}),
+    },
     ...('bundlePath' in deps.workflows
       ? { workflowBundle: { codePath: deps.workflows.bundlePath } }
       : { workflowsPath: deps.workflows.workflowsPath }),

@@ -93,6 +93,7 @@ async function main(): Promise<void> {
           workflows,
           tuning: config.tuning,
           activities,
+          payloadCodec: config.payloadCodec,
         });
         logger.info(
           { taskQueue: worker.options.taskQueue, workflows, tuning: config.tuning },

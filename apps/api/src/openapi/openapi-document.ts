@@ -36,6 +36,10 @@ export function openApiDocument(
         name: 'reconciliation',
         description: 'Checks of money and points against their sources of truth (operators)',
       },
+      {
+        name: 'codec',
+        description: 'Temporal payloads decrypted for the Web UI and the CLI (admins)',
+      },
       { name: 'operations', description: 'Health and readiness (no API key)' },
     ],
     paths: {
