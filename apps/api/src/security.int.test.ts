@@ -196,6 +196,8 @@ describe('security: tenants, roles and customer tokens', () => {
     }),
     getReconciliationRun: () => ({ method: 'get', url: `/v1/reconciliation/runs/reconcile-x` }),
     listReconciliationFindings: () => ({ method: 'get', url: '/v1/reconciliation/findings' }),
+    encodePayloads: () => ({ method: 'post', url: '/v1/codec/encode', body: { payloads: [] } }),
+    decodePayloads: () => ({ method: 'post', url: '/v1/codec/decode', body: { payloads: [] } }),
     createTenant: () => ({
       method: 'post',
       url: '/v1/admin/tenants',
@@ -350,6 +352,8 @@ describe('security: tenants, roles and customer tokens', () => {
       'startReconciliationRun',
       'getReconciliationRun',
       'listReconciliationFindings',
+      'encodePayloads',
+      'decodePayloads',
       'createTenant',
       'getTenant',
       'createApiKey',
