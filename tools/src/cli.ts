@@ -11,7 +11,8 @@ import { createDataApiEmulator, serveDataApi } from '@invincible/astra-repo/test
 import pc from 'picocolors';
 import { devApp, type AppName } from './apps';
 import { loadStackConfig, type StackConfig } from './config';
-import { devAdminKey, devApiKey, devSigningSecret } from './dev-api-key';
+import { startCodecGateway } from './codec-gateway';
+import { devAdminKey, devApiKey, devPayloadCodecKeys, devSigningSecret } from './dev-api-key';
 import { StackError, StartupError } from './errors';
 import { loadExeca } from './execa';
 import { createLogger, formatDuration } from './log';
@@ -137,23 +138,41 @@ async function start(
   };
   const provisioned = await provision(config, wanted, process.env, log);
   mkdirSync(config.dataDir, { recursive: true });
-  const specs = serverSpecs(config, provisioned, {
-    ephemeral: false,
-    dataDir: config.dataDir,
-    env: process.env,
-    log,
-  }).filter((s) => servers.has(serverOf(s)));
   const where = endpoints(config);
   // API_KEYS from the environment, or a development key made once and kept with the data.
   const apiKey = process.env['API_KEYS'] ? undefined : devApiKey(config.dataDir);
   // Likewise an admin key (tenants, keys, reconciliation) and the signing secret.
   const adminKey = process.env['ADMIN_API_KEYS'] ? undefined : devAdminKey(config.dataDir);
+  // Payloads are encrypted locally too, with a key kept with the data (or the one given).
+  const codecKeys =
+    process.env['PAYLOAD_CODEC_KEYS'] || process.env['PAYLOAD_CODEC_KEYS_FILE']
+      ? {}
+      : { PAYLOAD_CODEC_KEYS: devPayloadCodecKeys(config.dataDir) };
   const appsEnv = {
     ...process.env,
     ...(apiKey ? { API_KEYS: `dev:${apiKey}` } : {}),
     ...(adminKey ? { ADMIN_API_KEYS: `admin:${adminKey}` } : {}),
     SIGNING_SECRET: process.env['SIGNING_SECRET'] ?? devSigningSecret(config.dataDir),
+    ...codecKeys,
   };
+  // The local Web UI shows payloads decrypted through the codec gateway (it holds the admin key).
+  const gatewayKey = adminKey ?? /^[^:,]+:([^,]+)/.exec(process.env['ADMIN_API_KEYS'] ?? '')?.[1];
+  const gateway =
+    options.apps && where.temporalUiUrl && gatewayKey
+      ? await startCodecGateway({
+          port: 0,
+          apiUrl: `http://127.0.0.1:${config.apiPort}`,
+          adminKey: gatewayKey,
+          uiOrigin: where.temporalUiUrl,
+        })
+      : undefined;
+  const specs = serverSpecs(config, provisioned, {
+    ephemeral: false,
+    dataDir: config.dataDir,
+    env: process.env,
+    log,
+    codecEndpoint: gateway?.url,
+  }).filter((s) => servers.has(serverOf(s)));
   const supervisor = new Supervisor(log, process.stderr, { restart: RESTART });
   return runSupervised(supervisor, async () => {
     for (const spec of specs) await supervisor.start(spec);

@@ -23,6 +23,22 @@ export function devSigningSecret(dataDir: string): string {
   return devSecret(dataDir, 'api-signing-secret', 'sign');
 }
 
+/**
+ * The local stack's payload encryption key (`PAYLOAD_CODEC_KEYS` of the apps), made once and
+ * kept with the data, so the workflows of an earlier run still decrypt after a restart.
+ */
+export function devPayloadCodecKeys(dataDir: string): string {
+  const file = join(dataDir, 'payload-codec-keys');
+  if (existsSync(file)) {
+    const stored = readFileSync(file, 'utf8').trim();
+    if (/^dev:[A-Za-z0-9+/]{43}=$/.test(stored)) return stored;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const keys = `dev:${randomBytes(32).toString('base64')}`;
+  writeFileSync(file, `${keys}\n`, { mode: 0o600 });
+  return keys;
+}
+
 function devSecret(dataDir: string, name: string, prefix: string): string {
   const file = join(dataDir, name);
   if (existsSync(file)) {

@@ -99,6 +99,8 @@ export function serverSpecs(
     readonly dataDir: string;
     readonly env: NodeJS.ProcessEnv;
     readonly log: Logger;
+    /** The Web UI's codec endpoint (`npm start`: the codec gateway before the API). */
+    readonly codecEndpoint?: string | undefined;
   },
 ): ProcessSpec[] {
   const specs: ProcessSpec[] = [];
@@ -138,6 +140,7 @@ export function serverSpecs(
           port: t.uiPort,
           namespace: t.namespace,
           tls: t.persistence.frontendTls?.client,
+          codecEndpoint: options.codecEndpoint,
           dataDir: join(options.dataDir, 'temporal-ui'),
         }),
       );
@@ -150,6 +153,7 @@ export function serverSpecs(
         uiPort: options.ephemeral ? undefined : t.uiPort,
         dataDir: options.ephemeral ? undefined : join(options.dataDir, 'temporal'),
         namespace: t.namespace,
+        codecEndpoint: options.codecEndpoint,
       }),
     );
   }

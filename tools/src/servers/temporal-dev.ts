@@ -13,13 +13,18 @@ export interface TemporalDevOptions {
   /** A SQLite file so a restart keeps running workflows; undefined keeps state in memory. */
   readonly dataDir: string | undefined;
   readonly namespace: string;
+  /** The Web UI's remote codec endpoint (payloads shown decrypted). */
+  readonly codecEndpoint?: string | undefined;
 }
 
 /** Arguments of `temporal server start-dev`, bound to 127.0.0.1. */
 export function temporalDevArgs(options: TemporalDevOptions): string[] {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port)];
   if (options.uiPort === undefined) args.push('--headless');
-  else args.push('--ui-port', String(options.uiPort));
+  else {
+    args.push('--ui-port', String(options.uiPort));
+    if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
+  }
   if (options.dataDir) args.push('--db-filename', join(options.dataDir, 'temporal.db'));
   if (options.namespace !== 'default') args.push('--namespace', options.namespace);
   args.push('--log-level', 'error', '--log-format', 'pretty');

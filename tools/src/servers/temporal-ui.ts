@@ -12,6 +12,8 @@ export interface TemporalUiOptions {
   readonly namespace: string;
   /** The frontend's TLS, as the UI server's client side: its CA, server name and certificate. */
   readonly tls?: FrontendTls['client'] | undefined;
+  /** The remote codec endpoint the UI decodes payloads with. */
+  readonly codecEndpoint?: string | undefined;
   /** The UI server's generated config lives here. */
   readonly dataDir: string;
 }
@@ -31,6 +33,15 @@ export function temporalUiConfig(options: Omit<TemporalUiOptions, 'uiServer' | '
     // No access log: every request of the browser would be a line in the stack's terminal.
     hideLogs: true,
     cors: { cookieInsecure: true, unsafeAllowAllOrigins: false },
+    ...(options.codecEndpoint
+      ? {
+          codec: {
+            endpoint: options.codecEndpoint,
+            passAccessToken: false,
+            includeCredentials: false,
+          },
+        }
+      : {}),
     ...(options.tls
       ? {
           tls: {
