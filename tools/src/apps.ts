@@ -55,6 +55,16 @@ export function appEnv(endpoints: Endpoints, env: NodeJS.ProcessEnv): NodeJS.Pro
   };
 }
 
+/** Node arguments that run `app` from its TypeScript source, as `npm start` does. */
+export function appSourceArgs(app: AppName): string[] {
+  return [
+    '--conditions=@invincible/source',
+    '--import',
+    'tsx',
+    join(REPO_ROOT, 'apps', app, 'src', 'main.ts'),
+  ];
+}
+
 /**
  * An app run from its TypeScript source (development): `node --conditions=@invincible/source
  * --import tsx apps/<app>/src/main.ts`, so edits need no build step.
@@ -68,12 +78,7 @@ export function devApp(
   const base = {
     name: app,
     command: process.execPath,
-    args: [
-      '--conditions=@invincible/source',
-      '--import',
-      'tsx',
-      join(REPO_ROOT, 'apps', app, 'src', 'main.ts'),
-    ],
+    args: appSourceArgs(app),
     cwd: REPO_ROOT,
     stopTimeoutMs: 35_000,
   };

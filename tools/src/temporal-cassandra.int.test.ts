@@ -17,7 +17,7 @@ import {
   waitFor,
   type Spawned,
 } from './testing/processes';
-import { testEnv } from './testing/test-env';
+import { testCassandra } from './testing/test-env';
 
 /**
  * `TEMPORAL_PERSISTENCE=cassandra` end to end, through the CLI as a developer runs it, on the
@@ -37,8 +37,7 @@ describe('Temporal on Cassandra (TEMPORAL_PERSISTENCE=cassandra)', () => {
 
   beforeAll(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'invincible-temporal-cassandra-'));
-    const first = testEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS').split(',')[0] ?? '';
-    [cassandraHost = '127.0.0.1', cassandraPort = '9042'] = first.split(':');
+    ({ host: cassandraHost, port: cassandraPort } = testCassandra());
   });
 
   afterAll(() => {

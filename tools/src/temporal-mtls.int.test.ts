@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { appSourceArgs } from './apps';
 import { REPO_ROOT } from './paths';
 import { temporalServing } from './servers/temporal-dev';
 import { writeTestPki, type TestPki } from './testing/certificates';
@@ -15,7 +16,7 @@ import {
   waitFor,
   type Spawned,
 } from './testing/processes';
-import { testEnv } from './testing/test-env';
+import { testCassandra } from './testing/test-env';
 
 /**
  * Temporal with mutual TLS, as a secured self-hosted cluster runs it: the stack's Temporal server
@@ -37,8 +38,7 @@ describe('Temporal over mTLS (TEMPORAL_SERVER_TLS_* on the stack, TEMPORAL_TLS_*
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'invincible-mtls-'));
     pki = await writeTestPki(dir);
-    const first = testEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS').split(',')[0] ?? '';
-    [cassandraHost = '127.0.0.1', cassandraPort = '9042'] = first.split(':');
+    ({ host: cassandraHost, port: cassandraPort } = testCassandra());
   });
 
   afterAll(() => {
@@ -144,27 +144,18 @@ describe('Temporal over mTLS (TEMPORAL_SERVER_TLS_* on the stack, TEMPORAL_TLS_*
     });
 
     // A worker with another CA's certificate: refused, said in one line, never polling.
-    const stranger = spawnCollecting(
-      process.execPath,
-      [
-        '--conditions=@invincible/source',
-        '--import',
-        'tsx',
-        join(REPO_ROOT, 'apps', 'loyalty-worker', 'src', 'main.ts'),
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: cleanStackEnv({
-          TEMPORAL_ADDRESS: address,
-          ...clientTls(pki.strangerCert, pki.strangerKey),
-          CASSANDRA_CONTACT_POINTS: `${cassandraHost}:${cassandraPort}`,
-          CASSANDRA_KEYSPACE: `mtls_${run}`,
-          REPOSITORY_MIGRATE: 'false',
-          // Info: "worker polling" would show if it ever connected.
-          LOG_LEVEL: 'info',
-        }),
-      },
-    );
+    const stranger = spawnCollecting(process.execPath, appSourceArgs('loyalty-worker'), {
+      cwd: REPO_ROOT,
+      env: cleanStackEnv({
+        TEMPORAL_ADDRESS: address,
+        ...clientTls(pki.strangerCert, pki.strangerKey),
+        CASSANDRA_CONTACT_POINTS: `${cassandraHost}:${cassandraPort}`,
+        CASSANDRA_KEYSPACE: `mtls_${run}`,
+        REPOSITORY_MIGRATE: 'false',
+        // Info: "worker polling" would show if it ever connected.
+        LOG_LEVEL: 'info',
+      }),
+    });
     try {
       await waitFor(
         'the refusal',

@@ -1,3 +1,5 @@
+import { plainCassandraAt } from '../servers/temporal-cassandra';
+
 /**
  * Reads a variable that `npm test` (tools/src/cli.ts test) sets after starting the shared test
  * servers. Running a suite on its own without them is an error, never a silent skip.
@@ -10,4 +12,10 @@ export function testEnv(name: string): string {
     );
   }
   return value;
+}
+
+/** The shared test Cassandra's first contact point, split as `plainCassandraAt` reads it. */
+export function testCassandra(): { readonly host: string; readonly port: string } {
+  const { hosts, port } = plainCassandraAt(testEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'));
+  return { host: hosts[0] ?? '127.0.0.1', port: String(port) };
 }
