@@ -1,5 +1,6 @@
 /** Test doubles and the contract suite; never imported by production code. */
 export { createInMemoryRepository } from './memory/in-memory-repository';
+export { exampleSubscription } from './fixtures';
 export type { InMemoryRepository } from './memory/in-memory-repository';
 /** The CQL adapter's versioned tables and their values, for `bench:ledger`'s "before" sequence. */
 export {

@@ -28,6 +28,7 @@ import {
 } from '@invincible/astra-repo';
 import {
   accountValues,
+  exampleSubscription,
   LOYALTY_ACCOUNTS,
   SUBSCRIPTIONS,
   subscriptionValues,
@@ -201,23 +202,8 @@ async function main(): Promise<void> {
         consistency: types.consistencies.localSerial,
       });
     };
-    const projection = (id: string, version: number): SubscriptionProjection => ({
-      id,
-      customerId: 'cus-bench',
-      status: 'active',
-      price: { amountMinor: 1999, currency: 'EUR' },
-      interval: { unit: 'month', count: 1 },
-      anchorAt: new Date('2026-01-31T10:00:00Z'),
-      timeZone: 'Europe/Paris',
-      nextChargeAt: new Date('2026-02-28T09:00:00Z'),
-      periodsBilled: version,
-      canceledAt: null,
-      cancelEffectiveAt: null,
-      cancelReason: null,
-      pausedAt: null,
-      version,
-      updatedAt: new Date(),
-    });
+    const projection = (id: string, version: number) =>
+      exampleSubscription(id, 'cus-bench', version, new Date());
     const saveSubscriptionBefore = async (p: SubscriptionProjection) => {
       await cql.execute(
         `INSERT INTO ${ks}.subscriptions_by_customer (customer_id, subscription_id) VALUES (?, ?)`,

@@ -1,6 +1,6 @@
 import { types } from 'cassandra-driver';
 import type { CassandraRepositoryConfig } from '../config';
-import type { SubscriptionProjection } from '../model/entities';
+import { exampleSubscription } from '../fixtures';
 import { describeRepositoryContract } from '../testing/repository-contract';
 import { createCassandraClient } from './client';
 import { createCassandraRepository } from './cassandra-repository';
@@ -246,23 +246,8 @@ describe('cassandra writes: Paxos rounds and tombstones', () => {
     return Number(/and (\d+) tombstone cells/.exec(line)?.[1]);
   }
 
-  const projection = (id: string, version: number): SubscriptionProjection => ({
-    id,
-    customerId: 'cus-writes',
-    status: 'active',
-    price: { amountMinor: 1999, currency: 'EUR' },
-    interval: { unit: 'month', count: 1 },
-    anchorAt: new Date('2026-01-31T10:00:00Z'),
-    timeZone: 'Europe/Paris',
-    nextChargeAt: new Date('2026-02-28T09:00:00Z'),
-    periodsBilled: version,
-    canceledAt: null,
-    cancelEffectiveAt: null,
-    cancelReason: null,
-    pausedAt: null,
-    version,
-    updatedAt: new Date('2026-01-31T10:00:00Z'),
-  });
+  const projection = (id: string, version: number) =>
+    exampleSubscription(id, 'cus-writes', version);
 
   it('a save over the previous version is one conditional statement; the first (version 0) too', async () => {
     const id = 'sub-rounds';

@@ -14,6 +14,7 @@ import type {
   Tenant,
 } from '../model/entities';
 import type { Repository } from '../ports/repository';
+import { exampleSubscription } from '../fixtures';
 
 /**
  * The behaviour every backend must have, as one suite: the in-memory double, Cassandra over CQL
@@ -58,27 +59,8 @@ export function describeRepositoryContract(
       failureCode: null,
       occurredAt: at('2026-02-28T10:00:00Z'),
     });
-    const subscription = (
-      sid: string,
-      customerId: string,
-      version: number,
-    ): SubscriptionProjection => ({
-      id: sid,
-      customerId,
-      status: 'active',
-      price: { amountMinor: 1999, currency: 'EUR' },
-      interval: { unit: 'month', count: 1 },
-      anchorAt: at('2026-01-31T10:00:00Z'),
-      timeZone: 'Europe/Paris',
-      nextChargeAt: at('2026-02-28T09:00:00Z'),
-      periodsBilled: version,
-      canceledAt: null,
-      cancelEffectiveAt: null,
-      cancelReason: null,
-      pausedAt: null,
-      version,
-      updatedAt: at('2026-01-31T10:00:00Z'),
-    });
+    const subscription = (sid: string, customerId: string, version: number) =>
+      exampleSubscription(sid, customerId, version);
     const coupon = (couponId: string, customerId: string): Coupon => ({
       id: couponId,
       customerId,
