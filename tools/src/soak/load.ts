@@ -119,7 +119,7 @@ export async function runSubscriptions(ctx: LoadContext): Promise<void> {
         s.key,
       ),
     );
-    if (!answer || surprise(ctx, route, answer, [200, 201])) continue;
+    if (!answer || staleStart(answer, s) || surprise(ctx, route, answer, [200, 201])) continue;
     s.id = answer.body.id;
     knowledge.subscriptions.push(s);
     if (card === 'pm_card_visa' || card === 'pm_card_mastercard') {
@@ -127,6 +127,21 @@ export async function runSubscriptions(ctx: LoadContext): Promise<void> {
     }
   }
   await Promise.all(plans);
+}
+
+/**
+ * A start that no attempt delivered before an outage ended, retried once its `startAt` lies more
+ * than one period back: the API refuses a new start that would bill several past periods at once
+ * (422) and creates nothing — it never refuses the retry of a start it applied (the key is read
+ * first). That is the documented answer to this client's stale request, not a surprise.
+ */
+function staleStart(answer: Answer, s: SubscriptionKnown): boolean {
+  return (
+    answer.status === 422 &&
+    answer.attempts > 1 &&
+    Date.now() - s.startAt > s.periodSeconds * 1_000 &&
+    /more than one past period/.test(JSON.stringify(answer.body))
+  );
 }
 
 /** One of: nothing, cancel now, cancel at period end, a price change, a pause and a resume. */
