@@ -102,6 +102,10 @@ describe('API fuzz: schemathesis against /openapi.json', () => {
         'response_schema_conformance',
         'response_headers_conformance',
       ].join(','),
+      // The codec endpoints carry raw payload bytes (base64 up to megabytes, admins only): their
+      // boundary cases are megabyte strings that eat the time budget. Their own tests cover them.
+      '--exclude-path-regex',
+      '^/v1/codec/',
       '--max-examples',
       '10',
       '--max-time',
