@@ -45,7 +45,16 @@ function boundaries(sandboxed) {
           sourceTag: 'scope:workflows',
           onlyDependOnLibsWithTags: ['scope:activities', 'scope:shared'],
           ...(sandboxed
-            ? { allowedExternalImports: ['@temporalio/workflow', '@temporalio/common'] }
+            ? {
+                allowedExternalImports: [
+                  '@temporalio/workflow',
+                  '@temporalio/common',
+                  // Trace context only (no I/O): the tracing interceptors' context in the sandbox.
+                  '@opentelemetry/api',
+                  // Their workflow side (src/tracing/interceptors.ts): sandbox code, no I/O.
+                  '@temporalio/interceptors-opentelemetry/lib/workflow',
+                ],
+              }
             : {}),
         },
         {

@@ -55,6 +55,18 @@ export function appEnv(endpoints: Endpoints, env: NodeJS.ProcessEnv): NodeJS.Pro
   };
 }
 
+/**
+ * The standard OpenTelemetry variables that send `app`'s traces to the local Jaeger (the apps
+ * read them at start): OTLP over HTTP with protobuf bodies, and the app's name as its service.
+ */
+export function tracingEnv(app: AppName, otlpHttpEndpoint: string): NodeJS.ProcessEnv {
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpHttpEndpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    OTEL_SERVICE_NAME: app,
+  };
+}
+
 /** Node arguments that run `app` from its TypeScript source, as `npm start` does. */
 export function appSourceArgs(app: AppName): string[] {
   return [
@@ -82,7 +94,13 @@ export function devApp(
     cwd: REPO_ROOT,
     stopTimeoutMs: 35_000,
   };
-  const withEnv = appEnv(endpoints, env);
+  const withEnv = {
+    // The apps write to the supervisor's pipe, not a terminal: readable lines when the
+    // supervisor itself prints to one (a developer's `npm start`), JSON otherwise.
+    LOG_FORMAT: process.stdout.isTTY ? 'pretty' : 'json',
+    ...appEnv(endpoints, env),
+    ...(endpoints.traces ? tracingEnv(app, endpoints.traces.otlpHttpEndpoint) : {}),
+  };
   if (app === 'api') {
     return {
       ...base,

@@ -5,7 +5,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { PAYLOAD_CONVERTER_SOURCE, WORKFLOW_SOURCES } from '@invincible/workflows';
+import {
+  PAYLOAD_CONVERTER_SOURCE,
+  TRACING_INTERCEPTORS_SOURCE,
+  WORKFLOW_SOURCES,
+} from '@invincible/workflows';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 async function main(): Promise<void> {
@@ -17,6 +21,8 @@ async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
     payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE),
+    // The workflow side of traces, as createBillingWorker / createLoyaltyWorker install it.
+    workflowInterceptorModules: [require.resolve(TRACING_INTERCEPTORS_SOURCE)],
   });
   const target = resolve(outFile);
   mkdirSync(dirname(target), { recursive: true });

@@ -13,7 +13,7 @@ import { devApp, type AppName } from './apps';
 import { loadStackConfig, type StackConfig } from './config';
 import { startCodecGateway } from './codec-gateway';
 import { devAdminKey, devApiKey, devPayloadCodecKeys, devSigningSecret } from './dev-api-key';
-import { StackError, StartupError } from './errors';
+import { ProvisionError, StackError, StartupError } from './errors';
 import { loadExeca } from './execa';
 import { createLogger, formatDuration } from './log';
 import { REPO_ROOT } from './paths';
@@ -22,6 +22,7 @@ import { isExecutable, which } from './provision/which';
 import { localTemporalOnCassandra, plainCassandraAt } from './servers/temporal-cassandra';
 import {
   endpoints,
+  jaegerSpec,
   provision,
   serverOf,
   serverSpecs,
@@ -61,16 +62,21 @@ async function main(argv: readonly string[]): Promise<number> {
     strict: true,
     options: {
       only: { type: 'string' },
+      traces: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  // `--traces` is INVINCIBLE_TRACES=true for this run.
+  const env = values.traces ? { ...process.env, INVINCIBLE_TRACES: 'true' } : process.env;
   switch (command) {
     case 'start':
-      return start(loadStackConfig(process.env), parseOnly(values.only));
+      return start(loadStackConfig(env), parseOnly(values.only));
     case 'up':
-      return start(loadStackConfig(process.env), parseOnly(values.only), { apps: false });
+      return start(loadStackConfig(env), parseOnly(values.only), { apps: false });
+    case 'test-traces-viewer':
+      return testTracesViewer();
     case 'provision': {
-      const config = loadStackConfig(process.env);
+      const config = loadStackConfig(env);
       await provision(
         config,
         {
@@ -79,6 +85,7 @@ async function main(argv: readonly string[]): Promise<number> {
           testServer: true,
           temporalServer: { ui: true },
           schemathesis: true,
+          jaeger: config.traces.enabled,
         },
         process.env,
         log,
@@ -89,10 +96,12 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(
         [
           'usage: npm run stack -- <command>',
-          '  start [--only temporal,cassandra]  servers, then api and both workers; Ctrl-C stops all',
-          '  up    [--only temporal,cassandra]  servers only',
-          '  test  [nx run-many args…]          ephemeral servers around lint, typecheck, build, test',
-          '  provision                          build/resolve Temporal CLI and server, Cassandra, test server, schemathesis',
+          '  start [--only temporal,cassandra] [--traces]  servers, then api and both workers; Ctrl-C stops all',
+          '  up    [--only temporal,cassandra] [--traces]  servers only',
+          '  test  [nx run-many args…]                     ephemeral servers around lint, typecheck, build, test',
+          '  provision [--traces]                          build/resolve Temporal CLI and server, Cassandra, test server, schemathesis (and Jaeger)',
+          '',
+          '  --traces (or INVINCIBLE_TRACES=1): Jaeger beside the stack, every app sending it its traces',
           '',
         ].join('\n'),
       );
@@ -135,6 +144,7 @@ async function start(
     temporal: servers.has('temporal'),
     cassandra: servers.has('cassandra'),
     testServer: false,
+    jaeger: config.traces.enabled,
   };
   const provisioned = await provision(config, wanted, process.env, log);
   mkdirSync(config.dataDir, { recursive: true });
@@ -173,6 +183,9 @@ async function start(
     log,
     codecEndpoint: gateway?.url,
   }).filter((s) => servers.has(serverOf(s)));
+  // First, so that it receives the apps' first spans; stopped last, after they flushed.
+  const jaeger = jaegerSpec(config, provisioned, config.dataDir);
+  if (jaeger) specs.unshift(jaeger);
   const supervisor = new Supervisor(log, process.stderr, { restart: RESTART });
   return runSupervised(supervisor, async () => {
     for (const spec of specs) await supervisor.start(spec);
@@ -214,6 +227,11 @@ function printBanner(
         ]
       : []),
     ...(where.temporalUiUrl ? [`  Temporal UI    ${where.temporalUiUrl}`] : []),
+    ...(where.traces
+      ? [
+          `  Traces         ${where.traces.uiUrl}   (Jaeger; OTLP/HTTP ${where.traces.otlpHttpEndpoint})`,
+        ]
+      : []),
     `  Temporal       ${where.temporalAddress}  namespace ${where.temporalNamespace}`,
     `  Cassandra      ${where.cassandraContactPoints ?? 'not used (Astra DB Data API)'}`,
     '',
@@ -253,6 +271,44 @@ async function runSupervised(
     onStop?.();
     return 1;
   }
+}
+
+/**
+ * `npm run test:traces-viewer`: the local trace viewer's suite (tools/src/jaeger.viewer-test.ts),
+ * apart from `npm test` because its first run builds Jaeger from its Go module (about 5 min on an
+ * idle 2-core machine, more when busy) and fetches the Jaeger UI with Cargo. Provisions both, then
+ * runs the suite with JAEGER_PATH and INVINCIBLE_TEST_JAEGER_UI_DIR.
+ */
+async function testTracesViewer(): Promise<number> {
+  const config = loadStackConfig({ ...process.env, INVINCIBLE_TRACES: 'true' });
+  const provisioned = await provision(
+    config,
+    { temporal: false, cassandra: false, testServer: false, jaeger: true },
+    process.env,
+    log,
+  );
+  if (!provisioned.jaeger) throw new ProvisionError('Jaeger was not provisioned');
+  const { execa } = await loadExeca();
+  const jest = await execa(
+    join(REPO_ROOT, 'node_modules', '.bin', 'jest'),
+    [
+      '--config',
+      join(REPO_ROOT, 'tools', 'jest.config.cjs'),
+      '--testMatch',
+      '<rootDir>/src/jaeger.viewer-test.ts',
+    ],
+    {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+      reject: false,
+      env: {
+        ...process.env,
+        JAEGER_PATH: provisioned.jaeger.binary,
+        INVINCIBLE_TEST_JAEGER_UI_DIR: provisioned.jaeger.uiAssets,
+      },
+    },
+  );
+  return jest.exitCode ?? 1;
 }
 
 async function test(nxArgs: readonly string[]): Promise<number> {

@@ -252,3 +252,50 @@ describe('loadStackConfig', () => {
     });
   });
 });
+
+describe('loadStackConfig: the local trace viewer', () => {
+  it("is off by default, on Jaeger's own ports", () => {
+    expect(loadStackConfig({}).traces).toEqual({
+      enabled: false,
+      jaegerPath: undefined,
+      ports: { ui: 16686, otlpGrpc: 4317, otlpHttp: 4318 },
+    });
+  });
+
+  it('turns on with INVINCIBLE_TRACES (what --traces sets) and takes a binary and ports', () => {
+    const config = loadStackConfig({
+      INVINCIBLE_TRACES: '1',
+      JAEGER_PATH: '/opt/jaeger/jaeger',
+      JAEGER_UI_PORT: '26686',
+      JAEGER_OTLP_GRPC_PORT: '24317',
+      JAEGER_OTLP_HTTP_PORT: '24318',
+    });
+    expect(config.traces).toEqual({
+      enabled: true,
+      jaegerPath: '/opt/jaeger/jaeger',
+      ports: { ui: 26686, otlpGrpc: 24317, otlpHttp: 24318 },
+    });
+    expect(loadStackConfig({ INVINCIBLE_TRACES: 'false' }).traces.enabled).toBe(false);
+  });
+
+  it('names every bad variable, and ports that clash (the query gRPC port is the UI port − 1)', () => {
+    const message = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadStackConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('no ConfigError');
+    };
+    const bad = message({ INVINCIBLE_TRACES: 'yes', JAEGER_OTLP_HTTP_PORT: '70000' });
+    expect(bad).toMatch(/INVINCIBLE_TRACES/);
+    expect(bad).toMatch(/JAEGER_OTLP_HTTP_PORT/);
+    expect(message({ JAEGER_OTLP_GRPC_PORT: '4318' })).toMatch(
+      /JAEGER_OTLP_GRPC_PORT and JAEGER_OTLP_HTTP_PORT: both are 4318/,
+    );
+    expect(message({ JAEGER_UI_PORT: '4319' })).toMatch(
+      /JAEGER_UI_PORT − 1 \(query gRPC\) and JAEGER_OTLP_HTTP_PORT: both are 4318/,
+    );
+  });
+});

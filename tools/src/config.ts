@@ -68,6 +68,13 @@ const schema = z.object({
   JAVA_HOME: optionalString,
   // The apps.
   API_PORT: port.default(3000),
+  // Traces (`npm start -- --traces`): Jaeger beside the stack, the apps exporting to it.
+  INVINCIBLE_TRACES: flag.optional(),
+  JAEGER_PATH: optionalString,
+  // Jaeger's own defaults; the query service's gRPC port is the UI's minus one.
+  JAEGER_UI_PORT: port.min(2).default(16686),
+  JAEGER_OTLP_GRPC_PORT: port.default(4317),
+  JAEGER_OTLP_HTTP_PORT: port.default(4318),
 });
 
 export type StackEnv = z.infer<typeof schema>;
@@ -103,10 +110,28 @@ export interface StackConfig {
   readonly javaHome: string | undefined;
   readonly apiPort: number;
   /**
+   * The local trace viewer: off unless asked for (`--traces`, INVINCIBLE_TRACES); the binary and
+   * ports are read either way, since `npm test` provisions Jaeger for its own suite.
+   */
+  readonly traces: TracesConfig;
+  /**
    * TLS, API key and gRPC metadata of the stack's own connections to Temporal (its readiness
    * probes), read from the TEMPORAL_* variables exactly as the apps read them.
    */
   readonly temporalConnection: Omit<TemporalConnectionConfig['connectionOptions'], 'address'>;
+}
+
+/** Jaeger beside the stack: where its binary is (JAEGER_PATH) and the ports it listens on. */
+export interface TracesConfig {
+  readonly enabled: boolean;
+  /** JAEGER_PATH: a Jaeger v2 binary to use instead of building one. */
+  readonly jaegerPath: string | undefined;
+  readonly ports: {
+    /** The UI and the query HTTP API. */
+    readonly ui: number;
+    readonly otlpGrpc: number;
+    readonly otlpHttp: number;
+  };
 }
 
 /** The local Temporal server's frontend TLS (TEMPORAL_SERVER_TLS_*), and what its own clients present. */
@@ -172,7 +197,11 @@ export function loadStackConfig(env: NodeJS.ProcessEnv): StackConfig {
   }
   const e = parsed.data;
   const connection = temporalConnectionFromEnv(env);
-  const issues = [...temporalIssues(e), ...(connection.ok ? [] : connection.issues)];
+  const issues = [
+    ...temporalIssues(e),
+    ...tracesIssues(e),
+    ...(connection.ok ? [] : connection.issues),
+  ];
   if (issues.length > 0 || !connection.ok) throw new ConfigError(issues);
   const { address, ...temporalConnection } = connection.config.connectionOptions;
   void address;
@@ -207,7 +236,32 @@ export function loadStackConfig(env: NodeJS.ProcessEnv): StackConfig {
           },
     javaHome: e.JAVA_HOME,
     apiPort: e.API_PORT,
+    traces: {
+      enabled: e.INVINCIBLE_TRACES ?? false,
+      jaegerPath: e.JAEGER_PATH,
+      ports: {
+        ui: e.JAEGER_UI_PORT,
+        otlpGrpc: e.JAEGER_OTLP_GRPC_PORT,
+        otlpHttp: e.JAEGER_OTLP_HTTP_PORT,
+      },
+    },
   };
+}
+
+/** Jaeger's four listeners must differ: the query service's gRPC port is the UI's minus one. */
+function tracesIssues(e: StackEnv): string[] {
+  const ports = [
+    ['JAEGER_UI_PORT', e.JAEGER_UI_PORT],
+    ['JAEGER_UI_PORT − 1 (query gRPC)', e.JAEGER_UI_PORT - 1],
+    ['JAEGER_OTLP_GRPC_PORT', e.JAEGER_OTLP_GRPC_PORT],
+    ['JAEGER_OTLP_HTTP_PORT', e.JAEGER_OTLP_HTTP_PORT],
+  ] as const;
+  const issues: string[] = [];
+  ports.forEach(([name, port], i) => {
+    const clash = ports.slice(i + 1).find(([, other]) => other === port);
+    if (clash) issues.push(`${name} and ${clash[0]}: both are ${port}; Jaeger needs four ports`);
+  });
+  return issues;
 }
 
 const TEMPORAL_CASSANDRA_KEYS = [

@@ -48,3 +48,8 @@ export class StartupError extends StackError {
 export class TemporalPersistenceError extends StackError {
   override readonly name = 'TemporalPersistenceError';
 }
+
+/** The stack's Temporal lacks a search attribute the workflows set, and it cannot be added. */
+export class SearchAttributesSetupError extends StackError {
+  override readonly name = 'SearchAttributesSetupError';
+}

@@ -22,6 +22,7 @@ import {
   cancelUpdate,
   changePriceUpdate,
   getPointsQuery,
+  initialSubscriptionSearchAttributes,
   loyaltyWorkflowId,
   notifyPurchaseSignal,
   recordPurchaseUpdate,
@@ -251,6 +252,8 @@ async function main(): Promise<void> {
             taskQueue: TASK_QUEUE,
             workflowId: subscriptionWorkflowId(input.subscriptionId),
             args: [input],
+            // As the API starts it (the histories hold the workflow's upserts as in production).
+            typedSearchAttributes: initialSubscriptionSearchAttributes(input),
           });
         };
         const handles = await scenario(start);

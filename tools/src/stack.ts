@@ -1,12 +1,14 @@
 import { join } from 'node:path';
 import type { StackConfig } from './config';
 import type { Logger } from './log';
+import { ensureJaeger, ensureJaegerUi } from './provision/jaeger';
 import { findJava } from './provision/java';
 import { ensureClasspath, ensureTestServerExecutable } from './provision/maven';
 import { ensureSchemathesis } from './provision/schemathesis';
 import { ensureTemporalCli } from './provision/temporal-cli';
 import { ensureTemporalServer, type TemporalServerBinaries } from './provision/temporal-server';
 import { localCassandra } from './servers/cassandra';
+import { localJaeger } from './servers/jaeger';
 import type { ProcessSpec } from './servers/process-spec';
 import { localTemporalOnCassandra } from './servers/temporal-cassandra';
 import { localTemporal } from './servers/temporal-dev';
@@ -29,6 +31,8 @@ export interface Provisioned {
   readonly java?: string;
   /** The Python of the venv holding the pinned schemathesis (`-m schemathesis.cli`). */
   readonly schemathesis?: string;
+  /** Jaeger (v2) and the Jaeger UI's production build it serves. */
+  readonly jaeger?: { readonly binary: string; readonly uiAssets: string };
 }
 
 export interface ProvisionRequest {
@@ -42,6 +46,8 @@ export interface ProvisionRequest {
   readonly temporalServer?: { readonly ui: boolean };
   /** Schemathesis in a virtual environment of its own, for the API fuzz suite. */
   readonly schemathesis?: boolean;
+  /** Jaeger and its UI (`--traces`, and `npm run test:traces-viewer`). */
+  readonly jaeger?: boolean;
 }
 
 /** Provisions (first run) or finds in the cache (every later run) what `request` asks for. */
@@ -72,7 +78,23 @@ export async function provision(
   const testServer =
     request.testServer && java ? await ensureTestServerExecutable(java, options) : undefined;
   const schemathesis = request.schemathesis ? await ensureSchemathesis(options) : undefined;
-  return { temporalCli, temporalServer, cassandraClasspath, testServer, java, schemathesis };
+  // The UI first: seconds, and a missing Cargo is said before minutes of Go build, not after.
+  const jaegerUi = request.jaeger ? await ensureJaegerUi(options) : undefined;
+  const jaeger = jaegerUi
+    ? {
+        binary: await ensureJaeger({ ...options, jaegerPath: config.traces.jaegerPath }),
+        uiAssets: jaegerUi,
+      }
+    : undefined;
+  return {
+    temporalCli,
+    temporalServer,
+    cassandraClasspath,
+    testServer,
+    java,
+    schemathesis,
+    jaeger,
+  };
 }
 
 /** Where the apps and tests find the servers, whichever way they were provided. */
@@ -85,6 +107,8 @@ export interface Endpoints {
   /** Undefined when the business data lives in Astra DB (Data API). */
   readonly cassandraContactPoints: string | undefined;
   readonly cassandraLocalDataCenter: string;
+  /** With traces on: the Jaeger UI, and the OTLP/HTTP endpoint the apps export to. */
+  readonly traces?: { readonly uiUrl: string; readonly otlpHttpEndpoint: string } | undefined;
 }
 
 /**
@@ -160,6 +184,21 @@ export function serverSpecs(
   return specs;
 }
 
+/** Jaeger beside the stack when traces are on (and it was provisioned), else undefined. */
+export function jaegerSpec(
+  config: StackConfig,
+  provisioned: Provisioned,
+  dataDir: string,
+): ProcessSpec | undefined {
+  if (!config.traces.enabled || !provisioned.jaeger) return undefined;
+  return localJaeger({
+    jaegerPath: provisioned.jaeger.binary,
+    uiAssets: provisioned.jaeger.uiAssets,
+    ports: config.traces.ports,
+    dataDir: join(dataDir, 'jaeger'),
+  });
+}
+
 export function endpoints(config: StackConfig): Endpoints {
   const t = config.temporal;
   const d = config.database;
@@ -175,5 +214,11 @@ export function endpoints(config: StackConfig): Endpoints {
           ? d.contactPoints
           : undefined,
     cassandraLocalDataCenter: d.mode === 'astra' ? 'datacenter1' : d.localDataCenter,
+    traces: config.traces.enabled
+      ? {
+          uiUrl: `http://127.0.0.1:${config.traces.ports.ui}`,
+          otlpHttpEndpoint: `http://127.0.0.1:${config.traces.ports.otlpHttp}`,
+        }
+      : undefined,
   };
 }

@@ -2,6 +2,7 @@ import { repositoryConfigFromEnv, type RepositoryConfig } from '@invincible/astr
 import {
   payloadCodecFromEnv,
   temporalConnectionFromEnv,
+  tracingSettingsFromEnv,
   type AesGcmPayloadCodec,
   type TemporalConnectionConfig,
 } from '@invincible/temporal-runtime';
@@ -50,6 +51,8 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `json` or `pretty`; unset: pretty on a terminal, JSON otherwise (collectors, containers). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   NODE_ENV: z.string().default('development'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).optional(),
@@ -114,6 +117,8 @@ export interface ApiConfig {
     readonly keepAliveTimeoutMs: number;
   };
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  /** Undefined: the composition root decides by whether standard output is a terminal. */
+  readonly logFormat: z.infer<typeof schema>['LOG_FORMAT'];
   /** Address, namespace, TLS / mTLS / API key: the shared reading of the TEMPORAL_* variables. */
   readonly temporal: TemporalConnectionConfig;
   /** AES-256-GCM on every payload (PAYLOAD_CODEC_KEYS / _FILE); unset: payloads in clear. */
@@ -164,11 +169,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   const repository = repositoryConfigFromEnv(env);
   const temporal = temporalConnectionFromEnv(env);
   const codec = payloadCodecFromEnv(env);
+  // Read (and started) by instrument.ts before anything loads; checked here with the rest.
+  const tracing = tracingSettingsFromEnv(env);
   const issues = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
     ...(repository.ok ? [] : repository.issues),
     ...(temporal.ok ? [] : temporal.issues),
     ...(codec.ok ? [] : codec.issues),
+    ...(tracing.ok ? [] : tracing.issues),
   ];
   if (parsed.success && parsed.data.NODE_ENV === 'production' && !parsed.data.SIGNING_SECRET)
     issues.push(
@@ -176,7 +184,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     );
   if (parsed.success && parsed.data.HEADERS_TIMEOUT_MS > parsed.data.REQUEST_TIMEOUT_MS)
     issues.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
-  if (!parsed.success || !repository.ok || !temporal.ok || !codec.ok || issues.length > 0) {
+  if (
+    !parsed.success ||
+    !repository.ok ||
+    !temporal.ok ||
+    !codec.ok ||
+    !tracing.ok ||
+    issues.length > 0
+  ) {
     throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
   const e = parsed.data;
@@ -192,6 +207,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
       keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
     },
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     temporal: temporal.config,
     payloadCodec: codec.codec,
     codecCorsOrigins: e.CODEC_CORS_ORIGINS,

@@ -1,8 +1,10 @@
+// First: tracing patches http, fetch and cassandra-driver as they load.
+import { tracing } from './instrument';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
+import { createAppLogger, tracingClientInterceptors } from '@invincible/temporal-runtime';
 import { Client, Connection } from '@temporalio/client';
-import pino from 'pino';
 import express from 'express';
 import { createApp, metricsHandler } from './app';
 import { createMetrics } from './http/metrics';
@@ -12,13 +14,21 @@ import { createHttpServer } from './http/http-server';
 /** The composition root: the only place that reads the environment, connects, listens or exits. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const logger = pino({ level: config.logLevel, base: { service: 'api' } });
+  // Pretty at a terminal, JSON for collectors; inside a span, each line carries its trace ids.
+  const logger = createAppLogger({
+    service: 'api',
+    level: config.logLevel,
+    format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    tracing,
+  });
 
   // Lazy: the API starts (and reports not-ready) even while Temporal is still coming up.
   const connection = Connection.lazy(config.temporal.connectionOptions);
   const temporal = new Client({
     connection,
     namespace: config.temporal.namespace,
+    // A span per start, Update and query; its context travels to the workflow in the headers.
+    interceptors: tracingClientInterceptors(),
     // Inputs, signals, Updates, results and memos leave this process encrypted, if keys are set.
     ...(config.payloadCodec ? { dataConverter: { payloadCodecs: [config.payloadCodec] } } : {}),
   });
@@ -131,7 +141,8 @@ async function main(): Promise<void> {
     metricsServer?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
-    await Promise.allSettled([connection.close(), repository.close()]);
+    // The last requests' spans are exported before the process ends.
+    await Promise.allSettled([connection.close(), repository.close(), tracing?.shutdown()]);
     logger.info('stopped');
     process.exit(0);
   };

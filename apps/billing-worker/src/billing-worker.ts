@@ -1,9 +1,15 @@
 import {
   PAYLOAD_CONVERTER_SOURCE,
+  TRACING_INTERCEPTORS_SOURCE,
   BILLING_TASK_QUEUE,
   type BillingActivities,
   type ReconciliationActivities,
 } from '@invincible/workflows';
+import {
+  tracingWorkerOptions,
+  type Tracing,
+  workerTuningOptions,
+} from '@invincible/temporal-runtime';
 import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { WorkerTuning } from './config';
@@ -18,6 +24,8 @@ export interface BillingWorkerDeps {
   readonly tuning: WorkerTuning;
   /** Encrypts payloads (PAYLOAD_CODEC_KEYS); undefined: in clear. */
   readonly payloadCodec?: PayloadCodec | undefined;
+  /** Where workflow and activity spans go (OTEL_*); undefined: not traced. */
+  readonly tracing?: Tracing | undefined;
   /** Billing's and reconciliation's (hosted on the same task queue). */
   readonly activities: BillingActivities & ReconciliationActivities;
 }
@@ -29,6 +37,8 @@ export function createBillingWorker(deps: BillingWorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: BILLING_TASK_QUEUE,
     activities: deps.activities,
+    // Spans for workflow runs, Updates, signals and activities, parented on the caller's trace.
+    ...tracingWorkerOptions(deps.tracing, [require.resolve(TRACING_INTERCEPTORS_SOURCE)]),
     // Undecodable payloads reach the workflow as a marker its message guard rejects (with a
     // prebuilt bundle, the bundle carries the same converter for the workflow side).
     dataConverter: {
@@ -39,9 +49,7 @@ export function createBillingWorker(deps: BillingWorkerDeps): Promise<Worker> {
     ...('bundlePath' in deps.workflows
       ? { workflowBundle: { codePath: deps.workflows.bundlePath } }
       : { workflowsPath: deps.workflows.workflowsPath }),
-    maxConcurrentActivityTaskExecutions: deps.tuning.maxConcurrentActivityTaskExecutions,
-    maxConcurrentWorkflowTaskExecutions: deps.tuning.maxConcurrentWorkflowTaskExecutions,
-    maxCachedWorkflows: deps.tuning.maxCachedWorkflows,
-    shutdownGraceTime: deps.tuning.shutdownGraceTimeMs,
+    // Fixed slots or the resource-based tuner; a stop bounded past the grace time.
+    ...workerTuningOptions(deps.tuning),
   });
 }

@@ -2,12 +2,20 @@ import { repositoryConfigFromEnv, type RepositoryConfig } from '@invincible/astr
 import {
   payloadCodecFromEnv,
   temporalConnectionFromEnv,
+  tracingSettingsFromEnv,
   type AesGcmPayloadCodec,
   type TemporalConnectionConfig,
+  type WorkerMetricsEndpoint,
+  type WorkerTuning,
 } from '@invincible/temporal-runtime';
 import { z } from 'zod';
 
 const count = z.coerce.number().int().min(1).max(10_000);
+/** A share of the host's CPU or memory, for the resource-based tuner. */
+const share = z.coerce
+  .number()
+  .gt(0, 'a share above 0, at most 1 (e.g. 0.8)')
+  .max(1, 'at most 1 (e.g. 0.8)');
 
 const UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -22,11 +30,21 @@ const duration = z
 
 const schema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /** `json` or `pretty`; unset: pretty on a terminal, JSON otherwise (collectors, containers). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   WORKER_MAX_CONCURRENT_ACTIVITIES: count.default(100),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count.default(40),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  /** `fixed`: WORKER_MAX_CONCURRENT_* slots; `resource-based`: up to them while CPU and memory allow. */
+  WORKER_TUNER: z.enum(['fixed', 'resource-based']).default('fixed'),
+  WORKER_TARGET_CPU: share.optional(),
+  WORKER_TARGET_MEMORY: share.optional(),
+  /** Prometheus `/metrics` (Temporal's SDK metrics and the app's) on this port; unset: none. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  /** 127.0.0.1 by default; the image binds 0.0.0.0 for the scraper. */
+  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
   /** `/healthz` and `/readyz` on this port; unset: no health server (two local replicas would clash). */
   HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
@@ -54,6 +72,8 @@ const schema = z.object({
 
 export interface WorkerConfig {
   readonly logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  /** Undefined: the composition root decides by whether standard output is a terminal. */
+  readonly logFormat: z.infer<typeof schema>['LOG_FORMAT'];
   /** Address, namespace, TLS / mTLS / API key: the shared reading of the TEMPORAL_* variables. */
   readonly temporal: TemporalConnectionConfig;
   /** AES-256-GCM on every payload (PAYLOAD_CODEC_KEYS / _FILE); unset: payloads in clear. */
@@ -65,6 +85,8 @@ export interface WorkerConfig {
   readonly migrateOnStart: boolean;
   /** Where `/healthz` and `/readyz` listen; undefined: not served. */
   readonly health: { readonly host: string; readonly port: number } | undefined;
+  /** Where Prometheus' `/metrics` listens; undefined: not served. */
+  readonly metrics: WorkerMetricsEndpoint | undefined;
   readonly payments: { readonly sandboxFailureRate: number; readonly sandboxLatencyMs: number };
   readonly smtp: { readonly url: string; readonly from: string } | undefined;
   readonly reconcile: {
@@ -75,12 +97,24 @@ export interface WorkerConfig {
   };
 }
 
-/** Worker options that decide throughput and memory, set explicitly rather than by SDK defaults. */
-export interface WorkerTuning {
-  readonly maxConcurrentActivityTaskExecutions: number;
-  readonly maxConcurrentWorkflowTaskExecutions: number;
-  readonly maxCachedWorkflows: number;
-  readonly shutdownGraceTimeMs: number;
+export type { WorkerTuning };
+
+/** The resource-based tuner's targets when WORKER_TARGET_CPU / _MEMORY are not given. */
+const DEFAULT_TARGET_USAGE = 0.8;
+
+/** Combinations zod cannot see one variable at a time: each is an issue naming its variable. */
+function crossIssues(env: Readonly<Record<string, string | undefined>>): string[] {
+  const issues: string[] = [];
+  if (env['WORKER_TUNER'] !== 'resource-based') {
+    for (const name of ['WORKER_TARGET_CPU', 'WORKER_TARGET_MEMORY']) {
+      if (env[name] !== undefined) issues.push(`${name}: only with WORKER_TUNER=resource-based`);
+    }
+  }
+  const metricsPort = env['WORKER_METRICS_PORT'];
+  if (metricsPort !== undefined && Number(metricsPort) === Number(env['HEALTH_PORT'] ?? NaN)) {
+    issues.push('WORKER_METRICS_PORT: the same port as HEALTH_PORT; give each its own');
+  }
+  return issues;
 }
 
 /** Parses the worker's environment once; throws listing every invalid variable. */
@@ -89,20 +123,33 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
   const repository = repositoryConfigFromEnv(env);
   const temporal = temporalConnectionFromEnv(env);
   const codec = payloadCodecFromEnv(env);
-  if (!parsed.success || !repository.ok || !temporal.ok || !codec.ok) {
+  // Read (and started) by instrument.ts before anything loads; checked here with the rest.
+  const tracing = tracingSettingsFromEnv(env);
+  const cross = crossIssues(env);
+  if (
+    !parsed.success ||
+    !repository.ok ||
+    !temporal.ok ||
+    !codec.ok ||
+    !tracing.ok ||
+    cross.length > 0
+  ) {
     const issues = [
       ...(parsed.success
         ? []
         : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+      ...cross,
       ...(repository.ok ? [] : repository.issues),
       ...(temporal.ok ? [] : temporal.issues),
       ...(codec.ok ? [] : codec.issues),
+      ...(tracing.ok ? [] : tracing.issues),
     ];
     throw new Error(`Invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
   }
   const e = parsed.data;
   return {
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     temporal: temporal.config,
     payloadCodec: codec.codec,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
@@ -111,10 +158,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
       maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       shutdownGraceTimeMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      ...(e.WORKER_TUNER === 'resource-based'
+        ? {
+            resourceBased: {
+              targetCpuUsage: e.WORKER_TARGET_CPU ?? DEFAULT_TARGET_USAGE,
+              targetMemoryUsage: e.WORKER_TARGET_MEMORY ?? DEFAULT_TARGET_USAGE,
+            },
+          }
+        : {}),
     },
     repository: repository.config,
     migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
     health: e.HEALTH_PORT === undefined ? undefined : { host: e.HEALTH_HOST, port: e.HEALTH_PORT },
+    metrics:
+      e.WORKER_METRICS_PORT === undefined
+        ? undefined
+        : { host: e.WORKER_METRICS_HOST, port: e.WORKER_METRICS_PORT },
     payments: {
       sandboxFailureRate: e.PAYMENTS_SANDBOX_FAILURE_RATE,
       sandboxLatencyMs: e.PAYMENTS_SANDBOX_LATENCY_MS,

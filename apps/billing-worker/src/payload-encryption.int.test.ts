@@ -60,10 +60,11 @@ function payloadsOf(node: unknown, path = 'history', found: RawPayload[] = []): 
 }
 
 /**
- * What the SDK keeps readable by design: search attributes (the server indexes them) and its
- * patch markers (a patch id), which it writes without the codec. Neither holds customer data.
+ * What the SDK keeps readable by design: search attributes (the server indexes them), its patch
+ * markers (a patch id), and the tracing interceptors' header (`_tracer-data`: the W3C
+ * `traceparent`, ids only), which it writes without the codec. None holds customer data.
  */
-const READABLE_BY_DESIGN = /searchAttributes|patch-data/;
+const READABLE_BY_DESIGN = /searchAttributes|patch-data|_tracer-data/;
 
 describe('payload encryption (PAYLOAD_CODEC_KEYS) on a real Temporal server', () => {
   jest.setTimeout(120_000);
@@ -163,6 +164,81 @@ describe('payload encryption (PAYLOAD_CODEC_KEYS) on a real Temporal server', ()
     const startedEvent = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     const decoded = await codec.decode(startedEvent?.input?.payloads ?? []);
     expect(Buffer.from(decoded[0]?.data ?? []).toString()).toContain(email);
+    await nativeConnection.close();
+    await connection.close();
+  });
+});
+
+/**
+ * A message sealed under a key the worker cannot open — a client holding another key under the
+ * same id, or bytes tampered with in transit — is refused like any undecodable message: counted
+ * by the workflow's message guard, never applied, and never a workflow task failing forever (the
+ * subscription keeps answering and billing).
+ */
+describe('a message the payload codec cannot open (real Temporal server)', () => {
+  jest.setTimeout(120_000);
+
+  it('is counted as undecodable; the subscription goes on', async () => {
+    const run = Date.now().toString(36);
+    const namespace = `codec-forged-${run}`;
+    const codec = new AesGcmPayloadCodec([{ id: 'test-1', key: randomBytes(32) }]);
+    const impostorCodec = new AesGcmPayloadCodec([{ id: 'test-1', key: randomBytes(32) }]);
+    const connection = await Connection.connect({ address });
+    await createTestNamespace(connection, namespace);
+    const client = new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] } });
+    const impostor = new Client({
+      connection,
+      namespace,
+      dataConverter: { payloadCodecs: [impostorCodec] },
+    });
+    const repo = createInMemoryRepository();
+    const nativeConnection = await NativeConnection.connect({ address });
+    const billing = await createBillingWorker({
+      connection: nativeConnection,
+      namespace,
+      workflows: { workflowsPath: require.resolve(WORKFLOW_SOURCES.billing) },
+      tuning: TUNING,
+      activities: {
+        ...createBillingActivities({
+          repository: repo,
+          payments: createSandboxGateway({ payments: repo.payments }),
+          mailer: createOutboxMailer({ outbox: repo.outbox }),
+          loyalty: createLoyaltyNotifier(client.workflow), // no charge falls due in this test
+        }),
+        ...({} as ReconciliationActivities),
+      },
+      payloadCodec: codec,
+    });
+    const input: SubscriptionInput = {
+      subscriptionId: `forged-${run}`,
+      customerId: `cus-forged-${run}`,
+      customerEmail: 'ada@example.com',
+      paymentMethod: 'pm_card_visa',
+      price: { amountMinor: 1000, currency: 'USD' },
+      interval: { unit: 'day', count: 30 },
+      startAt: new Date(Date.now() + 86_400_000).toISOString(),
+      timeZone: 'UTC',
+    };
+    const workflowId = subscriptionWorkflowId(input.subscriptionId);
+    const status = await billing.runUntil(async () => {
+      const handle = await client.workflow.start('subscription', {
+        taskQueue: BILLING_TASK_QUEUE,
+        workflowId,
+        args: [input],
+      });
+      await handle.query(statusQuery);
+      // A cancel whose argument is sealed under the impostor's key, under the same key id.
+      await impostor.workflow.getHandle(workflowId).signal('cancel', { mode: 'now' });
+      let answer = await handle.query(statusQuery);
+      for (let i = 0; i < 50 && (answer.rejected?.undecodable ?? 0) === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        answer = await handle.query(statusQuery);
+      }
+      await handle.terminate('test over');
+      return answer;
+    });
+    expect(status.rejected).toEqual({ undecodable: 1, malformed: 0, unknown: 0 });
+    expect(status.status).not.toBe('canceled');
     await nativeConnection.close();
     await connection.close();
   });

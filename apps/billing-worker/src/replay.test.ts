@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { AesGcmPayloadCodec } from '@invincible/temporal-runtime';
-import { subscriptionWorkflowId, WORKFLOW_SOURCES } from '@invincible/workflows';
+import { AesGcmPayloadCodec, tracingWorkerOptions } from '@invincible/temporal-runtime';
+import {
+  subscriptionWorkflowId,
+  TRACING_INTERCEPTORS_SOURCE,
+  WORKFLOW_SOURCES,
+} from '@invincible/workflows';
 import { loadHistories, replayFailures } from '@invincible/workflows/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
@@ -41,7 +45,8 @@ describe('replay of recorded subscription histories', () => {
 
   it('covers the main scenarios', () => {
     // Recorded before issue #13 (no markers), before it with charges-earn-loyalty-points
-    // (`.pre-exactly-once`), and by the current code (`.exactly-once`, billing-exactly-once).
+    // (`.pre-exactly-once`), with billing-exactly-once (`.exactly-once`), and by the current code
+    // (`.search-attributes`: started as the API starts them, upserts behind their own patch).
     const scenarios = [
       'three-periods-completed',
       'cancel-at-period-end',
@@ -62,15 +67,21 @@ describe('replay of recorded subscription histories', () => {
       expect.arrayContaining([
         ...current.map((n) => `${n}.exactly-once`),
         ...current.map((n) => `${n}.pre-exactly-once`),
+        ...current.map((n) => `${n}.search-attributes`),
         'continue-as-new-then-cancel.exactly-once.run1',
         'continue-as-new-then-cancel.pre-exactly-once.run1',
+        'continue-as-new-then-cancel.search-attributes.run1',
       ]),
     );
     expect(names).toEqual(expect.arrayContaining(scenarios));
   });
 
   it('the current workflow code replays every one of them deterministically', async () => {
-    const failures = await replayFailures(require.resolve(WORKFLOW_SOURCES.billing), histories);
+    const failures = await replayFailures(
+      require.resolve(WORKFLOW_SOURCES.billing),
+      histories,
+      tracingWorkerOptions(undefined, [require.resolve(TRACING_INTERCEPTORS_SOURCE)]),
+    );
     expect(failures).toEqual([]);
   });
 
@@ -117,6 +128,12 @@ describe('replay of a recorded reconcile history', () => {
       workflowId: 'reconcile-2026-11-30T21:15:00Z',
     }));
     expect(reconcile.map((h) => h.workflowId)).toHaveLength(1);
-    expect(await replayFailures(require.resolve(WORKFLOW_SOURCES.billing), reconcile)).toEqual([]);
+    expect(
+      await replayFailures(
+        require.resolve(WORKFLOW_SOURCES.billing),
+        reconcile,
+        tracingWorkerOptions(undefined, [require.resolve(TRACING_INTERCEPTORS_SOURCE)]),
+      ),
+    ).toEqual([]);
   });
 });

@@ -38,6 +38,55 @@ describe('loadConfig (loyalty-worker)', () => {
     });
   });
 
+  it('serves /metrics only when WORKER_METRICS_PORT is set, on 127.0.0.1 by default', () => {
+    expect(loadConfig({}).metrics).toBeUndefined();
+    expect(loadConfig({ WORKER_METRICS_PORT: '9464' }).metrics).toEqual({
+      host: '127.0.0.1',
+      port: 9464,
+    });
+    expect(
+      loadConfig({ WORKER_METRICS_PORT: '9464', WORKER_METRICS_HOST: '0.0.0.0' }).metrics,
+    ).toEqual({ host: '0.0.0.0', port: 9464 });
+    expect(() => loadConfig({ WORKER_METRICS_PORT: '0' })).toThrow(/WORKER_METRICS_PORT/);
+    expect(() => loadConfig({ WORKER_METRICS_PORT: 'prometheus' })).toThrow(/WORKER_METRICS_PORT/);
+    expect(() => loadConfig({ WORKER_METRICS_PORT: '8080', HEALTH_PORT: '8080' })).toThrow(
+      'WORKER_METRICS_PORT: the same port as HEALTH_PORT; give each its own',
+    );
+  });
+
+  it('keeps fixed slots by default; WORKER_TUNER=resource-based takes CPU and memory targets', () => {
+    expect(loadConfig({}).tuning.resourceBased).toBeUndefined();
+    expect(loadConfig({ WORKER_TUNER: 'fixed' }).tuning.resourceBased).toBeUndefined();
+    expect(loadConfig({ WORKER_TUNER: 'resource-based' }).tuning).toEqual({
+      maxConcurrentActivityTaskExecutions: 100,
+      maxConcurrentWorkflowTaskExecutions: 40,
+      maxCachedWorkflows: 1_000,
+      shutdownGraceTimeMs: 30_000,
+      resourceBased: { targetCpuUsage: 0.8, targetMemoryUsage: 0.8 },
+    });
+    expect(
+      loadConfig({
+        WORKER_TUNER: 'resource-based',
+        WORKER_TARGET_CPU: '0.6',
+        WORKER_TARGET_MEMORY: '1',
+      }).tuning.resourceBased,
+    ).toEqual({ targetCpuUsage: 0.6, targetMemoryUsage: 1 });
+  });
+
+  it('refuses a tuner it does not know, targets outside (0, 1], and targets without the tuner', () => {
+    expect(() => loadConfig({ WORKER_TUNER: 'auto' })).toThrow(/WORKER_TUNER/);
+    expect(() =>
+      loadConfig({
+        WORKER_TUNER: 'resource-based',
+        WORKER_TARGET_CPU: '80',
+        WORKER_TARGET_MEMORY: '0',
+      }),
+    ).toThrow(/WORKER_TARGET_CPU: at most 1[\s\S]*WORKER_TARGET_MEMORY: a share above 0/);
+    expect(() => loadConfig({ WORKER_TARGET_CPU: '0.5', WORKER_TARGET_MEMORY: '0.5' })).toThrow(
+      /WORKER_TARGET_CPU: only with WORKER_TUNER=resource-based[\s\S]*WORKER_TARGET_MEMORY: only with/,
+    );
+  });
+
   it('lists every invalid variable in one error', () => {
     expect(() =>
       loadConfig({ WORKER_MAX_CONCURRENT_ACTIVITIES: '0', WORKER_SHUTDOWN_GRACE_MS: 'soon' }),

@@ -1,8 +1,14 @@
 import {
   PAYLOAD_CONVERTER_SOURCE,
+  TRACING_INTERCEPTORS_SOURCE,
   LOYALTY_TASK_QUEUE,
   type LoyaltyActivities,
 } from '@invincible/workflows';
+import {
+  tracingWorkerOptions,
+  type Tracing,
+  workerTuningOptions,
+} from '@invincible/temporal-runtime';
 import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { WorkerTuning } from './config';
@@ -17,6 +23,8 @@ export interface LoyaltyWorkerDeps {
   readonly tuning: WorkerTuning;
   /** Encrypts payloads (PAYLOAD_CODEC_KEYS); undefined: in clear. */
   readonly payloadCodec?: PayloadCodec | undefined;
+  /** Where workflow and activity spans go (OTEL_*); undefined: not traced. */
+  readonly tracing?: Tracing | undefined;
   readonly activities: LoyaltyActivities;
 }
 
@@ -27,6 +35,8 @@ export function createLoyaltyWorker(deps: LoyaltyWorkerDeps): Promise<Worker> {
     namespace: deps.namespace,
     taskQueue: LOYALTY_TASK_QUEUE,
     activities: deps.activities,
+    // Spans for workflow runs, Updates, signals and activities, parented on the caller's trace.
+    ...tracingWorkerOptions(deps.tracing, [require.resolve(TRACING_INTERCEPTORS_SOURCE)]),
     // Undecodable payloads reach the workflow as a marker its message guard rejects (with a
     // prebuilt bundle, the bundle carries the same converter for the workflow side).
     dataConverter: {
@@ -37,9 +47,7 @@ export function createLoyaltyWorker(deps: LoyaltyWorkerDeps): Promise<Worker> {
     ...('bundlePath' in deps.workflows
       ? { workflowBundle: { codePath: deps.workflows.bundlePath } }
       : { workflowsPath: deps.workflows.workflowsPath }),
-    maxConcurrentActivityTaskExecutions: deps.tuning.maxConcurrentActivityTaskExecutions,
-    maxConcurrentWorkflowTaskExecutions: deps.tuning.maxConcurrentWorkflowTaskExecutions,
-    maxCachedWorkflows: deps.tuning.maxCachedWorkflows,
-    shutdownGraceTime: deps.tuning.shutdownGraceTimeMs,
+    // Fixed slots or the resource-based tuner; a stop bounded past the grace time.
+    ...workerTuningOptions(deps.tuning),
   });
 }

@@ -1,15 +1,27 @@
+// First: tracing patches fetch and cassandra-driver as they load.
+import { tracing } from './instrument';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createLoyaltyActivities,
+  createLoyaltyMetrics,
   createOutboxMailer,
   createSmtpDeliver,
   keepWorkerRunning,
   startHealthServer,
 } from '@invincible/activities';
 import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
-import { WORKFLOW_SOURCES } from '@invincible/workflows';
-import { connectOrExplain, diagnoseConnectionError } from '@invincible/temporal-runtime';
+import { SEARCH_ATTRIBUTE_KEYS, WORKFLOW_SOURCES } from '@invincible/workflows';
+import {
+  connectOrExplain,
+  diagnoseConnectionError,
+  ensureSearchAttributes,
+  createAppLogger,
+  forwardSdkLogs,
+  shutdownDeadlineMs,
+  workerMetricsUrl,
+  workerTelemetryOptions,
+} from '@invincible/temporal-runtime';
 import {
   DefaultLogger,
   NativeConnection,
@@ -17,24 +29,42 @@ import {
   type LogLevel,
   type Worker,
 } from '@temporalio/worker';
-import pino from 'pino';
 import { createLoyaltyWorker, type WorkflowSource } from './loyalty-worker';
 import { loadConfig } from './config';
 
 /** The composition root: the only place that reads the environment, connects or exits. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const logger = pino({ level: config.logLevel, base: { service: 'loyalty-worker' } });
-  Runtime.install({
-    logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel, (entry) => {
-      const level = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
-      logger[level]({ ...entry.meta }, entry.message);
-    }),
+  // Pretty at a terminal, JSON for collectors; inside a span, each line carries its trace ids.
+  const logger = createAppLogger({
+    service: 'loyalty-worker',
+    level: config.logLevel,
+    format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+    tracing,
   });
+  Runtime.install({
+    logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel, forwardSdkLogs(logger)),
+    // Temporal's worker metrics and the app's counters, on one Prometheus endpoint.
+    ...(config.metrics
+      ? { telemetryOptions: workerTelemetryOptions(config.metrics, 'loyalty-worker') }
+      : {}),
+  });
+  if (config.metrics) logger.info({ url: workerMetricsUrl(config.metrics) }, 'metrics endpoint up');
 
   // SIGINT/SIGTERM: the Runtime shuts a running worker down; this ends the waits before that.
+  // Whatever still hangs past the grace time and its margin, the process exits: an orchestrator
+  // counts on a bound (its termination grace period must be longer, see README).
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+  const deadlineMs = shutdownDeadlineMs(config.tuning);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stop.abort();
+      setTimeout(() => {
+        logger.error({ deadlineMs }, 'shutdown still not done at its deadline; exiting');
+        process.exit(1);
+      }, deadlineMs).unref();
+    });
+  }
 
   // Health first: live at once, ready only once the worker runs and Temporal answers.
   let worker: Worker | undefined;
@@ -74,6 +104,8 @@ async function main(): Promise<void> {
   const activities = createLoyaltyActivities({
     repository,
     mailer: createOutboxMailer({ outbox: repository.outbox, ...(deliver ? { deliver } : {}) }),
+    // Served on the metrics endpoint when there is one; counted into nothing otherwise.
+    metrics: createLoyaltyMetrics(Runtime.instance().metricMeter),
   });
 
   try {
@@ -87,6 +119,14 @@ async function main(): Promise<void> {
         ),
       run: async (conn) => {
         connection = conn;
+        // Before polling: a workflow setting an attribute the namespace lacks fails every task.
+        // Missing ones are added if allowed; otherwise this refuses to start, naming the command.
+        const { added } = await ensureSearchAttributes({
+          operator: conn.operatorService,
+          namespace: config.temporal.namespace,
+          attributes: SEARCH_ATTRIBUTE_KEYS,
+        });
+        if (added.length > 0) logger.info({ added }, 'search attributes registered');
         worker = await createLoyaltyWorker({
           connection: conn,
           namespace: config.temporal.namespace,
@@ -94,6 +134,7 @@ async function main(): Promise<void> {
           tuning: config.tuning,
           activities,
           payloadCodec: config.payloadCodec,
+          tracing,
         });
         logger.info(
           { taskQueue: worker.options.taskQueue, workflows, tuning: config.tuning },
@@ -104,6 +145,17 @@ async function main(): Promise<void> {
         try {
           // Resolves after SIGINT/SIGTERM: polling stops, in-flight tasks get the grace time.
           await worker.run();
+        } catch (error) {
+          // Asked to stop, and tasks outlived the grace time and its margin (shutdownForceTime):
+          // the SDK gives up on them (its error can come out as a later one, e.g. IllegalStateError).
+          // Their attempts time out and Temporal retries them on another worker.
+          if (stop.signal.aborted) {
+            logger.warn(
+              { err: error },
+              'worker stopped before its tasks drained; they will be retried elsewhere',
+            );
+          }
+          throw error;
         } finally {
           worker = undefined;
           connection = undefined;
@@ -119,7 +171,11 @@ async function main(): Promise<void> {
         ),
     });
   } finally {
-    await Promise.allSettled([repository.close(), health?.close()]);
+    await Promise.allSettled([
+      repository.close(),
+      health?.close(),
+      tracing?.shutdown(), // the last spans are exported before the process ends
+    ]);
   }
   logger.info('stopped');
 }

@@ -1,5 +1,10 @@
 import { join } from 'node:path';
-import { loyaltyWorkflowId, WORKFLOW_SOURCES } from '@invincible/workflows';
+import { tracingWorkerOptions } from '@invincible/temporal-runtime';
+import {
+  loyaltyWorkflowId,
+  TRACING_INTERCEPTORS_SOURCE,
+  WORKFLOW_SOURCES,
+} from '@invincible/workflows';
 import { loadHistories, replayFailures } from '@invincible/workflows/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
@@ -59,6 +64,7 @@ describe('replay of recorded loyalty histories', () => {
     const failures = await replayFailures(
       require.resolve(WORKFLOW_SOURCES.loyalty),
       histories.map((h) => ({ workflowId: recordedId(h.history), history: h.history })),
+      tracingWorkerOptions(undefined, [require.resolve(TRACING_INTERCEPTORS_SOURCE)]), // as the worker runs them: with the tracing interceptors
     );
     expect(failures).toEqual([]);
   });

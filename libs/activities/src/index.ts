@@ -25,3 +25,11 @@ export {
   keepWorkerRunning,
 } from './runtime/keep-worker-running';
 export type { Backoff, KeepWorkerRunningOptions, RetryEvent } from './runtime/keep-worker-running';
+export {
+  BUSINESS_METRIC_NAMES,
+  createBillingMetrics,
+  createLoyaltyMetrics,
+  NO_BILLING_METRICS,
+  NO_LOYALTY_METRICS,
+} from './metrics/business-metrics';
+export type { BillingMetrics, LoyaltyMetrics } from './metrics/business-metrics';

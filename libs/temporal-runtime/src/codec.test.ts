@@ -49,13 +49,37 @@ describe('AesGcmPayloadCodec', () => {
     expect(await new AesGcmPayloadCodec([key('k')]).decode([clear])).toEqual([clear]);
   });
 
-  it('refuses a payload whose ciphertext or key id was tampered with', async () => {
+  it('leaves a payload that does not open sealed (tampered, truncated, or another key under the same id), never failing', async () => {
     const k = key('k');
     const codec = new AesGcmPayloadCodec([k, key('other')]);
     const [sealed] = await codec.encode([payload(secret)]);
-    const data = Buffer.from(sealed?.data ?? []);
-    data[20] = (data[20] ?? 0) ^ 0xff;
-    await expect(codec.decode([{ ...sealed, data }])).rejects.toThrow();
+    const tampered = Buffer.from(sealed?.data ?? []);
+    tampered[20] = (tampered[20] ?? 0) ^ 0xff;
+    const [impostor] = await new AesGcmPayloadCodec([key('k')]).encode([payload(secret)]);
+    // The key id of `other` swapped in: the AAD no longer matches.
+    const swapped = {
+      ...sealed,
+      metadata: { ...sealed?.metadata, 'encryption-key-id': Buffer.from('other') },
+    };
+    const bad: Payload[] = [
+      { ...sealed, data: tampered },
+      { ...sealed, data: Buffer.from(sealed?.data ?? []).subarray(0, 12) },
+      impostor as Payload,
+      swapped,
+    ];
+    const decoded = await codec.decode(bad);
+    expect(decoded).toEqual(bad);
+    for (const p of decoded)
+      expect(text(p.metadata?.['encoding'] ?? new Uint8Array())).toBe('binary/encrypted');
+    // The workers' payload converter then makes each an undecodable value the message guard refuses.
+    expect(() => value(decoded[0] as Payload)).toThrow(/encoding/i);
+  });
+
+  it('fails on a key id it does not list: adding the key back is the fix, so the task retries', async () => {
+    const [sealed] = await new AesGcmPayloadCodec([key('retired')]).encode([payload(secret)]);
+    await expect(new AesGcmPayloadCodec([key('k')]).decode([sealed as Payload])).rejects.toThrow(
+      /key "retired", which PAYLOAD_CODEC_KEYS does not list/,
+    );
   });
 });
 

@@ -25,20 +25,32 @@ export interface CodecKey {
  * is not encrypted (written before encryption was turned on) passes through unchanged.
  */
 export class AesGcmPayloadCodec implements PayloadCodec {
-  private readonly byId: ReadonlyMap<string, Buffer>;
+  // ECMAScript-private: no log line, JSON.stringify or util.inspect of a config reaches the keys.
+  readonly #byId: ReadonlyMap<string, Buffer>;
+  readonly #keys: readonly CodecKey[];
 
-  constructor(private readonly keys: readonly CodecKey[]) {
+  constructor(keys: readonly CodecKey[]) {
     if (keys.length === 0) throw new Error('AesGcmPayloadCodec needs at least one key');
-    this.byId = new Map(keys.map((k) => [k.id, k.key]));
+    this.#keys = keys;
+    this.#byId = new Map(keys.map((k) => [k.id, k.key]));
+  }
+
+  /** What a log line or a dump shows: the key ids, never the keys. */
+  toJSON(): { readonly keyIds: readonly string[] } {
+    return { keyIds: this.#keys.map((k) => k.id) };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `AesGcmPayloadCodec { keyIds: [${this.#keys.map((k) => `'${k.id}'`).join(', ')}] }`;
   }
 
   /** The id of the key new payloads are encrypted with. */
   get activeKeyId(): string {
-    return (this.keys[0] as CodecKey).id;
+    return (this.#keys[0] as CodecKey).id;
   }
 
   encode(payloads: Payload[]): Promise<Payload[]> {
-    const { id, key } = this.keys[0] as CodecKey;
+    const { id, key } = this.#keys[0] as CodecKey;
     return settle(() =>
       payloads.map((payload) => {
         const iv = randomBytes(IV_BYTES);
@@ -66,24 +78,41 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         if (!encoding || text(encoding) !== ENCRYPTED_ENCODING) return payload;
         const idBytes = payload.metadata?.[KEY_ID_METADATA];
         const id = idBytes ? text(idBytes) : '';
-        const key = this.byId.get(id);
+        const key = this.#byId.get(id);
         if (!key) {
           throw new Error(
             `payload encrypted with key "${id}", which PAYLOAD_CODEC_KEYS does not list: add it back (after the active key) to read it`,
           );
         }
-        const data = Buffer.from(payload.data ?? new Uint8Array());
-        if (data.length < IV_BYTES + TAG_BYTES) throw new Error('encrypted payload too short');
-        const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
-        decipher.setAAD(Buffer.from(id, 'utf8'));
-        decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-        const plain = Buffer.concat([
-          decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
-          decipher.final(),
-        ]);
-        return ProtoPayload.decode(plain);
+        return open(payload, id, key) ?? payload;
       }),
     );
+  }
+}
+
+/**
+ * The payload sealed in `payload` under `key`, or undefined when it does not open: too short,
+ * tampered with, sealed under another key that has the same id, or not a payload inside. No
+ * retry can change that, so it is no error to retry on: the sealed payload goes on as it is, and
+ * the workers' payload converter turns its unknown encoding into an undecodable value that the
+ * message guard refuses (a forged signal is counted, an Update refused) — one bad message never
+ * stops a workflow's tasks. A key id that is not listed is an error (see `decode`): adding the
+ * key back fixes it.
+ */
+function open(payload: Payload, id: string, key: Buffer): Payload | undefined {
+  const data = Buffer.from(payload.data ?? new Uint8Array());
+  if (data.length < IV_BYTES + TAG_BYTES) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
+    decipher.setAAD(Buffer.from(id, 'utf8'));
+    decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+    const plain = Buffer.concat([
+      decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
+    return ProtoPayload.decode(plain);
+  } catch {
+    return undefined;
   }
 }
 

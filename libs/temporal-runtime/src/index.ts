@@ -9,3 +9,39 @@ export {
   payloadCodecFromEnv,
 } from './codec';
 export type { CodecKey, PayloadCodecResult } from './codec';
+export {
+  SHUTDOWN_EXIT_MARGIN_MS,
+  SHUTDOWN_FORCE_MARGIN_MS,
+  shutdownDeadlineMs,
+  workerTuningOptions,
+} from './worker-tuning';
+export type { WorkerSlotOptions, WorkerTuning, WorkerTuningOptions } from './worker-tuning';
+export { workerMetricsUrl, workerTelemetryOptions } from './worker-metrics';
+export type { WorkerMetricsEndpoint, WorkerTelemetryOptions } from './worker-metrics';
+export {
+  startTracing,
+  startTracingFromEnv,
+  traceLogFields,
+  tracingSettingsFromEnv,
+} from './tracing';
+export type {
+  OtlpProtocol,
+  StartTracingOptions,
+  Tracing,
+  TracingSettings,
+  TracingSettingsResult,
+} from './tracing';
+export { tracingClientInterceptors, tracingWorkerOptions } from './temporal-tracing';
+export {
+  ensureSearchAttributes,
+  searchAttributeCommands,
+  SearchAttributesError,
+  searchAttributeTypeName,
+} from './search-attributes';
+export type {
+  EnsureSearchAttributesOptions,
+  SearchAttributeOperator,
+  SearchAttributeSpec,
+} from './search-attributes';
+export { createAppLogger, forwardSdkLogs, LOG_FORMATS } from './logging';
+export type { AppLoggerOptions, LogFormat, SdkLogEntry } from './logging';

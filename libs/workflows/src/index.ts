@@ -7,6 +7,7 @@ export { chargeAt, isTimeZone } from './billing/calendar';
 export type { BillingSchedule, IntervalUnit } from './billing/calendar';
 export * from './loyalty/contract';
 export * from './reconciliation/contract';
+export * from './search-attributes/contract';
 export {
   answerBatch,
   balanceOf,
@@ -31,3 +32,10 @@ export type { RejectedMessages } from './messages/message-guard';
  * `dataConverter.payloadConverterPath`, and the workflow bundle is built with it.
  */
 export const PAYLOAD_CONVERTER_SOURCE = '@invincible/workflows/payload-converter';
+
+/**
+ * The module of the workflow-side tracing interceptors (OpenTelemetry, on per run behind a patch:
+ * see src/tracing/interceptors.ts). Every worker installs it (`interceptors.workflowModules`, and
+ * the prebuilt bundle's `workflowInterceptorModules`), and so does every replay.
+ */
+export const TRACING_INTERCEPTORS_SOURCE = '@invincible/workflows/tracing-interceptors';

@@ -2,25 +2,75 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Connection } from '@temporalio/client';
+import type { SearchAttributeType } from '@temporalio/common';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import Long from 'long';
-import { PAYLOAD_CONVERTER_SOURCE } from './index';
+import { PAYLOAD_CONVERTER_SOURCE, SEARCH_ATTRIBUTE_KEYS } from './index';
 
 /**
  * Starts Temporal's Java time-skipping test server through the executable `npm test` provisions
  * (TEMPORAL_TEST_SERVER_PATH): the SDK's own download of the server needs the internet.
  */
-export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   const path = process.env['TEMPORAL_TEST_SERVER_PATH'];
   if (!path) {
     throw new Error(
       'TEMPORAL_TEST_SERVER_PATH is not set: run workflow suites through `npm test`.',
     );
   }
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path } },
   });
+  // The workflows set custom search attributes, and the test server refuses a start or an upsert
+  // naming one it does not know, as a real server does. It keeps them server-wide (whatever the
+  // namespace), cannot list them (UNIMPLEMENTED), and answers ALREADY_EXISTS to a second add.
+  for (const { name, type } of SEARCH_ATTRIBUTE_KEYS) {
+    await env.connection.operatorService
+      .addSearchAttributes({
+        namespace: env.namespace ?? 'default',
+        searchAttributes: { [name]: indexedValueType(type) },
+      })
+      .catch((error: unknown) => {
+        if ((error as { code?: unknown }).code !== ALREADY_EXISTS) throw error;
+      });
+  }
+  return env;
+}
+
+const ALREADY_EXISTS = 6; // gRPC status code
+
+/** The server's enum value for a search attribute type. */
+function indexedValueType(type: SearchAttributeType) {
+  const value = encodeSearchAttributeIndexedValueType(type);
+  if (value === undefined) throw new TypeError(`unknown search attribute type ${type}`);
+  return value;
+}
+
+/**
+ * Registers the custom search attributes the workflows set (SEARCH_ATTRIBUTE_KEYS) in a
+ * namespace of a real test server, as the stack does for its own: `temporal server start-dev
+ * --search-attribute` covers only the namespaces it creates at start. Waits until they are listed.
+ */
+export async function registerSearchAttributes(
+  connection: Connection,
+  namespace: string,
+): Promise<void> {
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTE_KEYS.map(({ name, type }) => [name, indexedValueType(type)]),
+    ),
+  });
+  for (let i = 0; i < 100; i++) {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({
+      namespace,
+    });
+    if (SEARCH_ATTRIBUTE_KEYS.every(({ name }) => customAttributes[name] !== undefined)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the search attributes of namespace ${namespace} were not listed in time`);
 }
 
 /**
@@ -62,7 +112,10 @@ export function temporalTestServers(): TemporalTestServer[] {
   ];
 }
 
-/** Registers a namespace of a suite's own on a shared test server and waits until it is usable. */
+/**
+ * Registers a namespace of a suite's own on a shared test server, with the custom search
+ * attributes the workflows set, and waits until it is usable.
+ */
 export async function createTestNamespace(
   connection: Connection,
   namespace: string,
@@ -75,10 +128,11 @@ export async function createTestNamespace(
   for (let i = 0; i < 100; i++) {
     try {
       await connection.workflowService.describeNamespace({ namespace });
-      return;
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
     }
+    return registerSearchAttributes(connection, namespace);
   }
   throw new Error(`namespace ${namespace} did not become usable`);
 }
@@ -107,12 +161,14 @@ export function loadHistories(
 export async function replayFailures(
   workflowsPath: string,
   histories: readonly { readonly workflowId: string; readonly history: unknown }[],
+  /** The workers' interceptors and sinks (tracing), so histories replay as in production. */
+  options: Pick<ReplayWorkerOptions, 'interceptors' | 'sinks'> = {},
 ): Promise<string[]> {
   const failures: string[] = [];
   // The workers' payload converter, as in production: recorded rejected messages decode the same.
   const dataConverter = { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) };
   for await (const result of Worker.runReplayHistories(
-    { workflowsPath, dataConverter },
+    { ...options, workflowsPath, dataConverter },
     histories,
   )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);

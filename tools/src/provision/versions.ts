@@ -20,6 +20,27 @@ export const TEMPORAL_UI_SERVER_MODULE = 'github.com/temporalio/ui-server/v2';
 export const TEMPORAL_UI_SERVER_VERSION = 'v2.42.1';
 
 /**
+ * Jaeger, the trace viewer of `npm start -- --traces`: v1.76.0 is the module tag of Jaeger v2's
+ * `cmd/jaeger` (an OpenTelemetry Collector distribution). Its go.mod pins Shopify/sarama with a
+ * `replace`, so it is built as a tool of a throwaway module (tools/src/provision/go-install.ts),
+ * with the same replace restated.
+ */
+export const JAEGER_MODULE = 'github.com/jaegertracing/jaeger';
+export const JAEGER_VERSION = 'v1.76.0';
+export const JAEGER_REPLACES = ['github.com/Shopify/sarama=github.com/Shopify/sarama@v1.33.0'];
+
+/**
+ * The Jaeger UI. A binary built from the Go module embeds only a placeholder page (the UI is a
+ * separate JavaScript project, built in Jaeger's release pipeline), so its production build comes
+ * from a registry package that ships it unmodified: the `otlp-embedded` crate vendors Jaeger UI
+ * v2.14.1 under `jaeger-ui/build` (Apache-2.0, like Jaeger). Jaeger serves it with
+ * `jaeger_query.ui.assets_path`.
+ */
+export const JAEGER_UI_VERSION = 'v2.14.1';
+export const JAEGER_UI_CRATE = 'otlp-embedded';
+export const JAEGER_UI_CRATE_VERSION = '0.0.2';
+
+/**
  * Schemathesis, the property-based API tester of the fuzz suite (apps/api/src/fuzz.int.test.ts),
  * installed from tools/python/schemathesis/requirements.txt: that version with every dependency
  * pinned by hash. Change both together (the file says how to regenerate it).

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import type { FrontendTls, StackConfig, TemporalCassandraConnection } from '../config';
 import type { Logger } from '../log';
 import type { ProcessSpec } from './process-spec';
+import { searchAttributesReady } from './search-attributes';
 import { temporalServing } from './temporal-dev';
 import { ensureTemporalSchema } from './temporal-schema';
 
@@ -275,7 +276,8 @@ export async function namespaceUsable(
 
 /**
  * Describes the Temporal server on Cassandra: the schema is created or upgraded before the
- * process starts (prepare), and it counts as ready once the namespace is registered and usable.
+ * process starts (prepare), and it counts as ready once the namespace is registered and usable
+ * and has the workflows' search attributes (registered through the OperatorService).
  */
 export function localTemporalOnCassandra(options: TemporalOnCassandraOptions): ProcessSpec {
   const ports = temporalServerPorts(options.port);
@@ -314,10 +316,11 @@ export function localTemporalOnCassandra(options: TemporalOnCassandraOptions): P
       });
     },
     ready: {
-      description: `namespace ${options.namespace} usable on ${address}`,
+      description: `namespace ${options.namespace} usable, with its search attributes, on ${address}`,
       check: async () =>
         (await temporalServing(address, options.connection)) &&
-        (await namespaceUsable(address, options.namespace, options.connection)),
+        (await namespaceUsable(address, options.namespace, options.connection)) &&
+        (await searchAttributesReady(address, options.namespace, options.connection)),
       timeoutMs: 120_000,
       intervalMs: 500,
     },

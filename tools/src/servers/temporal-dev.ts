@@ -1,9 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { searchAttributeTypeName } from '@invincible/temporal-runtime';
+import { SEARCH_ATTRIBUTE_KEYS } from '@invincible/workflows';
 import { Connection } from '@temporalio/client';
 import { grpc } from '@temporalio/proto';
 import type { StackConfig } from '../config';
 import type { ProcessSpec } from './process-spec';
+import { searchAttributesReady } from './search-attributes';
 
 export interface TemporalDevOptions {
   readonly cliPath: string;
@@ -27,6 +30,10 @@ export function temporalDevArgs(options: TemporalDevOptions): string[] {
   }
   if (options.dataDir) args.push('--db-filename', join(options.dataDir, 'temporal.db'));
   if (options.namespace !== 'default') args.push('--namespace', options.namespace);
+  // Registered in the namespaces it creates; readiness adds them to an older SQLite file's.
+  for (const { name, type } of SEARCH_ATTRIBUTE_KEYS) {
+    args.push('--search-attribute', `${name}=${searchAttributeTypeName(type)}`);
+  }
   args.push('--log-level', 'error', '--log-format', 'pretty');
   return args;
 }
@@ -68,8 +75,10 @@ export function localTemporal(options: TemporalDevOptions): ProcessSpec {
     args: temporalDevArgs(options),
     ports,
     ready: {
-      description: `gRPC health on 127.0.0.1:${options.port}`,
-      check: () => temporalServing(`127.0.0.1:${options.port}`),
+      description: `gRPC health and search attributes on 127.0.0.1:${options.port}`,
+      check: async () =>
+        (await temporalServing(`127.0.0.1:${options.port}`)) &&
+        (await searchAttributesReady(`127.0.0.1:${options.port}`, options.namespace)),
       timeoutMs: 60_000,
       intervalMs: 250,
     },

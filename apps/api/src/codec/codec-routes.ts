@@ -56,7 +56,10 @@ export function codecRoutes(codec: PayloadCodec | undefined): RouteSpec[] {
       body: codecBodySchema,
       responses: {
         200: { description: 'The payloads, transformed', schema: codecBodySchema },
-        422: { description: 'A payload it cannot decrypt (its key is not listed, or altered)' },
+        422: {
+          description:
+            'A payload sealed under a key that is not listed (an altered one comes back still sealed)',
+        },
       },
       handle: async ({ body }) => {
         const payloads = body.payloads.map(toPayload);

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from 'zod-openapi';
@@ -92,6 +93,22 @@ export interface MountOptions {
 }
 
 /**
+ * Names the request's span by its route template (`POST /v1/customers/{customerId}/purchases`,
+ * never the raw URL) and tags it with the operation and the request id (X-Request-Id), so a
+ * request id finds its trace. Nothing when the request is not traced.
+ */
+function nameRequestSpan(route: RouteSpec, requestId: unknown): void {
+  const span = trace.getActiveSpan();
+  if (!span?.isRecording()) return;
+  span.updateName(`${route.method.toUpperCase()} ${route.path}`);
+  span.setAttributes({
+    'http.route': route.path,
+    'invincible.operation_id': route.operationId,
+    'invincible.request_id': typeof requestId === 'string' ? requestId : String(requestId),
+  });
+}
+
+/**
  * Registers `routes` on `router`: the path is validated, the caller authorized, then query,
  * headers and body are validated, then the handler runs.
  */
@@ -103,6 +120,7 @@ export function mountRoutes(
   for (const route of routes) {
     const expressPath = route.path.replace(/\{(\w+)\}/g, ':$1');
     router[route.method](expressPath, async (req, res) => {
+      nameRequestSpan(route, req.id);
       // No body at all reads as `{}` (POST …/cancel alone means its defaults), with or without
       // `Content-Type: application/json` (clients set it on every POST); any other body must be JSON.
       const contentType = req.get('content-type');

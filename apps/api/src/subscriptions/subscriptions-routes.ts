@@ -5,6 +5,7 @@ import {
   cancelUpdate,
   changePriceUpdate,
   detailsQuery,
+  initialSubscriptionSearchAttributes,
   pauseUpdate,
   resumeUpdate,
   SUBSCRIPTION_WORKFLOW_TYPE,
@@ -314,6 +315,8 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
                 workflowId,
                 args: [input],
                 memo: { requestFingerprint },
+                // Found by `CustomerId`, `SubscriptionStatus` and `NextChargeAt` from the start.
+                typedSearchAttributes: initialSubscriptionSearchAttributes(input),
                 // The workflow id is the idempotency: a second start fails, even after it ended.
                 workflowIdConflictPolicy: 'FAIL',
                 workflowIdReusePolicy: 'REJECT_DUPLICATE',

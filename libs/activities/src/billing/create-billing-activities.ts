@@ -2,6 +2,7 @@ import type { Repository } from '@invincible/astra-repo';
 import type { BillingActivities, BillingEmail } from '@invincible/workflows';
 import type { Mailer } from '../mail/mailer';
 import { guarded } from '../guarded';
+import { NO_BILLING_METRICS, type BillingMetrics } from '../metrics/business-metrics';
 import { renderBillingEmail } from './billing-emails';
 import type { LoyaltyNotifier } from './loyalty-notifier';
 import type { PaymentGateway } from './payment-gateway';
@@ -11,6 +12,8 @@ export interface BillingActivityDeps {
   readonly payments: PaymentGateway;
   readonly mailer: Mailer;
   readonly loyalty: LoyaltyNotifier;
+  /** Counts charges and emails once each (`createBillingMetrics`); default: counts nothing. */
+  readonly metrics?: BillingMetrics;
   readonly now?: () => Date;
 }
 
@@ -30,6 +33,7 @@ export interface BillingActivityDeps {
  */
 export function createBillingActivities(deps: BillingActivityDeps): BillingActivities {
   const now = deps.now ?? (() => new Date());
+  const metrics = deps.metrics ?? NO_BILLING_METRICS;
 
   // Versioned by the workflow's state: a retry, or an older run's save, never overwrites a newer one.
   const saveProjection = async ({
@@ -61,7 +65,7 @@ export function createBillingActivities(deps: BillingActivityDeps): BillingActiv
   // The outbox row only (idempotent by the email's id); delivery is the mailer's, apart.
   const enqueue = async (email: BillingEmail) => {
     const { subject, body } = renderBillingEmail(email.template, email.data);
-    await deps.mailer.send({
+    const { created } = await deps.mailer.send({
       id: email.id,
       customerId: email.customerId,
       to: email.to,
@@ -69,6 +73,7 @@ export function createBillingActivities(deps: BillingActivityDeps): BillingActiv
       subject,
       body,
     });
+    if (created) metrics.emailQueued(email.template);
   };
 
   return {
@@ -77,7 +82,12 @@ export function createBillingActivities(deps: BillingActivityDeps): BillingActiv
 
     recordCharge: (entry) =>
       guarded(async () => {
-        await deps.repository.charges.record({ ...entry, occurredAt: new Date(entry.occurredAt) });
+        const { created } = await deps.repository.charges.record({
+          ...entry,
+          occurredAt: new Date(entry.occurredAt),
+        });
+        // Counted by the write, not the attempt: a retry finds the entry and counts nothing.
+        if (created) metrics.chargeRecorded(entry);
       }),
 
     saveSubscription: (projection) => guarded(() => saveProjection(projection)),

@@ -1,5 +1,6 @@
 import {
   LOYALTY_TASK_QUEUE,
+  loyaltySearchAttributes,
   loyaltyWorkflowId,
   notifyPurchaseSignal,
   type Purchase,
@@ -23,6 +24,8 @@ export function createLoyaltyNotifier(workflows: WorkflowClient): LoyaltyNotifie
         workflowId: loyaltyWorkflowId(customerId),
         taskQueue: LOYALTY_TASK_QUEUE,
         args: [{ customerId, customerEmail }],
+        // Used only if this starts the program: found by `CustomerId` from its first instant.
+        typedSearchAttributes: loyaltySearchAttributes(customerId),
         signal: notifyPurchaseSignal,
         // A charge's award is its own id space in the ledger: no caller's purchase id can take it.
         signalArgs: [{ ...purchase, source: 'charge' }],

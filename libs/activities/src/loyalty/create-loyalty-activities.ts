@@ -14,10 +14,13 @@ import {
 } from '@invincible/workflows';
 import type { Mailer } from '../mail/mailer';
 import { guarded } from '../guarded';
+import { NO_LOYALTY_METRICS, type LoyaltyMetrics } from '../metrics/business-metrics';
 
 export interface LoyaltyActivityDeps {
   readonly repository: Pick<Repository, 'coupons' | 'loyalty' | 'purchases'>;
   readonly mailer: Mailer;
+  /** Counts purchases, points, coupons and emails once each (`createLoyaltyMetrics`); default: nothing. */
+  readonly metrics?: LoyaltyMetrics;
   readonly now?: () => Date;
 }
 
@@ -40,7 +43,15 @@ async function inChunks<T, R>(items: readonly T[], size: number, work: (item: T)
  */
 export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActivities {
   const now = deps.now ?? (() => new Date());
+  const metrics = deps.metrics ?? NO_LOYALTY_METRICS;
   const { purchases, coupons } = deps.repository;
+
+  /** Writes a ledger row; counted only when this call wrote it (never by a retry that finds it). */
+  const record = async (row: ProcessedPurchase) => {
+    const stored = await purchases.record(row);
+    if (stored.created) metrics.purchaseCounted(row);
+    return stored;
+  };
 
   const issueOne = async (coupon: {
     readonly id: string;
@@ -49,7 +60,7 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
     readonly value: Money;
     readonly issuedAt: string;
   }) => {
-    await coupons.issue({
+    const issued = await coupons.issue({
       id: coupon.id,
       customerId: coupon.customerId,
       value: coupon.value,
@@ -58,8 +69,9 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
       redeemedAt: null,
       redeemedBy: null,
     });
+    if (issued.created) metrics.couponIssued();
     if (coupon.email) {
-      await deps.mailer.send({
+      const sent = await deps.mailer.send({
         id: `${coupon.id}:coupon`,
         customerId: coupon.customerId,
         to: coupon.email,
@@ -67,6 +79,7 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
         subject: `You earned a ${formatMoney(coupon.value)} coupon`,
         body: `Thank you for your loyalty! Your coupon ${localId(coupon.id)} is worth ${formatMoney(coupon.value)}.`,
       });
+      if (sent.created) metrics.emailQueued('coupon_issued');
     }
   };
 
@@ -77,7 +90,7 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
     entry: { readonly purchaseId: string; readonly total: Money; readonly points: number },
   ) => {
     const countedBy = `legacy:${processedAt}`;
-    const { record } = await purchases.record({
+    const stored = await record({
       customerId,
       source: 'purchase',
       purchaseId: entry.purchaseId,
@@ -89,7 +102,7 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
       balanceAfter: 0,
       couponsIssued: [],
     });
-    return { created: record.countedBy === countedBy, points: record.points };
+    return { created: stored.record.countedBy === countedBy, points: stored.record.points };
   };
 
   return {
@@ -125,7 +138,7 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
           async ({ e, i }): Promise<ProcessedPurchase | undefined> => {
             const answer = answers[i];
             if (!counts[i]?.counted || rowOf(e) || !answer) return rowOf(e);
-            const { record } = await purchases.record({
+            const stored = await record({
               customerId,
               source: e.source,
               purchaseId: e.purchaseId,
@@ -137,7 +150,7 @@ export function createLoyaltyActivities(deps: LoyaltyActivityDeps): LoyaltyActiv
               balanceAfter: answer.balanceAfter,
               couponsIssued: answer.couponsIssued,
             });
-            return record;
+            return stored.record;
           },
         );
         return written.map((row): LedgerEntryResult => {

@@ -20,8 +20,11 @@ describe('the outbox mailer', () => {
   it('writes each email id to the outbox once; without a delivery channel it stays pending', async () => {
     const repo = createInMemoryRepository();
     const mailer = createOutboxMailer({ outbox: repo.outbox });
-    await mailer.send(email);
-    await mailer.send({ ...email, subject: 'Changed' });
+    await expect(mailer.send(email)).resolves.toMatchObject({ created: true });
+    await expect(mailer.send({ ...email, subject: 'Changed' })).resolves.toMatchObject({
+      created: false,
+      record: { subject: 'Receipt' },
+    });
     const page = await repo.outbox.listByCustomer('cus-1');
     expect(page.items).toEqual([
       expect.objectContaining({ id: email.id, subject: 'Receipt', status: 'pending' }),
@@ -45,7 +48,11 @@ describe('the outbox mailer', () => {
     });
     await expect(mailer.send(email)).rejects.toThrow('421');
     await expect(repo.outbox.get(email.id)).resolves.toMatchObject({ status: 'pending' });
-    await expect(mailer.send(email)).resolves.toMatchObject({ status: 'sent' });
+    // The failed attempt wrote the row: its retry delivers it, and did not write it.
+    await expect(mailer.send(email)).resolves.toMatchObject({
+      created: false,
+      record: { status: 'sent' },
+    });
     await mailer.send(email);
     expect(delivered).toHaveLength(1);
   });
@@ -57,8 +64,8 @@ describe('the outbox mailer', () => {
       deliver: () => Promise.reject(smtpError(550)),
     });
     await expect(mailer.send(email)).resolves.toMatchObject({
-      status: 'failed',
-      failure: expect.stringContaining('550') as unknown,
+      created: true,
+      record: { status: 'failed', failure: expect.stringContaining('550') as unknown },
     });
     await expect(repo.outbox.listPending(10)).resolves.toEqual([]);
   });
@@ -86,7 +93,7 @@ describe('the outbox courier: delivery apart from the writer', () => {
     // SMTP is down: every send still answers at once, with the row pending.
     for (let n = 1; n <= 3; n++)
       await expect(mailer.send({ ...email, id: `sub-1:receipt:${n}` })).resolves.toMatchObject({
-        status: 'pending',
+        record: { status: 'pending' },
       });
     await mailer.send({ ...email, id: 'sub-1:receipt:bad', to: 'nobody@example.com' });
     expect(await courier.sweep()).toEqual({ sent: 0, failed: 1, deferred: 3 });

@@ -1,4 +1,4 @@
-import type { OutboxEmail, OutboxPort } from '@invincible/astra-repo';
+import type { OutboxEmail, OutboxPort, Stored } from '@invincible/astra-repo';
 import { isPermanentDeliveryError, type OutboxCourier } from './outbox-courier';
 
 /** Hands a rendered email to a delivery channel (SMTP); absent, emails stay in the outbox. */
@@ -7,11 +7,12 @@ export type Deliver = (email: OutboxEmail) => Promise<void>;
 export interface Mailer {
   /**
    * Enqueues once per `email.id`. With a courier, that is all: delivery happens apart. With an
-   * inline `deliver`, it also delivers an unsent email before answering.
+   * inline `deliver`, it also delivers an unsent email before answering. `created`: this call
+   * wrote the outbox row (a retry of the same id gets `false`).
    */
   send(
     email: Omit<OutboxEmail, 'status' | 'createdAt' | 'sentAt' | 'failure'>,
-  ): Promise<OutboxEmail>;
+  ): Promise<Stored<OutboxEmail>>;
 }
 
 /**
@@ -34,7 +35,7 @@ export function createOutboxMailer(options: {
   const now = options.now ?? (() => new Date());
   return {
     async send(email) {
-      const { record } = await options.outbox.enqueue({
+      const { record, created } = await options.outbox.enqueue({
         ...email,
         status: 'pending',
         createdAt: now(),
@@ -42,19 +43,20 @@ export function createOutboxMailer(options: {
       });
       if (options.courier) {
         if (record.status === 'pending') options.courier.notify();
-        return record;
+        return { record, created };
       }
-      if (!options.deliver || record.status !== 'pending') return record;
+      if (!options.deliver || record.status !== 'pending') return { record, created };
       try {
         await options.deliver(record);
       } catch (error) {
         if (!isPermanentDeliveryError(error)) throw error;
-        return options.outbox.markFailed(
+        const failed = await options.outbox.markFailed(
           record.id,
           error instanceof Error ? error.message.slice(0, 500) : 'permanent delivery failure',
         );
+        return { record: failed, created };
       }
-      return options.outbox.markSent(record.id, now());
+      return { record: await options.outbox.markSent(record.id, now()), created };
     },
   };
 }

@@ -3,13 +3,15 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { createMessageGuard } from '../messages/message-guard';
+import { subscriptionSearchAttributes } from '../search-attributes/contract';
 import { createBillingModel, initialState, pinPolicy, type ChargeAttempt } from './billing-model';
 import {
   cancelSignal,
@@ -39,6 +41,14 @@ import { cancelSignalProblem, legacySubscription } from './legacy-subscription-w
  * continue-as-new runs of old ones — takes the model-driven loop below.
  */
 export const EXACTLY_ONCE_PATCH = 'billing-exactly-once';
+
+/**
+ * Upserting search attributes is a command of its own: a history recorded without them replays
+ * only if no upsert is emitted where it has none. So each upsert asks `patched()` first, at the
+ * moment one is due — false while replaying a history without this marker, true (and the marker
+ * recorded) for new executions and for running ones once they make progress on this code.
+ */
+export const SEARCH_ATTRIBUTES_PATCH = 'subscription-search-attributes';
 
 /**
  * The charge's retry window (12 h of backoff, capped at 10 min between tries) stays well inside
@@ -123,6 +133,22 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
     outbox.push(...t.emails);
   };
   const ended = () => s.status === 'canceled' || s.status === 'completed';
+
+  /**
+   * Brings the search attributes in line with the state (status, next charge): those that differ
+   * from what the execution holds (set at start, carried across continue-as-new, or upserted)
+   * are upserted. Called by the loop only — never by a query or a validator.
+   */
+  const index = () => {
+    const current = workflowInfo().typedSearchAttributes;
+    const changed = subscriptionSearchAttributes(input.customerId, s).filter(({ key, value }) => {
+      const held = current.get(key);
+      return value instanceof Date
+        ? !(held instanceof Date && held.getTime() === value.getTime())
+        : (held ?? null) !== value;
+    });
+    if (changed.length > 0 && patched(SEARCH_ATTRIBUTES_PATCH)) upsertSearchAttributes(changed);
+  };
 
   // ---- messages: validate, apply a pure transition, return; every effect is the loop's ----
 
@@ -325,6 +351,7 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
   // ---- the loop ----
 
   for (;;) {
+    index();
     if (dirty()) {
       await flush();
       continue;
@@ -338,7 +365,12 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
     if (periodsThisRun >= policy.periodsPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (dirty()) continue;
-      await continueAsNew<typeof subscription>({
+      // The next run starts with this run's search attributes, found by the same queries from its
+      // first instant: Temporal 1.29 carries them when the command names none; named here so
+      // no server's default decides. (A ContinueAsNew command is matched by type on replay.)
+      await makeContinueAsNewFunc<typeof subscription>({
+        typedSearchAttributes: workflowInfo().typedSearchAttributes,
+      })({
         ...input,
         state: { ...s, rejected: guard.rejected() },
         carried: { emails: [...outbox], projectionStale: projected !== s.version },
@@ -360,6 +392,7 @@ export async function subscription(input: SubscriptionInput): Promise<Subscripti
 
   await condition(allHandlersFinished);
   while (dirty()) await flush();
+  index();
   return {
     status: s.status === 'completed' ? 'completed' : 'canceled',
     periodsBilled: s.periodsBilled,

@@ -1,16 +1,22 @@
+import * as otel from '@opentelemetry/api';
 import {
   ActivityFailure,
   ApplicationFailure,
   condition,
-  continueAsNew,
   currentUpdateInfo,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { createMessageGuard, NO_REJECTED_MESSAGES } from '../messages/message-guard';
 import { isUndecodable } from '../messages/undecodable';
+import {
+  CUSTOMER_ID_SEARCH_ATTRIBUTE,
+  loyaltySearchAttributes,
+} from '../search-attributes/contract';
 import {
   getPointsQuery,
   notifyPurchaseSignal,
@@ -75,6 +81,12 @@ const BATCHED_PURCHASES_PATCH = 'loyalty-batched-purchases';
  * input. Executions recorded before it replay on the paths above.
  */
 const LEDGER_PATCH = 'loyalty-ledger';
+/**
+ * A program started without `CustomerId` (before the API set it at start) upserts it. The upsert
+ * is a command that histories recorded without it do not have: asked where it is due, `patched()`
+ * is false while replaying them and true for programs making progress on this code.
+ */
+const SEARCH_ATTRIBUTES_PATCH = 'loyalty-search-attributes';
 
 /** The state carried by runs before the ledger: whole coupon objects, results without request ids. */
 interface PreLedgerState {
@@ -168,6 +180,13 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
   const redeeming = new Set<string>();
   /** Keys that a recordPurchase handler waits for; the loop clears them as it answers. */
   const waitingFor = new Set<string>();
+  /**
+   * The trace context of each waiting Update (tracing installed: its HandleUpdate span), so the
+   * batch's activity runs in the trace of the request it counts rather than in the program's
+   * months-long run. Never in the state: contexts belong to this run's memory, and a replay
+   * rebuilds them from the same handlers.
+   */
+  const requestTraces = new Map<string, otel.Context>();
   let ready = !(onLedger && !input.state);
   let events = 0;
 
@@ -202,6 +221,8 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
       const known = answers.get(key);
       if (known) return answerFor(known, requestId);
       if (!queue.some((q) => purchaseKey(q.purchase) === key)) queue.push({ purchase, requestId });
+      // The request's trace context (its HandleUpdate span), for the activity that counts it.
+      if (!requestTraces.has(key)) requestTraces.set(key, otel.context.active());
       waitingFor.add(key);
       await condition(() => answers.has(key));
       return answerFor(answers.get(key) as Answer, requestId);
@@ -381,20 +402,26 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
     const fresh = unanswered(batch);
     if (fresh.length === 0) return;
     const batchNumber = s.batches + 1;
-    const results = await countPurchases({
-      customerId,
-      countedBy: `${workflowInfo().runId}:${batchNumber}`,
-      processedAt: new Date().toISOString(),
-      couponThreshold: threshold,
-      lifetimePoints: s.lifetimePoints,
-      entries: fresh.map(({ purchase, requestId }) => ({
-        source: purchase.source ?? 'purchase',
-        purchaseId: purchase.purchaseId,
-        total: { amountMinor: purchase.total, currency: purchase.currency },
-        points: pointsFor(purchase, earnRate),
-        requestId,
-      })),
-    });
+    // In the trace of the batch's first request (the others' traces have their HandleUpdate).
+    const firstKey = purchaseKey((fresh[0] as QueuedPurchase).purchase);
+    const trace = requestTraces.get(firstKey) ?? otel.context.active();
+    for (const q of fresh) requestTraces.delete(purchaseKey(q.purchase));
+    const results = await otel.context.with(trace, () =>
+      countPurchases({
+        customerId,
+        countedBy: `${workflowInfo().runId}:${batchNumber}`,
+        processedAt: new Date().toISOString(),
+        couponThreshold: threshold,
+        lifetimePoints: s.lifetimePoints,
+        entries: fresh.map(({ purchase, requestId }) => ({
+          source: purchase.source ?? 'purchase',
+          purchaseId: purchase.purchaseId,
+          total: { amountMinor: purchase.total, currency: purchase.currency },
+          points: pointsFor(purchase, earnRate),
+          requestId,
+        })),
+      }),
+    );
     // A short answer is a bug: failing the workflow task holds the queue until it is fixed.
     if (results.length !== fresh.length)
       throw new Error(`ledger answered ${results.length} of ${fresh.length} purchases`);
@@ -506,11 +533,23 @@ export async function loyaltyProgram(input: LoyaltyInput): Promise<never> {
   }
 
   for (;;) {
+    if (
+      typeof customerId === 'string' &&
+      workflowInfo().typedSearchAttributes.get(CUSTOMER_ID_SEARCH_ATTRIBUTE) !== customerId &&
+      patched(SEARCH_ATTRIBUTES_PATCH)
+    ) {
+      upsertSearchAttributes(loyaltySearchAttributes(customerId));
+    }
     await condition(() => queue.length > 0 || changed || canContinue());
     // Checked first, with no await between the check and the call: an Update accepted during an
     // await would be cut off by the continue-as-new.
     if (canContinue()) {
-      await continueAsNew<typeof loyaltyProgram>({
+      // The next run starts with this run's search attributes, found by `CustomerId` from its
+      // first instant: Temporal 1.29 carries them when the command names none; named here so
+      // no server's default decides. (A ContinueAsNew command is matched by type on replay.)
+      await makeContinueAsNewFunc<typeof loyaltyProgram>({
+        typedSearchAttributes: workflowInfo().typedSearchAttributes,
+      })({
         ...input,
         state: { ...s, pending: queue, rejected: guard.rejected() },
       });
