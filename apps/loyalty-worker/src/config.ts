@@ -3,6 +3,7 @@ import {
   payloadCodecFromEnv,
   temporalConnectionFromEnv,
   tracingSettingsFromEnv,
+  workerSettingsFromEnv,
   type AesGcmPayloadCodec,
   type TemporalConnectionConfig,
   type WorkerMetricsEndpoint,
@@ -10,30 +11,13 @@ import {
 } from '@invincible/temporal-runtime';
 import { z } from 'zod';
 
-const count = z.coerce.number().int().min(1).max(10_000);
-/** A share of the host's CPU or memory, for the resource-based tuner. */
-const share = z.coerce
-  .number()
-  .gt(0, 'a share above 0, at most 1 (e.g. 0.8)')
-  .max(1, 'at most 1 (e.g. 0.8)');
-
 const schema = z.object({
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug', 'trace']).default('info'),
   /** `json` or `pretty`; unset: pretty on a terminal, JSON otherwise (collectors, containers). */
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
-  WORKER_MAX_CONCURRENT_ACTIVITIES: count.default(100),
-  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count.default(40),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
-  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
-  /** `fixed`: WORKER_MAX_CONCURRENT_* slots; `resource-based`: up to them while CPU and memory allow. */
-  WORKER_TUNER: z.enum(['fixed', 'resource-based']).default('fixed'),
-  WORKER_TARGET_CPU: share.optional(),
-  WORKER_TARGET_MEMORY: share.optional(),
-  /** Prometheus `/metrics` (Temporal's SDK metrics and the app's) on this port; unset: none. */
-  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
-  /** 127.0.0.1 by default; the image binds 0.0.0.0 for the scraper. */
-  WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  // WORKER_MAX_*, WORKER_SHUTDOWN_GRACE_MS, WORKER_TUNER, WORKER_TARGET_*, WORKER_METRICS_*:
+  // read by workerSettingsFromEnv, the same for both workers.
   REPOSITORY_MIGRATE: z.enum(['true', 'false']).default('true'),
   /** `/healthz` and `/readyz` on this port; unset: no health server (two local replicas would clash). */
   HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
@@ -66,24 +50,6 @@ export interface WorkerConfig {
 
 export type { WorkerTuning };
 
-/** The resource-based tuner's targets when WORKER_TARGET_CPU / _MEMORY are not given. */
-const DEFAULT_TARGET_USAGE = 0.8;
-
-/** Combinations zod cannot see one variable at a time: each is an issue naming its variable. */
-function crossIssues(env: Readonly<Record<string, string | undefined>>): string[] {
-  const issues: string[] = [];
-  if (env['WORKER_TUNER'] !== 'resource-based') {
-    for (const name of ['WORKER_TARGET_CPU', 'WORKER_TARGET_MEMORY']) {
-      if (env[name] !== undefined) issues.push(`${name}: only with WORKER_TUNER=resource-based`);
-    }
-  }
-  const metricsPort = env['WORKER_METRICS_PORT'];
-  if (metricsPort !== undefined && Number(metricsPort) === Number(env['HEALTH_PORT'] ?? NaN)) {
-    issues.push('WORKER_METRICS_PORT: the same port as HEALTH_PORT; give each its own');
-  }
-  return issues;
-}
-
 /** Parses the worker's environment once; throws listing every invalid variable. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): WorkerConfig {
   const parsed = schema.safeParse(env);
@@ -92,20 +58,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
   const codec = payloadCodecFromEnv(env);
   // Read (and started) by instrument.ts before anything loads; checked here with the rest.
   const tracing = tracingSettingsFromEnv(env);
-  const cross = crossIssues(env);
-  if (
-    !parsed.success ||
-    !repository.ok ||
-    !temporal.ok ||
-    !codec.ok ||
-    !tracing.ok ||
-    cross.length > 0
-  ) {
+  const worker = workerSettingsFromEnv(env);
+  if (!parsed.success || !repository.ok || !temporal.ok || !codec.ok || !tracing.ok || !worker.ok) {
     const issues = [
       ...(parsed.success
         ? []
         : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
-      ...cross,
+      ...(worker.ok ? [] : worker.issues),
       ...(repository.ok ? [] : repository.issues),
       ...(temporal.ok ? [] : temporal.issues),
       ...(codec.ok ? [] : codec.issues),
@@ -120,27 +79,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): W
     temporal: temporal.config,
     payloadCodec: codec.codec,
     workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
-    tuning: {
-      maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
-      maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
-      shutdownGraceTimeMs: e.WORKER_SHUTDOWN_GRACE_MS,
-      ...(e.WORKER_TUNER === 'resource-based'
-        ? {
-            resourceBased: {
-              targetCpuUsage: e.WORKER_TARGET_CPU ?? DEFAULT_TARGET_USAGE,
-              targetMemoryUsage: e.WORKER_TARGET_MEMORY ?? DEFAULT_TARGET_USAGE,
-            },
-          }
-        : {}),
-    },
+    tuning: worker.tuning,
     repository: repository.config,
     migrateOnStart: e.REPOSITORY_MIGRATE === 'true',
     health: e.HEALTH_PORT === undefined ? undefined : { host: e.HEALTH_HOST, port: e.HEALTH_PORT },
-    metrics:
-      e.WORKER_METRICS_PORT === undefined
-        ? undefined
-        : { host: e.WORKER_METRICS_HOST, port: e.WORKER_METRICS_PORT },
+    metrics: worker.metrics,
     smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM } : undefined,
   };
 }

@@ -45,3 +45,5 @@ export type {
 } from './search-attributes';
 export { createAppLogger, forwardSdkLogs, LOG_FORMATS } from './logging';
 export type { AppLoggerOptions, LogFormat, SdkLogEntry } from './logging';
+export { workerSettingsFromEnv } from './worker-settings';
+export type { WorkerSettingsResult } from './worker-settings';
