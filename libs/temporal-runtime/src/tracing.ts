@@ -1,28 +1,7 @@
 import { context, trace, type Span } from '@opentelemetry/api';
-import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { CassandraDriverInstrumentation } from '@opentelemetry/instrumentation-cassandra-driver';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import {
-  detectResourcesSync,
-  envDetectorSync,
-  hostDetectorSync,
-  processDetectorSync,
-  Resource,
-} from '@opentelemetry/resources';
-import {
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  NoopSpanProcessor,
-  SimpleSpanProcessor,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { Resource } from '@opentelemetry/resources';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { startTracingSdk } from './tracing-sdk';
 
 /**
  * Traces, the OpenTelemetry way: the standard `OTEL_*` variables decide everything, so a
@@ -134,65 +113,22 @@ export interface StartTracingOptions {
   readonly exporter?: SpanExporter;
 }
 
-/** URL paths whose requests are not traced: probes and scrapes, many a minute, no business. */
-const UNTRACED_PATHS = /^\/(healthz|readyz|metrics)(\/|\?|$)/;
-
 /**
  * Starts tracing for this process: the tracer provider (global, W3C trace context and baggage
  * propagation) and the instrumentations of what the apps use — HTTP in and out (the API's
  * requests), fetch (the Data API) and cassandra-driver (CQL). Call it before those modules are
  * first loaded — each app's `instrument.ts`, the first import of its `main.ts` — since the
  * instrumentations patch modules as they load. Returns undefined when tracing is off.
+ *
+ * The SDK (provider, exporters, instrumentations: about 110 ms of loading) is required here,
+ * only when tracing is on, so that a process without it, or a tool importing this library, does
+ * not pay for it.
  */
 export function startTracing(options: StartTracingOptions): Tracing | undefined {
-  const { settings } = options;
-  if (!settings.enabled && options.exporter === undefined) return undefined;
-  const resource = detectResourcesSync({
-    detectors: [envDetectorSync, processDetectorSync, hostDetectorSync],
-  }).merge(
-    new Resource({
-      [ATTR_SERVICE_NAME]:
-        (settings.enabled ? settings.serviceName : undefined) ?? options.serviceName,
-    }),
-  );
-  const spanProcessor = options.exporter
-    ? new SimpleSpanProcessor(options.exporter)
-    : settings.enabled
-      ? settings.exporter === 'console'
-        ? new SimpleSpanProcessor(new ConsoleSpanExporter())
-        : new BatchSpanProcessor(otlpExporter(settings.protocol))
-      : new NoopSpanProcessor();
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
-  provider.register();
-  const unregister = registerInstrumentations({
-    tracerProvider: provider,
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
-      }),
-      new UndiciInstrumentation(),
-      new CassandraDriverInstrumentation(),
-    ],
-  });
-  return {
-    resource,
-    spanProcessor,
-    async shutdown() {
-      unregister();
-      await provider.shutdown();
-    },
-  };
-}
-
-function otlpExporter(protocol: OtlpProtocol): SpanExporter {
-  switch (protocol) {
-    case 'grpc':
-      return new OtlpGrpcExporter();
-    case 'http/json':
-      return new OtlpJsonExporter();
-    case 'http/protobuf':
-      return new OtlpProtoExporter();
-  }
+  if (!options.settings.enabled && options.exporter === undefined) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sdk = require('./tracing-sdk') as { startTracingSdk: typeof startTracingSdk };
+  return sdk.startTracingSdk(options);
 }
 
 /**
