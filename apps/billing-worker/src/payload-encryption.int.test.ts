@@ -66,36 +66,45 @@ function payloadsOf(node: unknown, path = 'history', found: RawPayload[] = []): 
  */
 const READABLE_BY_DESIGN = /searchAttributes|patch-data|_tracer-data/;
 
+/**
+ * A namespace of its own, a client with `codec`, and the billing worker as the app creates it
+ * (its codec installed), on an in-memory repository.
+ */
+async function withBillingWorker(namespace: string, codec: AesGcmPayloadCodec) {
+  const connection = await Connection.connect({ address });
+  await createTestNamespace(connection, namespace);
+  const client = new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] } });
+  const repo = createInMemoryRepository();
+  const mailer = createOutboxMailer({ outbox: repo.outbox });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const billing = await createBillingWorker({
+    connection: nativeConnection,
+    namespace,
+    workflows: { workflowsPath: require.resolve(WORKFLOW_SOURCES.billing) },
+    tuning: TUNING,
+    activities: {
+      ...createBillingActivities({
+        repository: repo,
+        payments: createSandboxGateway({ payments: repo.payments }),
+        mailer,
+        loyalty: createLoyaltyNotifier(client.workflow),
+      }),
+      // Not run here: no reconciliation is started.
+      ...({} as ReconciliationActivities),
+    },
+    payloadCodec: codec,
+  });
+  return { namespace, connection, client, repo, mailer, nativeConnection, billing };
+}
+
 describe('payload encryption (PAYLOAD_CODEC_KEYS) on a real Temporal server', () => {
   jest.setTimeout(120_000);
 
   it('stores no customer email, name or amount in clear, and reads back through the codec', async () => {
     const run = Date.now().toString(36);
-    const namespace = `codec-${run}`;
     const codec = new AesGcmPayloadCodec([{ id: 'test-1', key: randomBytes(32) }]);
-    const connection = await Connection.connect({ address });
-    await createTestNamespace(connection, namespace);
-    const client = new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] } });
-    const repo = createInMemoryRepository();
-    const mailer = createOutboxMailer({ outbox: repo.outbox });
-    const nativeConnection = await NativeConnection.connect({ address });
-    const billing = await createBillingWorker({
-      connection: nativeConnection,
-      namespace,
-      workflows: { workflowsPath: require.resolve(WORKFLOW_SOURCES.billing) },
-      tuning: TUNING,
-      activities: {
-        ...createBillingActivities({
-          repository: repo,
-          payments: createSandboxGateway({ payments: repo.payments }),
-          mailer,
-          loyalty: createLoyaltyNotifier(client.workflow),
-        }),
-        // Not run here: no reconciliation is started.
-        ...({} as ReconciliationActivities),
-      },
-      payloadCodec: codec,
-    });
+    const { namespace, connection, client, repo, mailer, nativeConnection, billing } =
+      await withBillingWorker(`codec-${run}`, codec);
     // The loyalty app's worker takes its codec the same way (apps/loyalty-worker).
     const loyalty = await Worker.create({
       connection: nativeConnection,
@@ -180,34 +189,16 @@ describe('a message the payload codec cannot open (real Temporal server)', () =>
 
   it('is counted as undecodable; the subscription goes on', async () => {
     const run = Date.now().toString(36);
-    const namespace = `codec-forged-${run}`;
     const codec = new AesGcmPayloadCodec([{ id: 'test-1', key: randomBytes(32) }]);
     const impostorCodec = new AesGcmPayloadCodec([{ id: 'test-1', key: randomBytes(32) }]);
-    const connection = await Connection.connect({ address });
-    await createTestNamespace(connection, namespace);
-    const client = new Client({ connection, namespace, dataConverter: { payloadCodecs: [codec] } });
+    const { namespace, connection, client, nativeConnection, billing } = await withBillingWorker(
+      `codec-forged-${run}`,
+      codec,
+    );
     const impostor = new Client({
       connection,
       namespace,
       dataConverter: { payloadCodecs: [impostorCodec] },
-    });
-    const repo = createInMemoryRepository();
-    const nativeConnection = await NativeConnection.connect({ address });
-    const billing = await createBillingWorker({
-      connection: nativeConnection,
-      namespace,
-      workflows: { workflowsPath: require.resolve(WORKFLOW_SOURCES.billing) },
-      tuning: TUNING,
-      activities: {
-        ...createBillingActivities({
-          repository: repo,
-          payments: createSandboxGateway({ payments: repo.payments }),
-          mailer: createOutboxMailer({ outbox: repo.outbox }),
-          loyalty: createLoyaltyNotifier(client.workflow), // no charge falls due in this test
-        }),
-        ...({} as ReconciliationActivities),
-      },
-      payloadCodec: codec,
     });
     const input: SubscriptionInput = {
       subscriptionId: `forged-${run}`,
