@@ -107,6 +107,35 @@ describe('ensureSearchAttributes', () => {
     ).resolves.toEqual({ added: ['SubscriptionStatus', 'NextChargeAt'] });
   });
 
+  it('two replicas starting at once: the one the server answers "already exists" waits to see them listed', async () => {
+    const custom: Record<string, number> = {};
+    let lists = 0;
+    const operator: SearchAttributeOperator = {
+      // The other replica's add reaches the listing only on the third read (the server's cache).
+      listSearchAttributes: () => {
+        lists += 1;
+        if (lists === 3)
+          Object.assign(custom, {
+            CustomerId: KEYWORD,
+            SubscriptionStatus: KEYWORD,
+            NextChargeAt: DATETIME,
+          });
+        return Promise.resolve({ customAttributes: { ...custom }, systemAttributes: {} });
+      },
+      addSearchAttributes: () =>
+        Promise.reject(serviceError(6, 'Search attribute CustomerId already exists.')),
+    };
+    await expect(
+      ensureSearchAttributes({
+        operator,
+        namespace: 'billing',
+        attributes: ATTRIBUTES,
+        settleMs: 5_000,
+      }),
+    ).resolves.toEqual({ added: [] });
+    expect(lists).toBe(3);
+  });
+
   it('refuses an attribute registered with another type: a type never changes', async () => {
     const operator = fakeOperator({
       CustomerId: KEYWORD,

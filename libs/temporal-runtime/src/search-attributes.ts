@@ -92,6 +92,7 @@ const TRANSIENT_CODES = new Set([
   14, // UNAVAILABLE
 ]);
 const NOT_FOUND = 5;
+const ALREADY_EXISTS = 6;
 const CODE_NAMES: Record<number, string> = {
   3: 'INVALID_ARGUMENT',
   5: 'NOT_FOUND',
@@ -218,14 +219,20 @@ export async function ensureSearchAttributes(
   if (missing.length === 0) return { added: [] };
 
   let refusal: string | undefined;
+  let addedHere = true;
   try {
     await operator.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(missing.map((a) => [a.name, TYPES[a.type].value])),
     });
   } catch (error) {
-    refusal = refusalOf(error);
-    if (refusal === undefined) throw error;
+    if ((error as { code?: unknown } | null)?.code === ALREADY_EXISTS) {
+      // Another replica starting at the same moment added them: wait for them as for ours.
+      addedHere = false;
+    } else {
+      refusal = refusalOf(error);
+      if (refusal === undefined) throw error;
+    }
   }
   // Added: listed once the server's cache has them. Refused: someone may have added them since.
   const deadline = Date.now() + (refusal === undefined ? settleMs : 0);
@@ -244,5 +251,5 @@ export async function ensureSearchAttributes(
       refusal ?? `still not listed ${settleMs} ms after being added`,
     );
   }
-  return { added: missing.map((a) => a.name) };
+  return { added: addedHere ? missing.map((a) => a.name) : [] };
 }
