@@ -5,6 +5,10 @@
  * second-long intervals, and writes each execution's event history to
  * apps/billing-worker/test/histories/. The replay test replays them on every `npm test`: a change
  * to the workflow that is not deterministic against them fails CI.
+ *
+ * RECORD_ENCRYPTED=1 records with the payload codec the apps install when PAYLOAD_CODEC_KEYS is
+ * set, under the fixtures' public test key (REPLAY_FIXTURE_CODEC_KEYS), into
+ * `<scenario>.encrypted.json`: CI then replays what an encrypted deployment writes.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +21,7 @@ import {
 } from '@invincible/activities';
 import { createRepository, repositoryConfigFromEnv } from '@invincible/astra-repo';
 import { createInMemoryRepository } from '@invincible/astra-repo/testing';
+import { payloadCodecFromEnv } from '@invincible/temporal-runtime';
 import {
   cancelSignal,
   cancelUpdate,
@@ -37,6 +42,7 @@ import {
   type Purchase,
   type SubscriptionInput,
 } from '@invincible/workflows';
+import { REPLAY_FIXTURE_CODEC_KEYS } from '@invincible/workflows/testing';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -212,9 +218,23 @@ async function main(): Promise<void> {
           await real.migrate();
           return real;
         })();
+  const encrypted = process.env['RECORD_ENCRYPTED'] === '1';
+  const codec = encrypted
+    ? payloadCodecFromEnv({ PAYLOAD_CODEC_KEYS: REPLAY_FIXTURE_CODEC_KEYS })
+    : undefined;
+  if (codec && !codec.ok) throw new Error(codec.issues.join('\n'));
+  const payloadCodecs = codec?.codec ? [codec.codec] : [];
   // HISTORY_SUFFIX=<tag> writes `<scenario>.<tag>.json`, keeping the histories of older code.
-  const suffix = process.env['HISTORY_SUFFIX'] ? `.${process.env['HISTORY_SUFFIX']}` : '';
-  const client = new Client({ connection: await Connection.connect({ address }) });
+  const tag = process.env['HISTORY_SUFFIX'] ?? (encrypted ? 'encrypted' : '');
+  const suffix = tag ? `.${tag}` : '';
+  const dataConverter = {
+    payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE),
+    payloadCodecs,
+  };
+  const client = new Client({
+    connection: await Connection.connect({ address }),
+    dataConverter: { payloadCodecs },
+  });
   const run = Date.now().toString(36);
   if (only !== 'loyalty') await recordBilling();
   if (only !== 'billing') await recordLoyalty();
@@ -225,7 +245,7 @@ async function main(): Promise<void> {
       connection: await NativeConnection.connect({ address }),
       taskQueue: TASK_QUEUE,
       workflowsPath: require.resolve(WORKFLOW_SOURCES.billing),
-      dataConverter: { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) },
+      dataConverter,
       activities: createBillingActivities({
         repository,
         payments: createSandboxGateway({ payments: repository.payments }),
@@ -272,7 +292,7 @@ async function main(): Promise<void> {
       connection: await NativeConnection.connect({ address }),
       taskQueue: LOYALTY_QUEUE,
       workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty),
-      dataConverter: { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) },
+      dataConverter,
       activities: createLoyaltyActivities({
         repository,
         mailer: createOutboxMailer({ outbox: repository.outbox }),
@@ -291,7 +311,7 @@ async function main(): Promise<void> {
         };
         const handles = await scenario(start);
         for (const [i, handle] of handles.entries()) {
-          const file = join(OUT.loyalty, `${name}${i > 0 ? `.run${i}` : ''}.json`);
+          const file = join(OUT.loyalty, `${name}${suffix}${i > 0 ? `.run${i}` : ''}.json`);
           writeFileSync(file, historyToJSON(await handle.fetchHistory()));
           console.log(`recorded ${file}`);
         }

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Connection } from '@temporalio/client';
-import type { SearchAttributeType } from '@temporalio/common';
+import type { Payload, PayloadCodec, SearchAttributeType } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
@@ -157,21 +157,108 @@ export function loadHistories(
     }));
 }
 
+/**
+ * The payload key of the histories recorded encrypted (`RECORD_ENCRYPTED=1 npm run
+ * record:histories`, files `<scenario>.encrypted.json`), as `PAYLOAD_CODEC_KEYS` reads it. It is
+ * public on purpose: it seals test fixtures only, so that CI replays what a deployment with
+ * payload encryption writes. Never use it for real data.
+ */
+export const REPLAY_FIXTURE_CODEC_KEYS =
+  'replay-fixtures:70bhOyAX6PKF3h2gCrzLWtS8ebOfibKRnXggp+YzMNw=';
+
 /** Replays `histories` against the workflow code at `workflowsPath`; returns one line per failure. */
 export async function replayFailures(
   workflowsPath: string,
   histories: readonly { readonly workflowId: string; readonly history: unknown }[],
-  /** The workers' interceptors and sinks (tracing), so histories replay as in production. */
-  options: Pick<ReplayWorkerOptions, 'interceptors' | 'sinks'> = {},
+  /**
+   * The workers' interceptors and sinks (tracing), so histories replay as in production, and
+   * their payload codecs (decryption), for histories recorded encrypted.
+   */
+  options: Pick<ReplayWorkerOptions, 'interceptors' | 'sinks'> & {
+    readonly payloadCodecs?: PayloadCodec[];
+  } = {},
 ): Promise<string[]> {
   const failures: string[] = [];
+  const { payloadCodecs, ...workerOptions } = options;
   // The workers' payload converter, as in production: recorded rejected messages decode the same.
-  const dataConverter = { payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE) };
+  const dataConverter = {
+    payloadConverterPath: require.resolve(PAYLOAD_CONVERTER_SOURCE),
+    ...(payloadCodecs ? { payloadCodecs } : {}),
+  };
   for await (const result of Worker.runReplayHistories(
-    { ...options, workflowsPath, dataConverter },
+    { ...workerOptions, workflowsPath, dataConverter },
     histories,
   )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   return failures;
+}
+
+/** A payload as a history's JSON holds it: metadata values and data in base64. */
+interface JsonPayload {
+  readonly metadata?: Record<string, string>;
+  readonly data?: string;
+}
+
+function isJsonPayload(value: unknown): value is JsonPayload {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as JsonPayload).metadata?.['encoding'] === 'string'
+  );
+}
+
+const fromBase64 = (text: string | undefined) => Buffer.from(text ?? '', 'base64');
+
+/**
+ * The input a recorded history started with, decrypted by `codecs` when it was recorded
+ * encrypted: a replay must run under the workflow id the input names.
+ */
+export async function recordedStartInput(
+  history: unknown,
+  codecs: readonly PayloadCodec[] = [],
+): Promise<unknown> {
+  const started = (history as { events?: Record<string, unknown>[] }).events?.[0]?.[
+    'workflowExecutionStartedEventAttributes'
+  ] as { input?: { payloads?: unknown[] } } | undefined;
+  const recorded = started?.input?.payloads?.[0];
+  if (!isJsonPayload(recorded)) throw new Error('a history without a recorded input');
+  let payload: Payload = {
+    metadata: Object.fromEntries(
+      Object.entries(recorded.metadata ?? {}).map(([k, v]) => [k, fromBase64(v)]),
+    ),
+    data: fromBase64(recorded.data),
+  };
+  // Codecs decode in the reverse of their encoding order, as the SDK's data converter does.
+  for (const codec of [...codecs].reverse()) {
+    const [decoded] = await codec.decode([payload]);
+    if (!decoded) throw new Error('a payload codec returned nothing');
+    payload = decoded;
+  }
+  const encoding = Buffer.from(payload.metadata?.['encoding'] ?? []).toString('utf8');
+  if (encoding !== 'json/plain') throw new Error(`a recorded input in ${encoding}, not json/plain`);
+  return JSON.parse(Buffer.from(payload.data ?? []).toString('utf8')) as unknown;
+}
+
+/**
+ * The payloads of a history that are not encrypted (`<event type> <encoding>`), other than the
+ * two kinds Temporal keeps in clear by design: search attributes (the server indexes them) and
+ * the `patched()` markers' details (the patch ids).
+ */
+export function clearPayloads(history: unknown): string[] {
+  const found: string[] = [];
+  const visit = (value: unknown, event: string, path: readonly string[]): void => {
+    if (isJsonPayload(value)) {
+      const encoding = fromBase64(value.metadata?.['encoding']).toString('utf8');
+      const byDesign = path.includes('searchAttributes') || path.includes('patch-data');
+      if (encoding !== 'binary/encrypted' && !byDesign) found.push(`${event} ${encoding}`);
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    for (const [key, child] of Object.entries(value)) visit(child, event, [...path, key]);
+  };
+  for (const event of (history as { events?: Record<string, unknown>[] }).events ?? []) {
+    visit(event, String(event['eventType'] ?? 'event'), []);
+  }
+  return found;
 }
