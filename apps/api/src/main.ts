@@ -3,7 +3,12 @@ import { tracing } from './instrument';
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createRepository, migrateUntilDone } from '@invincible/astra-repo';
-import { createAppLogger, tracingClientInterceptors } from '@invincible/temporal-runtime';
+import {
+  createAppLogger,
+  missingSearchAttributes,
+  tracingClientInterceptors,
+} from '@invincible/temporal-runtime';
+import { SEARCH_ATTRIBUTE_KEYS } from '@invincible/workflows';
 import { Client, Connection } from '@temporalio/client';
 import express from 'express';
 import { createApp, metricsHandler } from './app';
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
     );
   }
 
+  let searchAttributesListed = false;
   const metrics = createMetrics();
   const app = createApp({
     logger,
@@ -94,6 +100,20 @@ async function main(): Promise<void> {
     readiness: {
       temporal: async () => {
         await connection.withDeadline(Date.now() + 2_000, () => connection.healthService.check({}));
+      },
+      // Every start and Update names them: until a worker (or an operator) registered them in
+      // the namespace, each would fail. Once all are listed, they stay: not asked again.
+      searchAttributes: async () => {
+        if (searchAttributesListed) return;
+        const missing = await connection.withDeadline(Date.now() + 2_000, () =>
+          missingSearchAttributes(
+            connection.operatorService,
+            config.temporal.namespace,
+            SEARCH_ATTRIBUTE_KEYS,
+          ),
+        );
+        if (missing.length > 0) throw new Error(`not registered: ${missing.join(', ')}`);
+        searchAttributesListed = true;
       },
       database: async () => {
         await repository.ping();

@@ -34,6 +34,7 @@ export type {
 export { tracingClientInterceptors, tracingWorkerOptions } from './temporal-tracing';
 export {
   ensureSearchAttributes,
+  missingSearchAttributes,
   searchAttributeCommands,
   SearchAttributesError,
   searchAttributeTypeName,

@@ -1,5 +1,6 @@
 import {
   ensureSearchAttributes,
+  missingSearchAttributes,
   searchAttributeCommands,
   SearchAttributesError,
   type SearchAttributeOperator,
@@ -208,6 +209,32 @@ describe('searchAttributeCommands', () => {
         '; on Temporal Cloud: tcld namespace search-attributes add --namespace default' +
         ' --sa CustomerId=Keyword --sa SubscriptionStatus=Keyword --sa NextChargeAt=Datetime' +
         ' (or the Cloud UI: Namespaces → default → Search Attributes)',
+    );
+  });
+});
+
+describe('missingSearchAttributes', () => {
+  it('names the attributes not listed, or listed with another type, and adds nothing', async () => {
+    const operator = fakeOperator({ CustomerId: KEYWORD, NextChargeAt: KEYWORD });
+    await expect(missingSearchAttributes(operator, 'billing', ATTRIBUTES)).resolves.toEqual([
+      'SubscriptionStatus',
+      'NextChargeAt',
+    ]);
+    expect(operator.added).toEqual([]);
+  });
+
+  it('finds nothing missing once all are registered', async () => {
+    const operator = fakeOperator({
+      CustomerId: KEYWORD,
+      SubscriptionStatus: KEYWORD,
+      NextChargeAt: DATETIME,
+    });
+    await expect(missingSearchAttributes(operator, 'billing', ATTRIBUTES)).resolves.toEqual([]);
+  });
+
+  it("passes the server's refusal on (an unknown namespace)", async () => {
+    await expect(missingSearchAttributes(fakeOperator({}), 'other', ATTRIBUTES)).rejects.toThrow(
+      /Namespace other is not found/,
     );
   });
 });

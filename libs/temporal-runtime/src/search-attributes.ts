@@ -138,6 +138,21 @@ export function searchAttributeCommands(
 }
 
 /**
+ * The attributes of `attributes` that `namespace` does not list with their type: what an API
+ * reports as not ready (every workflow start and upsert naming one fails until it is registered;
+ * a worker registers them when it starts). Read-only, unlike {@link ensureSearchAttributes}.
+ */
+export async function missingSearchAttributes(
+  operator: Pick<SearchAttributeOperator, 'listSearchAttributes'>,
+  namespace: string,
+  attributes: readonly SearchAttributeSpec[],
+): Promise<readonly string[]> {
+  const { customAttributes, systemAttributes } = await operator.listSearchAttributes({ namespace });
+  const known = { ...systemAttributes, ...customAttributes };
+  return attributes.filter((a) => known[a.name] !== TYPES[a.type].value).map((a) => a.name);
+}
+
+/**
  * Makes sure `namespace` knows every custom search attribute in `attributes`, with its type,
  * before a worker polls: lists them, adds the missing ones (the dev server and a self-hosted
  * server allow it; Temporal Cloud's namespace-scoped credentials do not), and lists again.

@@ -136,3 +136,27 @@ describe('toHttpError: invalid input is a 400 naming where it is', () => {
     });
   });
 });
+
+describe("toHttpError: a namespace without the workflows' search attributes", () => {
+  it('is a 503 naming the namespace, the attribute and what registers it', () => {
+    // What the dev server answers a start naming an unregistered attribute (seen on 1.29).
+    const error = new ServiceError('Failed to start Workflow', {
+      cause: grpcError(
+        status.INVALID_ARGUMENT,
+        'Namespace billing has no mapping defined for search attribute CustomerId',
+      ),
+    });
+    expect(toHttpError(error)).toMatchObject({
+      status: 503,
+      detail: expect.stringMatching(
+        /^Temporal namespace billing has no search attribute CustomerId yet: a billing or loyalty worker registers them/,
+      ),
+    });
+  });
+
+  it('leaves other INVALID_ARGUMENT answers unmapped', () => {
+    expect(
+      toHttpError(wrapped(status.INVALID_ARGUMENT, 'WorkflowId length exceeds limit')),
+    ).toBeUndefined();
+  });
+});

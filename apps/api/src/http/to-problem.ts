@@ -34,6 +34,7 @@ const GRPC_UNAVAILABLE = new Set([
   10, // ABORTED: a concurrency conflict inside Temporal; the SDK's own retry policy retries it
   14, // UNAVAILABLE
 ]);
+const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_NOT_FOUND = 5;
 const GRPC_FAILED_PRECONDITION = 9;
 const GRPC_INTERNAL = 13;
@@ -87,6 +88,12 @@ export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return updateTimedOut();
   if (namespaceNotFound(error))
     return unavailable('Temporal does not know the namespace at the moment; retry later');
+  const unregistered = unregisteredSearchAttribute(error);
+  if (unregistered) {
+    return unavailable(
+      `Temporal namespace ${unregistered.namespace} has no search attribute ${unregistered.name} yet: a billing or loyalty worker registers them when it starts (or register them with \`temporal operator search-attribute create\`); retry after that`,
+    );
+  }
   const grpc = transientGrpcError(error);
   if (grpc === 'not-ready')
     return unavailable('The workflow cannot take requests at the moment; retry later');
@@ -134,6 +141,30 @@ function namespaceNotFound(error: unknown): boolean {
     e = (e as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/**
+ * A start or an Update naming a search attribute the namespace does not have (INVALID_ARGUMENT
+ * "Namespace <ns> has no mapping defined for search attribute <name>"): a deployment not finished
+ * (no worker has registered them yet), never the request's fault. Readiness reports it too.
+ */
+function unregisteredSearchAttribute(
+  error: unknown,
+): { readonly namespace: string; readonly name: string } | undefined {
+  let e: unknown = error;
+  for (let depth = 0; depth < 5 && typeof e === 'object' && e !== null; depth++) {
+    if (isGrpcServiceError(e)) {
+      const code: number = e.code;
+      const match = /Namespace (\S+) has no mapping defined for search attribute (\S+)/.exec(
+        `${e.details} ${e.message}`,
+      );
+      return code === GRPC_INVALID_ARGUMENT && match?.[1] && match[2]
+        ? { namespace: match[1], name: match[2] }
+        : undefined;
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function transientGrpcError(error: unknown): 'unavailable' | 'not-ready' | undefined {
