@@ -24,6 +24,7 @@ import {
   forwardSdkLogs,
   tracingClientInterceptors,
   shutdownDeadlineMs,
+  metricsEndpointError,
   workerMetricsUrl,
   workerTelemetryOptions,
 } from '@invincible/temporal-runtime';
@@ -52,13 +53,18 @@ async function main(): Promise<void> {
     format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     tracing,
   });
-  Runtime.install({
-    logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel, forwardSdkLogs(logger)),
-    // Temporal's worker metrics and the app's counters, on one Prometheus endpoint.
-    ...(config.metrics
-      ? { telemetryOptions: workerTelemetryOptions(config.metrics, 'billing-worker') }
-      : {}),
-  });
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel, forwardSdkLogs(logger)),
+      // Temporal's worker metrics and the app's counters, on one Prometheus endpoint.
+      ...(config.metrics
+        ? { telemetryOptions: workerTelemetryOptions(config.metrics, 'billing-worker') }
+        : {}),
+    });
+  } catch (error) {
+    // The SDK's own text names neither the address nor the setting.
+    throw config.metrics ? metricsEndpointError(error, config.metrics) : error;
+  }
   if (config.metrics) logger.info({ url: workerMetricsUrl(config.metrics) }, 'metrics endpoint up');
 
   // SIGINT/SIGTERM: the Runtime shuts a running worker down; this ends the waits before that.

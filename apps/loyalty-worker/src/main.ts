@@ -19,6 +19,7 @@ import {
   createAppLogger,
   forwardSdkLogs,
   shutdownDeadlineMs,
+  metricsEndpointError,
   workerMetricsUrl,
   workerTelemetryOptions,
 } from '@invincible/temporal-runtime';
@@ -42,13 +43,18 @@ async function main(): Promise<void> {
     format: config.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json'),
     tracing,
   });
-  Runtime.install({
-    logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel, forwardSdkLogs(logger)),
-    // Temporal's worker metrics and the app's counters, on one Prometheus endpoint.
-    ...(config.metrics
-      ? { telemetryOptions: workerTelemetryOptions(config.metrics, 'loyalty-worker') }
-      : {}),
-  });
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel, forwardSdkLogs(logger)),
+      // Temporal's worker metrics and the app's counters, on one Prometheus endpoint.
+      ...(config.metrics
+        ? { telemetryOptions: workerTelemetryOptions(config.metrics, 'loyalty-worker') }
+        : {}),
+    });
+  } catch (error) {
+    // The SDK's own text names neither the address nor the setting.
+    throw config.metrics ? metricsEndpointError(error, config.metrics) : error;
+  }
   if (config.metrics) logger.info({ url: workerMetricsUrl(config.metrics) }, 'metrics endpoint up');
 
   // SIGINT/SIGTERM: the Runtime shuts a running worker down; this ends the waits before that.

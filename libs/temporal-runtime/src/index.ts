@@ -16,7 +16,7 @@ export {
   workerTuningOptions,
 } from './worker-tuning';
 export type { WorkerSlotOptions, WorkerTuning, WorkerTuningOptions } from './worker-tuning';
-export { workerMetricsUrl, workerTelemetryOptions } from './worker-metrics';
+export { metricsEndpointError, workerMetricsUrl, workerTelemetryOptions } from './worker-metrics';
 export type { WorkerMetricsEndpoint, WorkerTelemetryOptions } from './worker-metrics';
 export {
   startTracing,

@@ -43,3 +43,23 @@ export function workerTelemetryOptions(
 export function workerMetricsUrl(endpoint: WorkerMetricsEndpoint): string {
   return `http://${hostPort(endpoint)}/metrics`;
 }
+
+/**
+ * The error to stop a worker with when `Runtime.install` could not serve its metrics: the SDK's
+ * own text ("Failed to start prometheus metrics exporter: Address already in use (os error 98)")
+ * names neither the address nor the setting, so this says which and what to do. Any other error
+ * is returned as it is.
+ */
+export function metricsEndpointError(error: unknown, endpoint: WorkerMetricsEndpoint): unknown {
+  const message = error instanceof Error ? error.message : '';
+  if (!/prometheus/i.test(message)) return error;
+  const reason = /in use/i.test(message)
+    ? 'is in use (another process, or another worker on this host, serves there)'
+    : /cannot assign|not available|address not available/i.test(message)
+      ? 'is not an address of this host'
+      : `cannot be served (${message})`;
+  return new Error(
+    `WORKER_METRICS_PORT/WORKER_METRICS_HOST: ${hostPort(endpoint)} ${reason}; set another port, or unset WORKER_METRICS_PORT to serve no metrics`,
+    { cause: error },
+  );
+}
