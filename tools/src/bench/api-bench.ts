@@ -27,6 +27,7 @@ import { devApp } from '../apps';
 import { createLogger } from '../log';
 import { Supervisor } from '../supervisor';
 import { freePort } from '../testing/processes';
+import { benchPayloadCodecs, payloadCodecEnv } from './payload-codec';
 
 const REQUESTS = Math.min(Number(process.env['BENCH_REQUESTS'] ?? 400), 4_000);
 const CONCURRENCY = Math.min(Number(process.env['BENCH_CONCURRENCY'] ?? 10), 64);
@@ -47,7 +48,10 @@ async function main(): Promise<void> {
 
   const connection = await Connection.connect({ address });
   await createTestNamespace(connection, namespace);
-  const client = new Client({ connection, namespace });
+  // PAYLOAD_CODEC_KEYS set: the API's client and the worker encrypt, as a deployment with it does.
+  const codec = benchPayloadCodecs(process.env);
+  const dataConverter = { payloadCodecs: codec.payloadCodecs };
+  const client = new Client({ connection, namespace, dataConverter });
   const repository = createRepository({
     backend: 'cassandra',
     contactPoints: contactPoints.split(','),
@@ -61,6 +65,7 @@ async function main(): Promise<void> {
     namespace,
     taskQueue: LOYALTY_TASK_QUEUE,
     workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty),
+    dataConverter,
     activities: createLoyaltyActivities({
       repository,
       mailer: createOutboxMailer({ outbox: repository.outbox }),
@@ -84,6 +89,7 @@ async function main(): Promise<void> {
       },
       {
         PATH: process.env['PATH'],
+        ...payloadCodecEnv(process.env),
         CASSANDRA_KEYSPACE: keyspace,
         REPOSITORY_MIGRATE: 'false',
         API_KEYS: `bench:${secret}`,
@@ -195,6 +201,7 @@ async function main(): Promise<void> {
       console.log(
         `api benchmark: ${REQUESTS} purchases per round and path, concurrency ${CONCURRENCY}, ${ROUNDS} rounds, ${CUSTOMERS} customers, Temporal ${address}, Cassandra ${contactPoints}`,
       );
+      console.log(codec.label);
       for (const row of rows) console.log(row);
       console.log(
         `mean over rounds: HTTP p50 ${totals.http.p50.toFixed(1)} / p99 ${totals.http.p99.toFixed(1)} ms; raw p50 ${totals.raw.p50.toFixed(1)} / p99 ${totals.raw.p99.toFixed(1)} ms`,

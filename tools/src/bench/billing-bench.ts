@@ -37,6 +37,10 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 import { historyCost } from './history-cost';
+import { benchPayloadCodecs } from './payload-codec';
+
+/** Both phases alike (the ratio stays fair): PAYLOAD_CODEC_KEYS set measures encryption's cost. */
+const CODEC = benchPayloadCodecs(process.env);
 
 const N = Math.min(Number(process.env['BENCH_SUBSCRIPTIONS'] ?? 50), 500);
 const M = Math.min(Number(process.env['BENCH_PERIODS'] ?? 10), 60);
@@ -102,8 +106,12 @@ async function phase(
     taskQueue,
     ...workerOptions,
     ...workerTuningOptions(tuningFor(tuner)),
+    dataConverter: { payloadCodecs: CODEC.payloadCodecs },
   });
-  const client = new Client({ connection: await Connection.connect({ address }) });
+  const client = new Client({
+    connection: await Connection.connect({ address }),
+    dataConverter: { payloadCodecs: CODEC.payloadCodecs },
+  });
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -200,6 +208,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`billing benchmark: ${N} subscriptions x ${M} periods of 1 s, Temporal ${address}`);
+  console.log(CODEC.label);
   if (mode === 'both') {
     const fixed = phaseInChild('fixed');
     const resource = phaseInChild('resource-based');

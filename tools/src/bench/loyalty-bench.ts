@@ -19,6 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { historyCost } from './history-cost';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { noopPurchaseUpdate } from './noop-loyalty-workflows';
+import { benchPayloadCodecs } from './payload-codec';
 
 const PURCHASES = Math.min(Number(process.env['BENCH_PURCHASES'] ?? 300), 3_000);
 const CONCURRENCY = Math.min(Number(process.env['BENCH_CONCURRENCY'] ?? 20), 100);
@@ -56,13 +57,17 @@ function load(customers: number, run: string): { customer: number; purchase: Pur
 async function main(): Promise<void> {
   const address = process.env['TEMPORAL_ADDRESS'] ?? '127.0.0.1:7233';
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const client = new Client({ connection: await Connection.connect({ address }) });
+  // PAYLOAD_CODEC_KEYS set: both workers and the client encrypt, as an encrypted deployment does.
+  const codec = benchPayloadCodecs(process.env);
+  const dataConverter = { payloadCodecs: codec.payloadCodecs };
+  const client = new Client({ connection: await Connection.connect({ address }), dataConverter });
   const run = Date.now().toString(36);
   const repository = createInMemoryRepository();
   const real = await Worker.create({
     connection: await NativeConnection.connect({ address }),
     taskQueue: `bench-loyalty-${run}`,
     workflowsPath: require.resolve(WORKFLOW_SOURCES.loyalty),
+    dataConverter,
     activities: createLoyaltyActivities({
       repository,
       mailer: createOutboxMailer({ outbox: repository.outbox }),
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
     connection: await NativeConnection.connect({ address }),
     taskQueue: `bench-noop-${run}`,
     workflowsPath: require.resolve('./noop-loyalty-workflows'),
+    dataConverter,
     activities: { recordProcessedPurchase: noop, saveAccount: noop },
   });
 
@@ -164,6 +170,7 @@ async function main(): Promise<void> {
   console.log(
     `loyalty benchmark: ${PURCHASES} purchases (+10% repeated) per load, concurrency ${CONCURRENCY}, Temporal ${address}`,
   );
+  console.log(codec.label);
   for (const line of results) console.log(line);
 }
 

@@ -22,6 +22,7 @@ import {
   type ReconcileInput,
   type ReconcileResult,
 } from '@invincible/workflows';
+import { payloadCodecFromEnv } from '@invincible/temporal-runtime';
 import { Client, Connection } from '@temporalio/client';
 import { httpOk } from '../apps';
 import { loadStackConfig } from '../config';
@@ -145,7 +146,20 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     const temporalAddress = `127.0.0.1:${ports.temporal}`;
     const apiKey = `soak_${randomBytes(16).toString('hex')}`;
+    // As a production deployment runs: payloads encrypted, under PAYLOAD_CODEC_KEYS(_FILE) when
+    // set, else under a key made for this soak. The settle phase's client decrypts with it.
+    const codecEnv = env['PAYLOAD_CODEC_KEYS_FILE']
+      ? { PAYLOAD_CODEC_KEYS_FILE: env['PAYLOAD_CODEC_KEYS_FILE'] }
+      : {
+          PAYLOAD_CODEC_KEYS:
+            env['PAYLOAD_CODEC_KEYS'] || `soak:${randomBytes(32).toString('base64')}`,
+        };
+    const codec = payloadCodecFromEnv(codecEnv);
+    if (!codec.ok) throw new Error(codec.issues.join('\n'));
+    const payloadCodecs = codec.codec ? [codec.codec] : [];
+    log.info(`payloads encrypted with key ${codec.codec?.activeKeyId ?? '(none)'}`);
     const appEnv = {
+      ...codecEnv,
       PATH: env['PATH'],
       HOME: env['HOME'],
       NODE_ENV: 'development',
@@ -260,7 +274,11 @@ async function main(argv: readonly string[]): Promise<number> {
       replicationFactor: 1,
     });
     const connection = await Connection.connect({ address: temporalAddress });
-    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    const temporal = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: { payloadCodecs },
+    });
     const graceMs = Math.max(2 * profile.periodSeconds * 1_000, 10_000);
     let violations: Violation[] = [];
     let observation: Awaited<ReturnType<typeof observe>> | undefined;
