@@ -39,7 +39,13 @@ import { Supervisor, type RestartPolicy } from './supervisor';
 const RESTART: RestartPolicy = { initialMs: 1_000, maxMs: 30_000, resetAfterMs: 30_000 };
 
 const log = createLogger();
-const APPS: readonly AppName[] = ['api', 'billing-worker', 'loyalty-worker'];
+/**
+ * Started in this order, each once ready: the workers first, since each registers the workflows'
+ * search attributes in the namespace before it polls, and the API is not ready without them (a
+ * namespace of `TEMPORAL_NAMESPACE` made just before has none). Stopped in reverse: the API stops
+ * taking requests before the workers go.
+ */
+const APPS: readonly AppName[] = ['billing-worker', 'loyalty-worker', 'api'];
 
 /**
  * Test servers get their own ports so `npm test` runs beside a running `npm start`; each moves
