@@ -29,6 +29,7 @@ import { slidingWindowLimit } from './http/rate-limit';
 import { mountRoutes, type RouteSpec, type WriteRecord } from './http/route';
 import { loyaltyRoutes } from './loyalty/loyalty-routes';
 import { openApiDocument } from './openapi/openapi-document';
+import { overviewRoutes } from './overview/overview-routes';
 import { reconciliationRoutes } from './reconciliation/reconciliation-routes';
 import { codecCors, codecRoutes } from './codec/codec-routes';
 import { subscriptionsRoutes, type SubscriptionLimits } from './subscriptions/subscriptions-routes';
@@ -128,6 +129,7 @@ export function apiRoutes(
       allowShortIntervals: deps.allowShortIntervals ?? testTenant,
     }),
     ...loyaltyRoutes(shared),
+    ...overviewRoutes(shared),
     ...reconciliationRoutes(shared),
   ];
   const customerOperations = business

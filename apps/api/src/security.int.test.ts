@@ -138,6 +138,7 @@ describe('security: tenants, roles and customer tokens', () => {
       body: { id: alice, email: 'mallory@evil.example', name: 'Mallory' },
     }),
     getCustomer: () => ({ method: 'get', url: `/v1/customers/${alice}` }),
+    listCustomers: () => ({ method: 'get', url: `/v1/customers?q=${alice}` }),
     createSubscription: () => ({
       method: 'post',
       url: '/v1/subscriptions',
@@ -177,6 +178,8 @@ describe('security: tenants, roles and customer tokens', () => {
     }),
     getLoyaltyBalance: () => ({ method: 'get', url: `/v1/customers/${alice}/loyalty` }),
     listCoupons: () => ({ method: 'get', url: `/v1/customers/${alice}/coupons` }),
+    listPurchases: () => ({ method: 'get', url: `/v1/customers/${alice}/purchases` }),
+    getOverview: () => ({ method: 'get', url: '/v1/overview' }),
     redeemCoupon: () => ({
       method: 'post',
       url: `/v1/customers/${alice}/coupons/${aliceCoupon}/redeem`,
@@ -275,6 +278,7 @@ describe('security: tenants, roles and customer tokens', () => {
       getLoyaltyBalance: 404,
       redeemCoupon: 404,
       mintCustomerToken: 404,
+      listPurchases: 404,
       // No such customer in Globex: nothing starts.
       createSubscription: 422,
       // Listings of a customer Globex does not have are empty, never Acme's rows.
@@ -283,6 +287,9 @@ describe('security: tenants, roles and customer tokens', () => {
       listCoupons: 200,
       listEmails: 200,
       listAuditEvents: 200,
+      // Globex's own customers (none yet), and its own figures (all zeros).
+      listCustomers: 200,
+      getOverview: 200,
     };
 
     it('reaches none of its customers, subscriptions, ledgers, coupons or emails', async () => {
@@ -300,7 +307,13 @@ describe('security: tenants, roles and customer tokens', () => {
           operationId,
           leaked: false,
         });
-        if (status === 200 && operationId !== 'listAuditEvents')
+        if (operationId === 'getOverview')
+          expect(res.body).toMatchObject({
+            subscriptions: { active: 0, trialing: 0, past_due: 0 },
+            coupons: { issued: 0, redeemed: 0 },
+            scanned: { subscriptions: 0, customers: 0, complete: true },
+          });
+        else if (status === 200 && operationId !== 'listAuditEvents')
           expect((res.body as { items: unknown[] }).items).toEqual([]);
       }
       // Globex may have its own Alice: a new customer of its own, which says nothing of Acme's.
@@ -318,10 +331,18 @@ describe('security: tenants, roles and customer tokens', () => {
       expect((await call(acme, 'get', `/v1/audit-events?limit=1&cursor=${cursor}`)).status).toBe(
         200,
       );
+      const customers = await call(acme, 'get', '/v1/customers?limit=1');
+      expect((customers.body as { items: unknown[] }).items).toHaveLength(1);
+      const customersCursor = encodeURIComponent(
+        (customers.body as { nextCursor: string }).nextCursor,
+      );
       for (const [credential, url] of [
         [keys['globex-full'] ?? '', `/v1/audit-events?cursor=${cursor}`],
         [acme, `/v1/customers/${alice}/coupons?cursor=${cursor}`],
         [acme, `/v1/customers/${bob}/subscriptions?cursor=${cursor}`],
+        [keys['globex-full'] ?? '', `/v1/customers?cursor=${customersCursor}`],
+        [acme, `/v1/customers?cursor=${cursor}`],
+        [acme, `/v1/customers/${alice}/purchases?cursor=${customersCursor}`],
       ] as const) {
         const res = await call(credential, 'get', url);
         expect({
@@ -363,6 +384,9 @@ describe('security: tenants, roles and customer tokens', () => {
     ];
     const READS = [
       'getCustomer',
+      'listCustomers',
+      'listPurchases',
+      'getOverview',
       'getSubscription',
       'listCustomerSubscriptions',
       'listSubscriptionCharges',
@@ -376,9 +400,10 @@ describe('security: tenants, roles and customer tokens', () => {
       'listCustomerSubscriptions',
       'getLoyaltyBalance',
       'listCoupons',
+      'listPurchases',
       'redeemCoupon',
     ];
-    const LOYALTY_READS = ['getLoyaltyBalance', 'listCoupons'];
+    const LOYALTY_READS = ['getLoyaltyBalance', 'listCoupons', 'listPurchases'];
 
     /** The specification of who may do what, written out independently of the routes. */
     function allowed(who: string, operationId: string): boolean {
@@ -457,6 +482,7 @@ describe('security: tenants, roles and customer tokens', () => {
         `/v1/customers/${bob}/loyalty`,
         `/v1/customers/${bob}/coupons`,
         `/v1/customers/${bob}/subscriptions`,
+        `/v1/customers/${bob}/purchases`,
       ])
         expect((await call(aliceToken, 'get', url)).status).toBe(404);
       // Bob's subscription, read by id with Alice's token: not found either.

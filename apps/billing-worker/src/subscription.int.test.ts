@@ -102,6 +102,7 @@ function controlledSubscriptions(inner: SubscriptionsPort): SubscriptionsPort {
     },
     get: (id) => inner.get(id),
     listByCustomer: (customerId, page) => inner.listByCustomer(customerId, page),
+    listByTenant: (tenantId, page) => inner.listByTenant(tenantId, page),
     scan: (page) => inner.scan(page),
   };
 }

@@ -1,6 +1,6 @@
 import { localId, type Customer } from '@invincible/astra-repo';
 import { z } from 'zod';
-import { customerIdSchema, isoDateTime } from '../schemas/common';
+import { customerIdSchema, isoDateTime, pageQuerySchema } from '../schemas/common';
 
 export const createCustomerSchema = z
   .strictObject({
@@ -23,7 +23,24 @@ export const customerSchema = z
 
 export const customerParamsSchema = z.strictObject({ customerId: customerIdSchema });
 
+/** `?limit=&cursor=&q=` of `GET /v1/customers`. */
+export const listCustomersQuerySchema = pageQuerySchema.extend({
+  q: z
+    .string()
+    .trim()
+    .min(1, 'a search of 1 to 100 characters (spaces around it do not count)')
+    .max(100, 'a search of 1 to 100 characters (spaces around it do not count)')
+    .optional()
+    .meta({
+      description:
+        'Search, case-insensitive: the id starts with it, or the email or the name contains it',
+      example: 'ada',
+    }),
+});
+
+export type CustomerView = z.infer<typeof customerSchema>;
+
 /** Explicit mapping: what the API shows of a stored customer. */
-export function customerView(c: Customer): z.infer<typeof customerSchema> {
+export function customerView(c: Customer): CustomerView {
   return { id: localId(c.id), email: c.email, name: c.name, createdAt: c.createdAt.toISOString() };
 }

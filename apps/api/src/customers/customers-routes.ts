@@ -2,21 +2,26 @@ import { randomUUID } from 'node:crypto';
 import type { Repository } from '@invincible/astra-repo';
 import { z } from 'zod';
 import { conflict } from '../http/http-error';
+import type { Cursors } from '../http/cursors';
 import { idempotencyKeySchema, idFromIdempotencyKey } from '../http/idempotency';
 import { defineRoute, type RouteSpec } from '../http/route';
+import { pageOf } from '../schemas/common';
 import {
   createCustomerSchema,
   customerParamsSchema,
   customerSchema,
   customerView,
+  listCustomersQuerySchema,
 } from './customer-schemas';
+import { listCustomers, SEARCH_READS } from './list-customers';
 
 export interface CustomersDeps {
   readonly repository: Pick<Repository, 'customers'>;
   readonly now: () => Date;
+  readonly cursors: Cursors;
 }
 
-/** `POST /v1/customers`, `GET /v1/customers/{customerId}`. */
+/** `POST /v1/customers`, `GET /v1/customers`, `GET /v1/customers/{customerId}`. */
 export function customersRoutes(deps: CustomersDeps): RouteSpec[] {
   return [
     defineRoute({
@@ -60,6 +65,26 @@ export function customersRoutes(deps: CustomersDeps): RouteSpec[] {
           headers: { Location: `/v1/customers/${id}` },
         };
       },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customers',
+      operationId: 'listCustomers',
+      summary: "List the account's customers, or search them",
+      description: `In no promised order. Cursor paging: \`nextCursor\` is null on the last page. With \`q\` (1 to 100 characters, trimmed, case-insensitive), only the customers whose id starts with it, or whose email or name contains it; each page then looks at up to ${SEARCH_READS} × \`limit\` customers, so it may hold fewer than \`limit\` items, even none, while \`nextCursor\` is not null: follow \`nextCursor\` until it is null to see every match.`,
+      tag: 'customers',
+      access: { permission: 'customers:read' },
+      query: listCustomersQuerySchema,
+      responses: {
+        200: {
+          description: 'A page of customers',
+          schema: pageOf(customerSchema, 'CustomerPage'),
+        },
+      },
+      handle: async ({ query, tenant }) => ({
+        status: 200,
+        body: await listCustomers(deps.repository.customers, deps.cursors, tenant.tenantId, query),
+      }),
     }),
     defineRoute({
       method: 'get',

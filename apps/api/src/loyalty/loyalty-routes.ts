@@ -38,6 +38,8 @@ import {
   emailView,
   loyaltySchema,
   loyaltyView,
+  purchaseSchema,
+  purchaseView,
   purchaseResultSchema,
   purchaseResultView,
   recordPurchaseSchema,
@@ -249,6 +251,35 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
           query,
           (page) => repository.coupons.listByCustomer(customerId, page),
           couponView,
+        );
+        return { status: 200, body };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/customers/{customerId}/purchases',
+      operationId: 'listPurchases',
+      summary: "List a customer's counted purchases (the points ledger)",
+      description:
+        "Every purchase the customer's loyalty program counted, from the ledger that is the source of truth for points: recorded through this API and awarded for subscription charges (`source`). In no promised order (on Cassandra: charges, then purchases, each by id). Cursor paging.",
+      tag: 'loyalty',
+      access: { permission: 'loyalty:read', customer: true },
+      params: customerParamsSchema,
+      query: pageQuerySchema,
+      responses: {
+        200: { description: 'A page of purchases', schema: pageOf(purchaseSchema, 'PurchasePage') },
+        404: { description: 'No such customer' },
+      },
+      handle: async ({ params, query, tenant }) => {
+        const customerId = tenant.id(params.customerId);
+        // The customer first: an unknown one is a 404, not an empty ledger.
+        await customer(customerId);
+        const body = await listPage(
+          deps.cursors,
+          { listing: 'purchases', scope: customerId },
+          query,
+          (page) => repository.purchases.listByCustomer(customerId, page),
+          purchaseView,
         );
         return { status: 200, body };
       },

@@ -1,4 +1,9 @@
-import { localId, type Coupon, type OutboxEmail } from '@invincible/astra-repo';
+import {
+  localId,
+  type Coupon,
+  type OutboxEmail,
+  type ProcessedPurchase,
+} from '@invincible/astra-repo';
 import type { CouponView, PointsView, PurchaseResult } from '@invincible/workflows';
 import { z } from 'zod';
 import {
@@ -32,6 +37,22 @@ export const purchaseResultSchema = z
     balance: z.number().int(),
   })
   .meta({ id: 'PurchaseResult' });
+
+export const purchaseSchema = z
+  .strictObject({
+    purchaseId: z.string().meta({
+      description:
+        'Your purchaseId (source `purchase`), or the charge it awards points for (source `charge`: `<subscriptionId>:<period>:<attempt>`)',
+    }),
+    amount: moneySchema,
+    points: z.number().int(),
+    countedAt: isoDateTime.meta({ description: 'When the loyalty program counted it' }),
+    source: z.enum(['purchase', 'charge']).meta({
+      description:
+        '`purchase`: recorded through this API (or the notify-purchase signal); `charge`: a subscription charge that succeeded',
+    }),
+  })
+  .meta({ id: 'Purchase', description: 'One counted purchase of the points ledger' });
 
 export const couponSchema = z
   .strictObject({
@@ -89,6 +110,16 @@ export function loyaltyView(p: PointsView): z.infer<typeof loyaltySchema> {
     couponsIssued: p.couponsIssued,
     couponsRedeemed: p.couponsRedeemed,
     recentPurchases: p.recentPurchases.map(purchaseResultView),
+  };
+}
+
+export function purchaseView(p: ProcessedPurchase): z.infer<typeof purchaseSchema> {
+  return {
+    purchaseId: localId(p.purchaseId),
+    amount: { amountMinor: p.total.amountMinor, currency: p.total.currency },
+    points: p.points,
+    countedAt: p.processedAt.toISOString(),
+    source: p.source,
   };
 }
 

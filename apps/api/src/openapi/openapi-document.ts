@@ -33,6 +33,10 @@ export function openApiDocument(
       { name: 'subscriptions', description: 'Subscriptions, each a durable workflow' },
       { name: 'loyalty', description: 'Points, coupons and redemptions' },
       {
+        name: 'overview',
+        description: "The account's figures at a glance, computed from the stored tables",
+      },
+      {
         name: 'reconciliation',
         description: 'Checks of money and points against their sources of truth (operators)',
       },

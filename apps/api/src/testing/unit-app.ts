@@ -1,3 +1,4 @@
+import { generateApiKey, type ApiKeyRole } from '@invincible/astra-repo';
 import type { InMemoryRepository } from '@invincible/astra-repo/testing';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
@@ -27,4 +28,33 @@ export function testApp(store: InMemoryRepository, overrides: Partial<AppDeps> =
     updateTimeoutMs: 300,
     ...overrides,
   });
+}
+
+/**
+ * A stored key of tenant `tenantId` (made with its tenant if need be), as the admin routes make
+ * them: the `Authorization` header that presents it.
+ */
+export async function tenantKey(
+  store: InMemoryRepository,
+  tenantId: string,
+  role: Exclude<ApiKeyRole, 'admin'> = 'full',
+  permissions: readonly string[] = [],
+): Promise<string> {
+  await store.access.createTenant({
+    id: tenantId,
+    name: tenantId,
+    test: true,
+    maxActiveSubscriptions: 100,
+    maxLoyaltyPrograms: 100,
+    createdAt: new Date(T0),
+  });
+  const { record, secret } = generateApiKey({
+    tenantId,
+    name: `${tenantId}-${role}`,
+    role,
+    permissions,
+    now: new Date(T0),
+  });
+  await store.access.createKey(record);
+  return `Bearer ${secret}`;
 }

@@ -34,6 +34,7 @@ import type {
   Tenant,
 } from '../model/entities';
 import { chargeKey, checkClaim, observedFinding } from '../model/rules';
+import { tenantOf } from '../model/tenancy';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
 import type { Page, PageRequest, Stored } from '../ports/paging';
@@ -75,7 +76,7 @@ export const LEGACY_COLLECTIONS = [
 ] as const;
 
 /** The layout's version, kept in the `schema` document; `migrate` brings a keyspace up to it. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Document types: the first part of every `_id`, and the `ty` field scans filter on. */
 type DocType =
@@ -94,6 +95,7 @@ type DocType =
   | 'audit'
   | 'rate'
   | 'extent'
+  | 'entry'
   | 'meta';
 
 /** The adapter's own fields of a document; an entity never has them (`envelope` checks). */
@@ -237,6 +239,19 @@ const listingOf = {
   emails: (customerId: string) => `emails:${customerId}`,
   keys: (tenantId: string | null) => `keys:${tenantId ?? '*admin'}`,
   audit: (tenantId: string) => `audit:${tenantId}`,
+  /** A tenant's customers: their own documents carry it. */
+  tenantCustomers: (tenantId: string) => `tenant-customers:${tenantId}`,
+  /**
+   * A tenant's subscriptions: a subscription's own `ls` is its customer's listing, so this one
+   * is made of `entry` documents (`ref` names the subscription), one per subscription.
+   */
+  tenantSubscriptions: (tenantId: string) => `tenant-subscriptions:${tenantId}`,
+};
+
+/** The tenant listing of a stored id (`<tenantId>~…`), or nothing for an id without a tenant. */
+const tenantListing = (id: string, listing: (tenantId: string) => string): { ls?: string } => {
+  const tenant = tenantOf(id);
+  return tenant === null ? {} : { ls: listing(tenant) };
 };
 const inBucket = (listing: string, bucket: number) => `${listing}#${bucket}`;
 
@@ -292,12 +307,15 @@ export function createAstraRepository(
     value: T,
     entityName: string,
     listed: { ls?: string } = {},
+    /** Runs before the document's first insert (a second listing's entry, written first). */
+    beforeInsert?: () => Promise<void>,
   ): Promise<T> {
     const _id = `${ty}:${key}`;
     // Each lost race means another writer stored a version: bounded by the writers at once.
     for (let attempt = 0; attempt < SAVE_ATTEMPTS; attempt++) {
       const stored = await findDoc(_id);
       if (!stored) {
+        await beforeInsert?.();
         try {
           await call(() => coll().insertOne(envelope(ty, key, value, listed)));
           return value;
@@ -314,6 +332,34 @@ export function createAstraRepository(
       if (result.matchedCount === 1) return value;
     }
     throw new UnavailableError('astra', `too much contention saving ${entityName} ${key}`);
+  }
+
+  /**
+   * Lists the document `ref` (an `_id`) under `listing` too, through an `entry` document: for an
+   * entity whose own `ls` is another listing. An insert with a deterministic `_id`, so a retry
+   * (or a second save) finds it there and changes nothing.
+   */
+  async function addEntry(listing: string, key: string, ref: string): Promise<void> {
+    try {
+      await call(() =>
+        coll().insertOne(envelope('entry', `${listing}/${key}`, { ref }, { ls: listing })),
+      );
+    } catch (error) {
+      if (!isDuplicate(error)) throw error;
+    }
+  }
+
+  /**
+   * A page of the `entry` documents of `listing`, as the documents they refer to: read by `_id`
+   * (in parallel), without those not stored (yet) — the page may then hold fewer than its limit.
+   */
+  async function pageOfEntries<T>(listing: string, request: PageRequest | undefined) {
+    const refs = await pageThrough(listing, { ls: listing }, request, (d) => String(d['ref']));
+    const docs = await Promise.all(refs.items.map((ref) => findDoc(ref)));
+    return {
+      items: docs.filter((d): d is SomeDoc => d !== null).map((d) => entity<T>(d)),
+      nextCursor: refs.nextCursor,
+    };
   }
 
   /** Every document of `filter`, all pages (a listing's bucket, or a small listing). */
@@ -490,15 +536,37 @@ export function createAstraRepository(
     close: async () => client.close(),
 
     customers: {
-      create: async (c) => insertOnce('customer', validate.customer(c).id, c, 'customer'),
+      create: async (c) =>
+        insertOnce(
+          'customer',
+          validate.customer(c).id,
+          c,
+          'customer',
+          tenantListing(c.id, listingOf.tenantCustomers),
+        ),
       get: async (id) => findById<Customer>('customer', validate.id(id), 'customer'),
+      async listByTenant(tenantId, request) {
+        const listing = listingOf.tenantCustomers(validate.tenantId(tenantId));
+        return pageThrough(listing, { ls: listing }, request, (d) => entity<Customer>(d));
+      },
     },
 
     subscriptions: {
-      save: async (s) =>
-        saveVersioned('subscription', validate.subscription(s).id, s, 'subscription', {
-          ls: listingOf.subscriptions(s.customerId),
-        }),
+      async save(s) {
+        const { ls } = tenantListing(validate.subscription(s).id, listingOf.tenantSubscriptions);
+        return saveVersioned(
+          'subscription',
+          s.id,
+          s,
+          'subscription',
+          { ls: listingOf.subscriptions(s.customerId) },
+          ls === undefined ? undefined : () => addEntry(ls, s.id, `subscription:${s.id}`),
+        );
+      },
+      async listByTenant(tenantId, request) {
+        const listing = listingOf.tenantSubscriptions(validate.tenantId(tenantId));
+        return pageOfEntries<SubscriptionProjection>(listing, request);
+      },
       get: async (id) =>
         findById<SubscriptionProjection>('subscription', validate.id(id), 'subscription'),
       scan: async (request) =>
@@ -638,6 +706,10 @@ export function createAstraRepository(
             points: t.points + Number(doc['points'] ?? 0),
           }),
         );
+      },
+      async listByCustomer(customerId, request) {
+        const listing = listingOf.purchases(validate.id(customerId, 'customerId'));
+        return pageThrough(listing, { ls: listing }, request, (d) => entity<ProcessedPurchase>(d));
       },
     },
 
@@ -1025,6 +1097,35 @@ export function createAstraRepository(
           }
           await Promise.all(pending);
         }
+      },
+    },
+    {
+      version: 2,
+      name: "list every tenant's customers and subscriptions (issue #18)",
+      up: async () => {
+        // Both scans filter on `ty` only and page by page state; every write is idempotent (a
+        // `$set` of the same value, an insert with a deterministic `_id`), so a backfill that
+        // died half-way is run again.
+        const pending: Promise<unknown>[] = [];
+        const flush = async (force: boolean) => {
+          if (force || pending.length >= 16) await Promise.all(pending.splice(0));
+        };
+        for await (const doc of coll().find({ ty: 'customer' })) {
+          const { ls } = tenantListing(String(doc['id']), listingOf.tenantCustomers);
+          if (ls === undefined || doc['ls'] === ls) continue;
+          pending.push(
+            call(() => coll().updateOne({ _id: doc['_id'] as string }, { $set: { ls } })),
+          );
+          await flush(false);
+        }
+        for await (const doc of coll().find({ ty: 'subscription' })) {
+          const id = String(doc['id']);
+          const { ls } = tenantListing(id, listingOf.tenantSubscriptions);
+          if (ls === undefined) continue;
+          pending.push(addEntry(ls, id, `subscription:${id}`));
+          await flush(false);
+        }
+        await flush(true);
       },
     },
   ];

@@ -158,6 +158,62 @@ describe('astra adapter: commands on the wire', () => {
     expect(JSON.stringify(api.sent)).not.toMatch(/\$lt|\$gt|upsert/);
   });
 
+  it("lists a tenant's new subscription with an entry written before its document, once", async () => {
+    const projection = {
+      id: 'acme~sub_1',
+      customerId: 'acme~cus_1',
+      status: 'active' as const,
+      price: { amountMinor: 1999, currency: 'EUR' },
+      interval: { unit: 'month' as const, count: 1 },
+      anchorAt: new Date(0),
+      timeZone: 'UTC',
+      nextChargeAt: null,
+      periodsBilled: 0,
+      canceledAt: null,
+      cancelEffectiveAt: null,
+      cancelReason: null,
+      pausedAt: null,
+      version: 0,
+      updatedAt: new Date(0),
+    };
+    const api = dataApi(
+      json({ data: { document: null } }),
+      // The entry of an earlier attempt is there already: that is "done".
+      apiError('DOCUMENT_ALREADY_EXISTS'),
+      json({ status: { insertedIds: ['subscription:acme~sub_1'] } }),
+    );
+    await expect(repoWith(api).subscriptions.save(projection)).resolves.toEqual(projection);
+    expect(api.sent.map((c) => c.command)).toEqual(['findOne', 'insertOne', 'insertOne']);
+    expect(api.sent[1]?.payload).toEqual({
+      document: {
+        _id: 'entry:tenant-subscriptions:acme/acme~sub_1',
+        ty: 'entry',
+        ls: 'tenant-subscriptions:acme',
+        ref: 'subscription:acme~sub_1',
+      },
+    });
+    expect(api.sent[2]?.payload).toMatchObject({
+      document: { _id: 'subscription:acme~sub_1', ls: 'subscriptions:acme~cus_1' },
+    });
+    // A later save of the same subscription updates it and writes no entry.
+    const later = dataApi(
+      json({
+        data: {
+          document: {
+            _id: 'subscription:acme~sub_1',
+            ty: 'subscription',
+            ...projection,
+            anchorAt: { $date: 0 },
+            updatedAt: { $date: 0 },
+          },
+        },
+      }),
+      json({ status: { matchedCount: 1, modifiedCount: 1 } }),
+    );
+    await repoWith(later).subscriptions.save({ ...projection, version: 1 });
+    expect(later.sent.map((c) => c.command)).toEqual(['findOne', 'updateOne']);
+  });
+
   it('answers a stale save with the stored newer projection, and writes nothing', async () => {
     const api = dataApi(json({ data: { document: stored(9) } }));
     await expect(repoWith(api).loyalty.save(account)).resolves.toMatchObject({ version: 9 });
@@ -506,6 +562,10 @@ describe('astra adapter: commands on the wire', () => {
       json({ status: { ok: 1 } }),
       json({ data: { document: null } }),
       json({ status: { insertedIds: ['meta:schema'] } }),
+      // Version 2's backfill: the customers and subscriptions to list by tenant (none here).
+      json({ data: { documents: [], nextPageState: null } }),
+      json({ data: { documents: [], nextPageState: null } }),
+      json({ status: { matchedCount: 1, modifiedCount: 1 } }),
     );
     await expect(repoWith(api).migrate()).resolves.toEqual({ applied: true });
     expect(api.sent.map((c) => [c.path, c.command])).toEqual([
@@ -513,15 +573,24 @@ describe('astra adapter: commands on the wire', () => {
       ['/api/json/v1/invincible', 'createCollection'],
       ['/api/json/v1/invincible/invincible', 'findOne'],
       ['/api/json/v1/invincible/invincible', 'insertOne'],
+      ['/api/json/v1/invincible/invincible', 'find'],
+      ['/api/json/v1/invincible/invincible', 'find'],
+      ['/api/json/v1/invincible/invincible', 'updateOne'],
     ]);
     expect(api.sent[1]?.payload).toEqual({ name: COLLECTION, options: { indexing: INDEXING } });
     expect(api.sent[3]?.payload).toEqual({
       document: { _id: 'meta:schema', ty: 'meta', version: 1 },
     });
+    expect(api.sent[4]?.payload).toMatchObject({ filter: { ty: 'customer' } });
+    expect(api.sent[5]?.payload).toMatchObject({ filter: { ty: 'subscription' } });
+    expect(api.sent[6]?.payload).toMatchObject({
+      filter: { _id: 'meta:schema', version: 1 },
+      update: { $set: { version: 2 } },
+    });
     // Already there and at its version: one look, nothing written.
     const again = dataApi(
       json({ status: { collections: [COLLECTION] } }),
-      json({ data: { document: { _id: 'meta:schema', ty: 'meta', version: 1 } } }),
+      json({ data: { document: { _id: 'meta:schema', ty: 'meta', version: 2 } } }),
     );
     await expect(repoWith(again).migrate()).resolves.toEqual({ applied: false });
   });
@@ -859,6 +928,37 @@ describe('astra adapter: every port method, its commands on the one collection',
         }),
       'insertOne',
       { document: { _id: 'coupon:cus_1:1', ty: 'coupon', ls: 'coupons:cus_1', status: 'issued' } },
+    ],
+    [
+      'customers.create (in a tenant)',
+      (r) => r.customers.create({ ...ada, id: 'acme~cus_1' }),
+      'insertOne',
+      {
+        document: {
+          _id: 'customer:acme~cus_1',
+          ty: 'customer',
+          ls: 'tenant-customers:acme',
+          id: 'acme~cus_1',
+        },
+      },
+    ],
+    [
+      'customers.listByTenant',
+      (r) => r.customers.listByTenant('acme'),
+      'find',
+      { filter: { ls: 'tenant-customers:acme' } },
+    ],
+    [
+      'subscriptions.listByTenant',
+      (r) => r.subscriptions.listByTenant('acme'),
+      'find',
+      { filter: { ls: 'tenant-subscriptions:acme' } },
+    ],
+    [
+      'purchases.listByCustomer',
+      (r) => r.purchases.listByCustomer('acme~cus_1'),
+      'find',
+      { filter: { ls: 'purchases:acme~cus_1' } },
     ],
     ['ping', (r) => r.ping(), 'findCollections', {}],
   ];

@@ -1,7 +1,13 @@
 import type { AstraRepositoryConfig } from '../config';
+import { exampleSubscription } from '../fixtures';
 import type { ChargeEntry, Customer, OutboxEmail } from '../model/entities';
 import { describeRepositoryContract } from '../testing/repository-contract';
-import { COLLECTION, createAstraRepository, LEGACY_COLLECTIONS } from './astra-repository';
+import {
+  COLLECTION,
+  createAstraRepository,
+  INDEXING,
+  LEGACY_COLLECTIONS,
+} from './astra-repository';
 import { createDataApiEmulator, type DataApiEmulator } from './data-api-emulator';
 
 /**
@@ -222,5 +228,74 @@ describe('astra adapter: the schema path from the one-collection-per-entity layo
       purchases: 30,
       points: 3_000,
     });
+  });
+});
+
+describe('astra adapter: schema version 2 lists what was stored before the tenant listings', () => {
+  it("lists a tenant's customers and subscriptions stored at version 1, after migrate", async () => {
+    const api = createDataApiEmulator();
+    const ks = 'v1keyspace';
+    const send = (path: string, body: unknown) => {
+      const answer = api.execute(path, body);
+      if (answer.errors?.length) throw new Error(JSON.stringify(answer.errors));
+      return answer;
+    };
+    // The layout as release version 1 wrote it: customers without `ls`, subscriptions listed by
+    // customer only, no `entry` documents.
+    send('/v1', { createKeyspace: { name: ks } });
+    send(`/v1/${ks}`, { createCollection: { name: COLLECTION, options: { indexing: INDEXING } } });
+    const insert = (document: object) =>
+      send(`/v1/${ks}/${COLLECTION}`, { insertOne: { document } });
+    insert({ _id: 'meta:schema', ty: 'meta', version: 1 });
+    const created = { $date: Date.parse('2026-01-01T00:00:00Z') };
+    // More than one Data API page (50) of them, so the backfill pages too.
+    const customers = Array.from({ length: 70 }, (_, n) => `acme~cus_${n}`);
+    for (const id of [...customers, 'globex~cus_0', 'cus_untenanted'])
+      insert({
+        _id: `customer:${id}`,
+        ty: 'customer',
+        id,
+        email: 'x@example.com',
+        name: id,
+        createdAt: created,
+      });
+    const sub = exampleSubscription('acme~sub_old', 'acme~cus_0', 3);
+    const date = (d: Date | null) => (d === null ? null : { $date: d.getTime() });
+    insert({
+      _id: `subscription:${sub.id}`,
+      ty: 'subscription',
+      ls: `subscriptions:${sub.customerId}`,
+      ...sub,
+      anchorAt: date(sub.anchorAt),
+      nextChargeAt: date(sub.nextChargeAt),
+      updatedAt: date(sub.updatedAt),
+    });
+
+    const repo = createAstraRepository(config(api, ks));
+    await expect(repo.customers.listByTenant('acme')).resolves.toEqual({
+      items: [],
+      nextCursor: null,
+    });
+    await expect(repo.migrate()).resolves.toEqual({ applied: true });
+    const listed: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await repo.customers.listByTenant('acme', { limit: 30, cursor });
+      listed.push(...page.items.map((c) => c.id));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(listed.sort()).toEqual([...customers].sort());
+    expect((await repo.customers.listByTenant('globex')).items.map((c) => c.id)).toEqual([
+      'globex~cus_0',
+    ]);
+    await expect(repo.subscriptions.listByTenant('acme')).resolves.toEqual({
+      items: [sub],
+      nextCursor: null,
+    });
+    // Still listed by customer, and a second migrate writes nothing.
+    expect((await repo.subscriptions.listByCustomer('acme~cus_0')).items).toEqual([sub]);
+    const before = api.documents(ks, COLLECTION).length;
+    await expect(repo.migrate()).resolves.toEqual({ applied: false });
+    expect(api.documents(ks, COLLECTION)).toHaveLength(before);
   });
 });

@@ -32,6 +32,7 @@ import type {
   Tenant,
 } from '../model/entities';
 import { applyPoints, chargeKey, emptyAccount, checkClaim, observedFinding } from '../model/rules';
+import { tenantOf } from '../model/tenancy';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
 import type { Page, PageRequest, Stored } from '../ports/paging';
@@ -416,6 +417,13 @@ export function createCassandraRepository(
     customers: {
       create: async (c) => {
         validate.customer(c);
+        // The listing row first (as every listing here): harmless alone, as a reader skips it.
+        const tenant = tenantOf(c.id);
+        if (tenant !== null)
+          await exec(
+            'INSERT INTO {ks}.customers_by_tenant (tenant_id, customer_id) VALUES (?, ?)',
+            [tenant, c.id],
+          );
         return insertOnce(
           'INSERT INTO {ks}.customers (id, email, name, created_at) VALUES (?, ?, ?, ?) IF NOT EXISTS',
           [c.id, c.email, c.name, c.createdAt],
@@ -431,15 +439,34 @@ export function createCassandraRepository(
           'customer',
           id,
         ),
+      async listByTenant(tenantId, request) {
+        return page(
+          'SELECT customer_id FROM {ks}.customers_by_tenant WHERE tenant_id = ?',
+          [validate.tenantId(tenantId)],
+          request,
+          (r) =>
+            optional('SELECT * FROM {ks}.customers WHERE id = ?', [r['customer_id']], toCustomer),
+        ).then(present);
+      },
     },
 
     subscriptions: {
       async save(s) {
         validate.subscription(s);
-        await exec(
-          'INSERT INTO {ks}.subscriptions_by_customer (customer_id, subscription_id) VALUES (?, ?)',
-          [s.customerId, s.id],
-        );
+        const tenant = tenantOf(s.id);
+        // The listing rows first; both are plain upserts of the same key on every save.
+        await Promise.all([
+          exec(
+            'INSERT INTO {ks}.subscriptions_by_customer (customer_id, subscription_id) VALUES (?, ?)',
+            [s.customerId, s.id],
+          ),
+          tenant === null
+            ? undefined
+            : exec(
+                'INSERT INTO {ks}.subscriptions_by_tenant (tenant_id, subscription_id) VALUES (?, ?)',
+                [tenant, s.id],
+              ),
+        ]);
         return saveVersioned(
           SUBSCRIPTIONS,
           s.id,
@@ -462,6 +489,19 @@ export function createCassandraRepository(
         return page(
           'SELECT subscription_id FROM {ks}.subscriptions_by_customer WHERE customer_id = ?',
           [customerId],
+          request,
+          (r) =>
+            optional(
+              'SELECT * FROM {ks}.subscriptions WHERE id = ?',
+              [r['subscription_id']],
+              toSubscription,
+            ),
+        ).then(present);
+      },
+      async listByTenant(tenantId, request) {
+        return page(
+          'SELECT subscription_id FROM {ks}.subscriptions_by_tenant WHERE tenant_id = ?',
+          [validate.tenantId(tenantId)],
           request,
           (r) =>
             optional(
@@ -684,6 +724,15 @@ export function createCassandraRepository(
           )
         ).first();
         return { purchases: num(row?.['n']), points: num(row?.['p']) };
+      },
+      async listByCustomer(customerId, request) {
+        // One partition, in its clustering order (source, purchase_id).
+        return page(
+          'SELECT * FROM {ks}.purchase_ledger WHERE customer_id = ?',
+          [validate.id(customerId, 'customerId')],
+          request,
+          toPurchase,
+        );
       },
     },
 

@@ -114,6 +114,103 @@ describe('cassandra schema upgrade', () => {
   }, 120_000);
 });
 
+describe('cassandra schema v7: tenant listings of what was stored before them', () => {
+  it('lists, after migrate, customers and subscriptions whose rows were written without a listing row', async () => {
+    const config = testCassandraConfig(`backfill_${Date.now().toString(36)}`);
+    const admin = createCassandraClient(config);
+    const repo = createCassandraRepository(config);
+    const ks = config.keyspace;
+    try {
+      // The keyspace as the release before v7 left it: every earlier step, marked applied.
+      await admin.execute(
+        `CREATE KEYSPACE ${ks} WITH replication = {'class': 'NetworkTopologyStrategy', '${config.localDataCenter}': 1}`,
+      );
+      await admin.execute(
+        `CREATE TABLE ${ks}.schema_migrations (id text PRIMARY KEY, owner text, applied_at timestamp)`,
+      );
+      const v7 = MIGRATIONS.findIndex((m) => m.id === 'v7-tenant-listings');
+      expect(v7).toBeGreaterThan(0);
+      for (const step of MIGRATIONS.slice(0, v7)) {
+        for (const ddl of step.statements)
+          await admin.execute(
+            ddl.replace(/^(CREATE TABLE IF NOT EXISTS|ALTER TABLE) /, `$1 ${ks}.`),
+          );
+        await admin.execute(
+          `INSERT INTO ${ks}.schema_migrations (id, owner, applied_at) VALUES (?, 'old', ?)`,
+          [step.id, new Date()],
+        );
+      }
+      // Written as that release wrote them: the rows, and no listing by tenant. More customers
+      // than one backfill page (500), so the backfill pages too.
+      const customers = Array.from({ length: 620 }, (_, n) => `acme~cus_${n}`);
+      for (let i = 0; i < customers.length; i += 50)
+        await Promise.all(
+          customers
+            .slice(i, i + 50)
+            .map((id) =>
+              admin.execute(
+                `INSERT INTO ${ks}.customers (id, email, name, created_at) VALUES (?, ?, ?, ?)`,
+                [id, `${id}@example.com`, id, new Date('2026-01-01T00:00:00Z')],
+                { prepare: true },
+              ),
+            ),
+        );
+      for (const id of ['globex~cus_0', 'cus_untenanted'])
+        await admin.execute(
+          `INSERT INTO ${ks}.customers (id, email, name, created_at) VALUES (?, 'x@example.com', 'X', ?)`,
+          [id, new Date('2026-01-01T00:00:00Z')],
+          { prepare: true },
+        );
+      const old = exampleSubscription('acme~sub_old', 'acme~cus_0', 3);
+      await admin.execute(
+        `INSERT INTO ${ks}.subscriptions (id, customer_id, status, price_minor, currency, interval_unit,
+           interval_count, anchor_at, time_zone, next_charge_at, periods_billed, version, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          old.id,
+          old.customerId,
+          old.status,
+          types.Long.fromNumber(old.price.amountMinor),
+          old.price.currency,
+          old.interval.unit,
+          old.interval.count,
+          old.anchorAt,
+          old.timeZone,
+          old.nextChargeAt,
+          old.periodsBilled,
+          types.Long.fromNumber(old.version),
+          old.updatedAt,
+        ],
+        { prepare: true },
+      );
+      await expect(repo.customers.get('acme~cus_0')).resolves.toMatchObject({ name: 'acme~cus_0' });
+
+      expect(await repo.migrate()).toEqual({ applied: true });
+      const listed: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await repo.customers.listByTenant('acme', { limit: 100, cursor });
+        listed.push(...page.items.map((c) => c.id));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      expect(listed.sort()).toEqual([...customers].sort());
+      expect((await repo.customers.listByTenant('globex')).items.map((c) => c.id)).toEqual([
+        'globex~cus_0',
+      ]);
+      await expect(repo.subscriptions.listByTenant('acme')).resolves.toEqual({
+        items: [old],
+        nextCursor: null,
+      });
+      // Done once: the step is marked, and a second migrate applies nothing.
+      expect(await repo.migrate()).toEqual({ applied: false });
+    } finally {
+      await admin.execute(`DROP KEYSPACE IF EXISTS ${ks}`);
+      await admin.shutdown();
+      await repo.close();
+    }
+  }, 180_000);
+});
+
 describe('cassandra listings', () => {
   it('skip an index row whose main row is missing, instead of answering 404', async () => {
     const config = testCassandraConfig(`orphans_${Date.now().toString(36)}`);
@@ -132,6 +229,17 @@ describe('cassandra listings', () => {
       await admin.execute(
         `INSERT INTO ${ks}.outbox_by_customer (customer_id, created_at, id) VALUES ('c1', toTimestamp(now()), 'mail_orphan')`,
       );
+      await admin.execute(
+        `INSERT INTO ${ks}.customers_by_tenant (tenant_id, customer_id) VALUES ('acme', 'acme~cus_orphan')`,
+      );
+      await admin.execute(
+        `INSERT INTO ${ks}.subscriptions_by_tenant (tenant_id, subscription_id) VALUES ('acme', 'acme~sub_orphan')`,
+      );
+      for (const list of [
+        () => repo.customers.listByTenant('acme'),
+        () => repo.subscriptions.listByTenant('acme'),
+      ])
+        await expect(list()).resolves.toEqual({ items: [], nextCursor: null });
       await expect(repo.subscriptions.listByCustomer('c1')).resolves.toEqual({
         items: [],
         nextCursor: null,

@@ -1,6 +1,9 @@
-import type { Client } from 'cassandra-driver';
+import type { Client, types } from 'cassandra-driver';
 import type { CassandraRepositoryConfig } from '../config';
 import { UnavailableError } from '../errors';
+import { tenantOf } from '../model/tenancy';
+
+type Row = types.Row;
 
 /** The business tables as first released. Every statement is idempotent (`IF NOT EXISTS`). */
 const V1_TABLES: readonly string[] = [
@@ -106,13 +109,84 @@ const V6_RATE_LIMITS: readonly string[] = [
 ];
 
 /**
+ * Listings by tenant for the operator console (issue #18): a tenant's customers and subscriptions,
+ * one partition per tenant, clustered by id. Written before the entity's own row (a reader skips
+ * a listing row whose entity is missing), so nothing is stored unlisted; `backfillTenantListings`
+ * lists what was stored before these tables existed.
+ */
+const V7_TENANT_LISTINGS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS customers_by_tenant (
+     tenant_id text, customer_id text, PRIMARY KEY ((tenant_id), customer_id))`,
+  `CREATE TABLE IF NOT EXISTS subscriptions_by_tenant (
+     tenant_id text, subscription_id text, PRIMARY KEY ((tenant_id), subscription_id))`,
+];
+
+/** What a step's backfill runs statements with, and how it keeps the migration lease. */
+export interface BackfillContext {
+  /** Runs a prepared statement (`{ks}` is the keyspace). */
+  execute(
+    cql: string,
+    params?: unknown[],
+    options?: { fetchSize?: number; pageState?: string },
+  ): Promise<{ rows: Row[]; pageState: string | undefined }>;
+  /** Extends the lease: a long backfill calls it between pages. */
+  renewLease(): Promise<void>;
+}
+
+/** Rows a backfill reads per page, and writes at once. */
+const BACKFILL_PAGE = 500;
+const BACKFILL_WRITES = 32;
+
+/**
+ * Lists every customer and subscription stored before v7 under its tenant: a full scan of both
+ * tables (ids without a tenant are listed nowhere). Upserts of the same key, so a backfill that
+ * died half-way is simply run again.
+ */
+async function backfillTenantListings(ctx: BackfillContext): Promise<void> {
+  for (const [table, listing, column] of [
+    ['customers', 'customers_by_tenant', 'customer_id'],
+    ['subscriptions', 'subscriptions_by_tenant', 'subscription_id'],
+  ] as const) {
+    let pageState: string | undefined;
+    do {
+      const page = await ctx.execute(`SELECT id FROM {ks}.${table}`, [], {
+        fetchSize: BACKFILL_PAGE,
+        ...(pageState ? { pageState } : {}),
+      });
+      const listed = page.rows
+        .map((r) => String(r['id']))
+        .flatMap((id) => {
+          const tenant = tenantOf(id);
+          return tenant === null ? [] : [[tenant, id] as const];
+        });
+      for (let i = 0; i < listed.length; i += BACKFILL_WRITES) {
+        await Promise.all(
+          listed
+            .slice(i, i + BACKFILL_WRITES)
+            .map(([tenant, id]) =>
+              ctx.execute(`INSERT INTO {ks}.${listing} (tenant_id, ${column}) VALUES (?, ?)`, [
+                tenant,
+                id,
+              ]),
+            ),
+        );
+      }
+      await ctx.renewLease();
+      pageState = page.pageState;
+    } while (pageState);
+  }
+}
+
+/**
  * The schema's history: each step is applied once, in order, and marked done in
  * `schema_migrations` under its id. Never edit a released step; append a new one. Each statement
- * is idempotent (`IF NOT EXISTS`), so a step interrupted half-way is simply run again.
+ * is idempotent (`IF NOT EXISTS`), so a step interrupted half-way is simply run again; so is a
+ * step's `backfill`, which runs after its statements (data written by a release before the step).
  */
 export const MIGRATIONS: readonly {
   readonly id: string;
   readonly statements: readonly string[];
+  readonly backfill?: (ctx: BackfillContext) => Promise<void>;
 }[] = [
   { id: 'v1', statements: V1_TABLES },
   {
@@ -133,6 +207,7 @@ export const MIGRATIONS: readonly {
   { id: 'v5-tenancy', statements: V5_TENANCY },
   // v5 is the tenancy work's (issue #15); this step is numbered after it.
   { id: 'v6-rate-limits', statements: V6_RATE_LIMITS },
+  { id: 'v7-tenant-listings', statements: V7_TENANT_LISTINGS, backfill: backfillTenantListings },
 ];
 
 /** The id of the newest step: a keyspace marked with it is up to date. */
@@ -193,6 +268,7 @@ export async function migrateCassandra(
           ddl.replace(/^(CREATE TABLE IF NOT EXISTS|ALTER TABLE) /, `$1 ${ks}.`),
         );
       }
+      if (step.backfill) await step.backfill(backfillContext(client, ks, owner));
       await client.execute(
         `INSERT INTO ${ks}.schema_migrations (id, owner, applied_at) VALUES (?, ?, ?)`,
         [step.id, owner, new Date()],
@@ -204,6 +280,27 @@ export async function migrateCassandra(
       owner,
     ]);
   }
+}
+
+/** Statements for a backfill in `ks`, and the renewal of `owner`'s lease (60 s more each time). */
+function backfillContext(client: Client, ks: string, owner: string): BackfillContext {
+  return {
+    async execute(cql, params = [], options = {}) {
+      const result = await client.execute(cql.replaceAll('{ks}', ks), params, {
+        prepare: true,
+        ...options,
+      });
+      return { rows: result.rows, pageState: result.pageState ?? undefined };
+    },
+    async renewLease() {
+      // Best effort: a lease lost all the same only lets a waiting process run the same
+      // idempotent backfill alongside this one.
+      await client.execute(
+        `UPDATE ${ks}.schema_migrations USING TTL 60 SET owner = ? WHERE id = 'lock' IF owner = ?`,
+        [owner, owner],
+      );
+    },
+  };
 }
 
 /** The tables that hold an email's recipient and body. */

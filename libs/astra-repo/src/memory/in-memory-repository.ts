@@ -16,6 +16,7 @@ import type {
   Tenant,
 } from '../model/entities';
 import { applyPoints, chargeKey, emptyAccount, checkClaim, observedFinding } from '../model/rules';
+import { tenantOf } from '../model/tenancy';
 import { validate } from '../model/validation';
 import { decodeCursor, encodeCursor } from '../ports/cursor';
 import { createInMemoryRateLimits } from './in-memory-rate-limits';
@@ -118,6 +119,12 @@ export function createInMemoryRepository(): InMemoryRepository {
     customers: {
       create: (c) => run(() => insertOnce(customers, validate.customer(c).id, c)),
       get: (id) => run(() => found(customers.get(validate.id(id)), 'customer', id)),
+      listByTenant: (tenantId, page) =>
+        run(() => {
+          validate.tenantId(tenantId);
+          const all = sortedBy(customers, (c) => c.id).filter((c) => tenantOf(c.id) === tenantId);
+          return paginate(all, page, `customers-of:${tenantId}`);
+        }),
     },
     subscriptions: {
       save: (p) => run(() => saveVersioned(subscriptions, validate.subscription(p).id, p)),
@@ -129,6 +136,14 @@ export function createInMemoryRepository(): InMemoryRepository {
             .filter((s) => s.customerId === customerId)
             .sort((a, b) => cmp(a.id, b.id));
           return paginate(all, page, `subscriptions:${customerId}`);
+        }),
+      listByTenant: (tenantId, page) =>
+        run(() => {
+          validate.tenantId(tenantId);
+          const all = sortedBy(subscriptions, (s) => s.id).filter(
+            (s) => tenantOf(s.id) === tenantId,
+          );
+          return paginate(all, page, `subscriptions-of:${tenantId}`);
         }),
       scan: (page) =>
         run(() =>
@@ -225,6 +240,15 @@ export function createInMemoryRepository(): InMemoryRepository {
             points += p.points;
           }
           return { purchases: count, points };
+        }),
+      listByCustomer: (customerId, page) =>
+        run(() => {
+          validate.id(customerId, 'customerId');
+          // The CQL ledger's clustering order: by source, then purchaseId.
+          const all = [...purchases.values()]
+            .filter((p) => p.customerId === customerId)
+            .sort((a, b) => cmp(a.source, b.source) || cmp(a.purchaseId, b.purchaseId));
+          return paginate(all, page, `purchases:${customerId}`);
         }),
     },
     coupons: {

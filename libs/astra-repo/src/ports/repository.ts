@@ -25,8 +25,15 @@ import type { Page, PageRequest, Stored } from './paging';
  * write may have been applied, and retrying it is safe for the same reason).
  */
 export interface CustomersPort {
+  /** Stores the customer and, for a tenant's id (`<tenantId>~…`), lists it under its tenant. */
   create(customer: Customer): Promise<Stored<Customer>>;
   get(id: string): Promise<Customer>;
+  /**
+   * The customers of `tenantId` (those stored as `<tenantId>~…`), a page at a time, in no promised
+   * order; never another tenant's. A page may hold fewer than its limit (a listing row whose
+   * customer is not stored yet is skipped) while `nextCursor` says more remain.
+   */
+  listByTenant(tenantId: string, page?: PageRequest): Promise<Page<Customer>>;
 }
 
 export interface SubscriptionsPort {
@@ -34,6 +41,12 @@ export interface SubscriptionsPort {
   save(projection: SubscriptionProjection): Promise<SubscriptionProjection>;
   get(id: string): Promise<SubscriptionProjection>;
   listByCustomer(customerId: string, page?: PageRequest): Promise<Page<SubscriptionProjection>>;
+  /**
+   * The subscriptions of `tenantId` (stored as `<tenantId>~…`), a page at a time, in no promised
+   * order; never another tenant's. Like `CustomersPort.listByTenant`, a page may hold fewer than
+   * its limit while `nextCursor` says more remain.
+   */
+  listByTenant(tenantId: string, page?: PageRequest): Promise<Page<SubscriptionProjection>>;
   /** Every projection, a page at a time, in no promised order (reconciliation's full scan). */
   scan(page?: PageRequest): Promise<Page<SubscriptionProjection>>;
 }
@@ -76,6 +89,12 @@ export interface PurchasesPort {
   find(customerId: string, keys: readonly PurchaseKey[]): Promise<ProcessedPurchase[]>;
   /** Rows and points in the customer's ledger: what rehydrates a loyalty program. */
   totals(customerId: string): Promise<{ readonly purchases: number; readonly points: number }>;
+  /**
+   * The customer's ledger rows (both sources), a page at a time, in no promised order (Cassandra
+   * and memory: by source, then purchaseId; the Data API: its own order). Newest first would need
+   * a second, time-ordered copy of the ledger on every backend: a reader sorts a page it needs so.
+   */
+  listByCustomer(customerId: string, page?: PageRequest): Promise<Page<ProcessedPurchase>>;
 }
 
 export interface CouponsPort {

@@ -508,6 +508,133 @@ export function describeRepositoryContract(
       });
     });
 
+    describe('listings by tenant and the purchase ledger (issue #18)', () => {
+      // Tenant ids are at most 32 characters: a short suffix keeps runs apart.
+      const tid = (name: string) => `${name}-${run}`.toLowerCase().slice(0, 32);
+      /** Every item of a listing, following `nextCursor` page by page (at most `max` pages). */
+      async function all<T>(
+        list: (page: { limit: number; cursor: string | null }) => Promise<{
+          items: readonly T[];
+          nextCursor: string | null;
+        }>,
+        limit: number,
+        max = 50,
+      ): Promise<{ items: T[]; pages: number }> {
+        const items: T[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page = await list({ limit, cursor });
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          items.push(...page.items);
+          cursor = page.nextCursor;
+          pages++;
+        } while (cursor !== null && pages < max);
+        expect(cursor).toBeNull();
+        return { items, pages };
+      }
+
+      it("lists a tenant's customers across pages, each once, and never another tenant's", async () => {
+        const acme = tid('lc-acme');
+        const globex = tid('lc-globex');
+        const acmeIds = Array.from({ length: 7 }, (_, n) => `${acme}~cus_${n}`);
+        for (const cid of acmeIds) await repo.customers.create(customer(cid, `Acme ${cid}`));
+        // The same local ids in another tenant, and an id without a tenant.
+        for (const n of [0, 1]) await repo.customers.create(customer(`${globex}~cus_${n}`, 'G'));
+        await repo.customers.create(customer(id('cus-untenanted')));
+        // A repeated create lists nothing twice.
+        await repo.customers.create(customer(acmeIds[0] ?? '', 'Someone else'));
+
+        const listed = await all((page) => repo.customers.listByTenant(acme, page), 3);
+        expect(listed.pages).toBeGreaterThanOrEqual(3);
+        expect(listed.items.map((c) => c.id).sort()).toEqual([...acmeIds].sort());
+        expect(listed.items.find((c) => c.id === acmeIds[0])).toEqual(
+          customer(acmeIds[0] ?? '', `Acme ${acmeIds[0]}`),
+        );
+        const other = await all((page) => repo.customers.listByTenant(globex, page), 20);
+        expect(other.items.map((c) => c.id).sort()).toEqual(
+          [0, 1].map((n) => `${globex}~cus_${n}`),
+        );
+        await expect(repo.customers.listByTenant(tid('lc-nobody'))).resolves.toEqual({
+          items: [],
+          nextCursor: null,
+        });
+      });
+
+      it("lists a tenant's subscriptions across pages, each once whatever its saves, and never another tenant's", async () => {
+        const acme = tid('ls-acme');
+        const globex = tid('ls-globex');
+        const cid = `${acme}~cus_subs`;
+        const acmeIds = Array.from({ length: 5 }, (_, n) => `${acme}~sub_${n}`);
+        for (const sid of acmeIds) {
+          // Several versions of each: saved again, listed once, as its latest version.
+          for (const version of [0, 1, 2])
+            await repo.subscriptions.save(subscription(sid, cid, version));
+        }
+        await repo.subscriptions.save(subscription(`${globex}~sub_0`, `${globex}~cus_subs`, 1));
+        await repo.subscriptions.save(subscription(id('sub-untenanted'), id('cus'), 1));
+
+        const listed = await all((page) => repo.subscriptions.listByTenant(acme, page), 2);
+        expect(listed.pages).toBeGreaterThanOrEqual(3);
+        expect(listed.items.map((s) => s.id).sort()).toEqual([...acmeIds].sort());
+        for (const s of listed.items) expect(s).toEqual(subscription(s.id, cid, 2));
+        const other = await all((page) => repo.subscriptions.listByTenant(globex, page), 20);
+        expect(other.items.map((s) => s.id)).toEqual([`${globex}~sub_0`]);
+      });
+
+      it("lists a customer's ledger rows of both sources across pages, and no other customer's", async () => {
+        const cid = `${tid('lp')}~cus_ledger`;
+        const first = purchase(cid, 'order-first', 'purchase', 99);
+        const rows = [
+          first,
+          ...Array.from({ length: 4 }, (_, n) => purchase(cid, `order-${n}`, 'purchase', 100 + n)),
+          purchase(cid, `${tid('lp')}~sub_1:1:1`, 'charge', 1999),
+          purchase(cid, `${tid('lp')}~sub_1:2:1`, 'charge', 1999),
+        ];
+        for (const row of rows) await repo.purchases.record(row);
+        // A retry of a row, another customer's row with the same purchaseId.
+        await repo.purchases.record({ ...first, points: 1 });
+        await repo.purchases.record(purchase(`${tid('lp')}~cus_other`, 'order-0'));
+
+        const listed = await all((page) => repo.purchases.listByCustomer(cid, page), 2);
+        expect(listed.pages).toBeGreaterThanOrEqual(4);
+        const key = (p: ProcessedPurchase) => `${p.source}/${p.purchaseId}`;
+        expect(listed.items.map(key).sort()).toEqual(rows.map(key).sort());
+        for (const row of rows) expect(listed.items.find((p) => key(p) === key(row))).toEqual(row);
+        await expect(repo.purchases.listByCustomer(id('cus-no-ledger'))).resolves.toEqual({
+          items: [],
+          nextCursor: null,
+        });
+      });
+
+      it('refuses a tenant or customer id that is not one, and a cursor it did not make', async () => {
+        for (const bad of ['Acme', 'a', 'acme~x', '$ne', ''])
+          await expect(repo.customers.listByTenant(bad)).rejects.toBeInstanceOf(ValidationError);
+        await expect(repo.subscriptions.listByTenant('Not A Tenant')).rejects.toBeInstanceOf(
+          ValidationError,
+        );
+        await expect(repo.purchases.listByCustomer('$ne')).rejects.toBeInstanceOf(ValidationError);
+        const acme = tid('lr-acme');
+        for (const n of [1, 2]) await repo.customers.create(customer(`${acme}~cus_${n}`));
+        await expect(repo.customers.listByTenant(acme, { limit: 101 })).rejects.toBeInstanceOf(
+          ValidationError,
+        );
+        const crafted = Buffer.from('{"o":0}').toString('base64url');
+        for (const list of [
+          () => repo.customers.listByTenant(acme, { cursor: crafted }),
+          () => repo.subscriptions.listByTenant(acme, { cursor: crafted }),
+          () => repo.purchases.listByCustomer(`${acme}~cus_1`, { cursor: crafted }),
+        ])
+          await expect(list()).rejects.toBeInstanceOf(InvalidCursorError);
+        // One tenant's cursor is not another's: every adapter binds it to the tenant.
+        const acmePage = await repo.customers.listByTenant(acme, { limit: 1 });
+        expect(acmePage.nextCursor).not.toBeNull();
+        await expect(
+          repo.customers.listByTenant(tid('lr-globex'), { limit: 1, cursor: acmePage.nextCursor }),
+        ).rejects.toBeInstanceOf(InvalidCursorError);
+      });
+    });
+
     describe('rate limits', () => {
       it('counts hits per bucket and window, and reports the window before', async () => {
         const bucket = `rl:${run}:a`;
