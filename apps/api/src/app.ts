@@ -33,6 +33,7 @@ import { overviewRoutes } from './overview/overview-routes';
 import { reconciliationRoutes } from './reconciliation/reconciliation-routes';
 import { codecCors, codecRoutes } from './codec/codec-routes';
 import { subscriptionsRoutes, type SubscriptionLimits } from './subscriptions/subscriptions-routes';
+import { consoleRouter, type ConsoleOptions } from './console/console-router';
 
 export interface AppDeps {
   readonly logger: Logger;
@@ -74,6 +75,8 @@ export interface AppDeps {
   readonly payloadCodec?: PayloadCodec;
   /** Origins (the Temporal Web UI's) allowed to call `/v1/codec/*` from a browser. */
   readonly codecCorsOrigins?: readonly string[];
+  /** The operator console's static files under /console (CONSOLE_DIR); absent: not served. */
+  readonly console?: ConsoleOptions;
   /** How long a request waits for the rate-limit store before it is served unlimited (250 ms). */
   readonly rateLimitStoreTimeoutMs?: number;
   /** Failed authentications (401) per minute per client address before 429s (default 60). */
@@ -196,6 +199,7 @@ export function createApp(deps: AppDeps): Express {
       swaggerUi.setup(document, { customSiteTitle: 'Invincible API' }),
     );
   }
+  if (deps.console) app.use(consoleRouter(deps.console));
   const metricsAccess = deps.metricsAccess ?? 'open';
   if (metricsAccess !== 'off') {
     app.get('/metrics', metricsAuth(metricsAccess), metricsHandler(metrics));

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { repositoryConfigFromEnv, type RepositoryConfig } from '@invincible/astra-repo';
 import {
   payloadCodecFromEnv,
@@ -97,7 +99,29 @@ const schema = z.object({
       ),
     )
     .default([]),
+  /** The built operator console (apps/console's `vite build`), served under /console. */
+  CONSOLE_DIR: z.string().trim().min(1).optional(),
+  /** The Temporal Web UI the console links workflows to, e.g. http://127.0.0.1:8233. */
+  CONSOLE_TEMPORAL_UI_URL: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\/[^\s]+[^/\s]$/, 'a URL such as http://127.0.0.1:8233 (no trailing /)')
+    .optional(),
+  /** Development only: an API key the console's sign-in page offers (`npm start` sets it). */
+  CONSOLE_DEV_API_KEY: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,512}$/, '16 to 512 visible characters')
+    .optional(),
 });
+
+/** What the API serves of the operator console, when CONSOLE_DIR is set. */
+export interface ConsoleConfig {
+  /** An absolute path to the built console: its index.html and assets/. */
+  readonly dir: string;
+  readonly temporalUiUrl: string | null;
+  /** Outside production only. */
+  readonly devApiKey: string | null;
+}
 
 export interface ApiConfig {
   readonly http: {
@@ -161,6 +185,8 @@ export interface ApiConfig {
   readonly queryTimeoutMs: number;
   /** How long a request waits for a Workflow Update's outcome before answering 503. */
   readonly updateTimeoutMs: number;
+  /** The operator console under /console (CONSOLE_DIR); null: not served. */
+  readonly console: ConsoleConfig | null;
 }
 
 /** Parses the API's environment once; throws listing every invalid variable. */
@@ -182,6 +208,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     issues.push(
       'SIGNING_SECRET: required in production (32+ random characters, the same on every replica)',
     );
+  const consoleDir =
+    parsed.success && parsed.data.CONSOLE_DIR ? resolve(parsed.data.CONSOLE_DIR) : null;
+  if (consoleDir && !existsSync(join(consoleDir, 'index.html')))
+    issues.push(
+      `CONSOLE_DIR: no index.html in ${consoleDir} (build the console: npx nx run console:build)`,
+    );
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.CONSOLE_DEV_API_KEY)
+    issues.push('CONSOLE_DEV_API_KEY: development only; unset it in production');
+  if (
+    parsed.success &&
+    !parsed.data.CONSOLE_DIR &&
+    (parsed.data.CONSOLE_DEV_API_KEY || parsed.data.CONSOLE_TEMPORAL_UI_URL)
+  )
+    issues.push('CONSOLE_DIR: required with CONSOLE_DEV_API_KEY or CONSOLE_TEMPORAL_UI_URL');
   if (parsed.success && parsed.data.HEADERS_TIMEOUT_MS > parsed.data.REQUEST_TIMEOUT_MS)
     issues.push('HEADERS_TIMEOUT_MS: must not exceed REQUEST_TIMEOUT_MS');
   if (
@@ -236,5 +276,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     },
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
     updateTimeoutMs: e.UPDATE_TIMEOUT_MS,
+    console: consoleDir
+      ? {
+          dir: consoleDir,
+          temporalUiUrl: e.CONSOLE_TEMPORAL_UI_URL ?? null,
+          devApiKey: e.CONSOLE_DEV_API_KEY ?? null,
+        }
+      : null,
   };
 }

@@ -92,6 +92,9 @@ async function main(): Promise<void> {
     rateLimits: repository.rateLimits,
     ...(config.payloadCodec ? { payloadCodec: config.payloadCodec } : {}),
     codecCorsOrigins: config.codecCorsOrigins,
+    ...(config.console
+      ? { console: { ...config.console, namespace: config.temporal.namespace } }
+      : {}),
     unauthenticatedLimitPerMinute: config.unauthenticatedLimitPerMinute,
     limits: config.limits,
     draining: () => stopping,
