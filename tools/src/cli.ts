@@ -164,8 +164,24 @@ async function start(
     process.env['PAYLOAD_CODEC_KEYS'] || process.env['PAYLOAD_CODEC_KEYS_FILE']
       ? {}
       : { PAYLOAD_CODEC_KEYS: devPayloadCodecKeys(config.dataDir) };
+  // The operator console, served by the API under /console: CONSOLE_DIR when set (empty: none),
+  // else built here (a cache hit unless it changed).
+  const givenConsole = process.env['CONSOLE_DIR'];
+  const consoleDir = !options.apps
+    ? undefined
+    : givenConsole !== undefined
+      ? givenConsole || undefined
+      : await buildConsole();
   const appsEnv = {
     ...process.env,
+    ...(consoleDir
+      ? {
+          CONSOLE_DIR: consoleDir,
+          ...(where.temporalUiUrl ? { CONSOLE_TEMPORAL_UI_URL: where.temporalUiUrl } : {}),
+          // The sign-in page offers the development key; never a key given in API_KEYS.
+          ...(apiKey ? { CONSOLE_DEV_API_KEY: apiKey } : {}),
+        }
+      : {}),
     ...(apiKey ? { API_KEYS: `dev:${apiKey}` } : {}),
     ...(adminKey ? { ADMIN_API_KEYS: `admin:${adminKey}` } : {}),
     SIGNING_SECRET: process.env['SIGNING_SECRET'] ?? devSigningSecret(config.dataDir),
@@ -200,11 +216,32 @@ async function start(
     }
     printBanner(
       where,
-      options.apps ? { port: config.apiPort, apiKey, adminKey } : undefined,
+      options.apps ? { port: config.apiPort, apiKey, adminKey, console: !!consoleDir } : undefined,
       Date.now() - t0,
     );
     await supervisor.watch();
   });
+}
+
+/**
+ * `nx run console:build` (a cache hit unless the console changed): the directory the API serves
+ * under /console, or undefined — with the reason logged — if the build failed: the stack still
+ * starts, without the console.
+ */
+async function buildConsole(): Promise<string | undefined> {
+  const { execa } = await loadExeca();
+  const t0 = Date.now();
+  const build = await execa(
+    join(REPO_ROOT, 'node_modules', '.bin', 'nx'),
+    ['run', 'console:build', '--output-style=stream-without-prefixes'],
+    { cwd: REPO_ROOT, reject: false, all: true, env: { NX_TUI: 'false' } },
+  );
+  if (build.exitCode !== 0) {
+    log.warn(`the console did not build; starting without it:\n${build.all.slice(-2_000)}`);
+    return undefined;
+  }
+  log.info(`console built in ${formatDuration(Date.now() - t0)}`);
+  return join(REPO_ROOT, 'dist', 'apps', 'console');
 }
 
 function printBanner(
@@ -214,6 +251,7 @@ function printBanner(
         readonly port: number;
         readonly apiKey: string | undefined;
         readonly adminKey: string | undefined;
+        readonly console: boolean;
       }
     | undefined,
   elapsedMs: number,
@@ -224,6 +262,7 @@ function printBanner(
     ...(api
       ? [
           `  API            http://127.0.0.1:${api.port}/v1   docs http://127.0.0.1:${api.port}/docs`,
+          ...(api.console ? [`  Console        http://127.0.0.1:${api.port}/console/`] : []),
           api.apiKey
             ? `  API key        ${api.apiKey}   (Authorization: Bearer …; development only)`
             : '  API key        one of API_KEYS',

@@ -76,6 +76,8 @@ export class LocalStack {
       API_PORT: String(port),
       API_KEYS: `e2e:${this.options.apiKey}`,
       INVINCIBLE_DATA_DIR: this.dataDir,
+      // HTTP only: no console (empty: npm start neither builds nor serves one).
+      CONSOLE_DIR: '',
       LOG_LEVEL: 'warn',
     };
     // Its own process group, like a terminal's foreground job: Ctrl-C reaches all of it.

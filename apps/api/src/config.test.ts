@@ -20,6 +20,7 @@ describe('loadConfig (api)', () => {
       },
       payloadCodec: undefined,
       codecCorsOrigins: [],
+      console: null,
       repository: {
         backend: 'cassandra',
         contactPoints: ['127.0.0.1:9042'],

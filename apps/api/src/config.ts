@@ -99,8 +99,8 @@ const schema = z.object({
       ),
     )
     .default([]),
-  /** The built operator console (apps/console's `vite build`), served under /console. */
-  CONSOLE_DIR: z.string().trim().min(1).optional(),
+  /** The built operator console (apps/console's `vite build`), served under /console; empty: none. */
+  CONSOLE_DIR: z.string().trim().optional(),
   /** The Temporal Web UI the console links workflows to, e.g. http://127.0.0.1:8233. */
   CONSOLE_TEMPORAL_UI_URL: z
     .string()

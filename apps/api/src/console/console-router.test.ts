@@ -87,6 +87,7 @@ describe('CONSOLE_* settings', () => {
       devApiKey: 'dev-console-key-0123456789',
     });
     expect(loadConfig(base).console).toBeNull();
+    expect(loadConfig({ ...base, CONSOLE_DIR: '' }).console).toBeNull();
   });
 
   it('refuses a directory without a build, a development key in production, and a bad URL', () => {
