@@ -21,7 +21,9 @@ const notInWorkflows = [
   message: 'Workflow code runs in the Temporal sandbox: do I/O in an activity.',
 }));
 
-const TEST_FILES = ['**/*.test.ts', '**/testing/**/*.ts', '**/src/testing.ts'];
+const TEST_FILES = ['**/*.test.{ts,tsx}', '**/testing/**/*.{ts,tsx}', '**/src/testing.ts'];
+/** TypeScript sources; `.tsx` is the console's (React). */
+const TS_FILES = ['**/*.ts', '**/*.tsx'];
 
 /**
  * Module boundaries; `sandboxed` (production code) limits workflow code to the packages the
@@ -89,6 +91,8 @@ function boundaries(sandboxed) {
                 'scope:shared',
               ],
         },
+        // The console runs in a browser and talks HTTP: of the workspace, pure shared values only.
+        { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['scope:shared'] },
         {
           sourceTag: 'scope:billing',
           onlyDependOnLibsWithTags: [
@@ -137,7 +141,7 @@ export function createConfig({ sandboxFiles = ['libs/workflows/src/**/*.ts'] } =
     ...nx.configs['flat/base'],
     ...nx.configs['flat/typescript'],
     {
-      files: ['**/*.ts'],
+      files: TS_FILES,
       extends: [tseslint.configs.recommendedTypeChecked],
       languageOptions: {
         parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -160,7 +164,7 @@ export function createConfig({ sandboxFiles = ['libs/workflows/src/**/*.ts'] } =
     // Production code: the sandbox allowlist applies. Tests of the workflows lib may also use the
     // worker, client and testing packages to run workflows against a real test server.
     {
-      files: ['**/*.ts'],
+      files: TS_FILES,
       ignores: TEST_FILES,
       rules: { '@nx/enforce-module-boundaries': boundaries(true) },
     },
