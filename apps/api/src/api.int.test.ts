@@ -394,6 +394,12 @@ describe('API over real workflows (time-skipping)', () => {
         couponsIssued: 1,
         couponsRedeemed: 0,
       });
+      // The id it names is the customer's program in Temporal: it answers a query there.
+      const { workflowId } = balance.body as { workflowId: string };
+      await expect(env.client.workflow.getHandle(workflowId).describe()).resolves.toMatchObject({
+        type: 'loyaltyProgram',
+        status: { name: 'RUNNING' },
+      });
       const coupons = await call('get', `/v1/customers/${customerId}/coupons`);
       expect(coupons.body).toMatchObject({ items: [{ id: `${customerId}:1`, status: 'issued' }] });
 

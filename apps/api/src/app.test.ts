@@ -256,6 +256,8 @@ describe('createApp: idempotent create after Temporal forgot the run (issue #13,
       status: 'canceled',
       periodsBilled: 3,
       source: 'projection',
+      // The tenant-qualified id Temporal knows it by: what the console links to in the Web UI.
+      workflowId: `subscription:dev~${id}`,
     });
     expect(temporal.starts).toEqual([]);
   });

@@ -226,6 +226,7 @@ export function loyaltyRoutes(deps: LoyaltyDeps): RouteSpec[] {
               couponsIssued: 0,
               couponsRedeemed: 0,
               recentPurchases: [],
+              workflowId: loyaltyWorkflowId(id),
             },
           };
         }

@@ -4,7 +4,12 @@ import {
   type OutboxEmail,
   type ProcessedPurchase,
 } from '@invincible/astra-repo';
-import type { CouponView, PointsView, PurchaseResult } from '@invincible/workflows';
+import {
+  loyaltyWorkflowId,
+  type CouponView,
+  type PointsView,
+  type PurchaseResult,
+} from '@invincible/workflows';
 import { z } from 'zod';
 import {
   couponIdSchema,
@@ -72,6 +77,10 @@ export const loyaltySchema = z
     couponsIssued: z.number().int(),
     couponsRedeemed: z.number().int(),
     recentPurchases: z.array(purchaseResultSchema),
+    workflowId: z.string().meta({
+      description:
+        "The customer's loyalty program in Temporal (its Web UI, `temporal workflow`); it starts with the first purchase",
+    }),
   })
   .meta({ id: 'LoyaltyBalance' });
 
@@ -110,6 +119,7 @@ export function loyaltyView(p: PointsView): z.infer<typeof loyaltySchema> {
     couponsIssued: p.couponsIssued,
     couponsRedeemed: p.couponsRedeemed,
     recentPurchases: p.recentPurchases.map(purchaseResultView),
+    workflowId: loyaltyWorkflowId(p.customerId),
   };
 }
 

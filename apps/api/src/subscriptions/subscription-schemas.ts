@@ -1,5 +1,5 @@
 import { localId, type ChargeEntry, type SubscriptionProjection } from '@invincible/astra-repo';
-import type { SubscriptionDetails } from '@invincible/workflows';
+import { subscriptionWorkflowId, type SubscriptionDetails } from '@invincible/workflows';
 import { z } from 'zod';
 import {
   customerIdSchema,
@@ -75,6 +75,9 @@ export const subscriptionSchema = z
       description:
         '`workflow`: live state; `projection`: the stored copy of an ended subscription; `request`: not started by a worker yet',
     }),
+    workflowId: z.string().meta({
+      description: "The subscription's workflow id in Temporal (its Web UI, `temporal workflow`)",
+    }),
   })
   .meta({ id: 'Subscription' });
 
@@ -137,6 +140,7 @@ export function viewFromDetails(d: SubscriptionDetails): SubscriptionView {
     cancel: s.cancel ? { effectiveAt: s.cancel.effectiveAt, reason: s.cancel.reason } : null,
     pausedAt: s.pausedAt,
     source: 'workflow',
+    workflowId: subscriptionWorkflowId(d.subscriptionId),
   };
 }
 
@@ -158,6 +162,7 @@ export function viewFromProjection(p: SubscriptionProjection): SubscriptionView 
         : null,
     pausedAt: p.pausedAt?.toISOString() ?? null,
     source: 'projection',
+    workflowId: subscriptionWorkflowId(p.id),
   };
 }
 

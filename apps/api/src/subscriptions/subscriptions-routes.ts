@@ -556,5 +556,6 @@ function pendingView(input: SubscriptionInput): SubscriptionView {
     cancel: null,
     pausedAt: null,
     source: 'request',
+    workflowId: subscriptionWorkflowId(input.subscriptionId),
   };
 }

@@ -1213,6 +1213,8 @@ export interface components {
        * @enum {string}
        */
       source: 'workflow' | 'projection' | 'request';
+      /** @description The subscription's workflow id in Temporal (its Web UI, `temporal workflow`) */
+      workflowId: string;
     };
     SubscriptionPage: {
       items: components['schemas']['Subscription'][];
@@ -1294,6 +1296,8 @@ export interface components {
       couponsIssued: number;
       couponsRedeemed: number;
       recentPurchases: components['schemas']['PurchaseResult'][];
+      /** @description The customer's loyalty program in Temporal (its Web UI, `temporal workflow`); it starts with the first purchase */
+      workflowId: string;
     };
     CouponPage: {
       items: components['schemas']['Coupon'][];

@@ -4,37 +4,28 @@ const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 
 describe('config.json', () => {
-  it('builds Web UI links from it, with the tenant-qualified workflow ids', () => {
+  it('builds Web UI links to the workflow ids the API names', () => {
     const config = parseConsoleConfig({
       temporalUiUrl: 'http://127.0.0.1:8233/',
       namespace: 'default',
-      tenantId: 'dev',
     });
-    expect(workflowUrl(config, 'subscription', 'sub_1')).toBe(
+    expect(workflowUrl(config, 'subscription:dev~sub_1')).toBe(
       'http://127.0.0.1:8233/namespaces/default/workflows/subscription%3Adev~sub_1',
     );
-    expect(workflowUrl(config, 'loyalty', 'cus_ada')).toBe(
+    expect(workflowUrl(config, 'loyalty:dev~cus_ada')).toBe(
       'http://127.0.0.1:8233/namespaces/default/workflows/loyalty%3Adev~cus_ada',
     );
   });
 
-  it('builds no link it cannot build right: no config, no tenant, not a web URL', () => {
-    expect(workflowUrl(null, 'loyalty', 'cus_ada')).toBeNull();
-    const noTenant = parseConsoleConfig({ temporalUiUrl: 'http://ui.test', namespace: 'default' });
-    expect(noTenant).toEqual({
-      temporalUiUrl: 'http://ui.test',
-      namespace: 'default',
-      tenantId: null,
-    });
-    expect(workflowUrl(noTenant, 'loyalty', 'cus_ada')).toBeNull();
+  it('builds no link it cannot build right: no config, no workflow id yet, not a web URL', () => {
+    expect(workflowUrl(null, 'loyalty:dev~cus_ada')).toBeNull();
+    const config = parseConsoleConfig({ temporalUiUrl: 'http://ui.test', namespace: 'default' });
+    expect(config).toEqual({ temporalUiUrl: 'http://ui.test', namespace: 'default' });
+    expect(workflowUrl(config, undefined)).toBeNull();
     expect(
       parseConsoleConfig({ temporalUiUrl: 'javascript:alert(1)', namespace: 'default' }),
     ).toBeNull();
     expect(parseConsoleConfig({ temporalUiUrl: 'http://ui.test', namespace: '' })).toBeNull();
-    expect(
-      parseConsoleConfig({ temporalUiUrl: 'http://ui.test', namespace: 'n', tenantId: 'NOT~OK' })
-        ?.tenantId,
-    ).toBeNull();
   });
 
   it('is read beside index.html; a 404 or a broken file means none', async () => {
@@ -50,7 +41,6 @@ describe('config.json', () => {
     expect(await loadConsoleConfig(fetch, '/console/')).toEqual({
       temporalUiUrl: 'http://ui.test',
       namespace: 'ns',
-      tenantId: null,
     });
     expect(await loadDevKey(fetch, '/console/')).toBeNull();
     expect(asked).toEqual(['/console/config.json', '/console/dev-key.json']);

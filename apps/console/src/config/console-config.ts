@@ -8,12 +8,6 @@ export interface ConsoleConfig {
   /** The Temporal Web UI's origin, without a trailing slash. */
   readonly temporalUiUrl: string;
   readonly namespace: string;
-  /**
-   * The tenant whose keys sign in here (`dev` for the development keys). Temporal knows workflows
-   * by tenant-qualified ids (`subscription:<tenant>~<id>`) while the API shows each tenant its own
-   * ids only: without it no Web UI link can be built, and none is shown.
-   */
-  readonly tenantId: string | null;
 }
 
 type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
@@ -34,12 +28,10 @@ async function optionalJson(fetch: Fetch, url: string): Promise<Record<string, u
   }
 }
 
-const TENANT_ID = /^[a-z0-9][a-z0-9-]{1,31}$/;
-
 /** `config.json` as the console can use it, or null (absent, unreadable, or not a web URL). */
 export function parseConsoleConfig(value: Record<string, unknown> | null): ConsoleConfig | null {
   if (!value) return null;
-  const { temporalUiUrl, namespace, tenantId } = value;
+  const { temporalUiUrl, namespace } = value;
   if (typeof temporalUiUrl !== 'string' || typeof namespace !== 'string' || namespace === '')
     return null;
   let url: URL;
@@ -52,7 +44,6 @@ export function parseConsoleConfig(value: Record<string, unknown> | null): Conso
   return {
     temporalUiUrl: url.href.replace(/\/+$/, ''),
     namespace,
-    tenantId: typeof tenantId === 'string' && TENANT_ID.test(tenantId) ? tenantId : null,
   };
 }
 
@@ -71,23 +62,14 @@ export async function loadDevKey(fetch: Fetch, basePath: string): Promise<string
 }
 
 /**
- * The workflow ids of libs/workflows/src/*\/contract.ts (`subscriptionWorkflowId`,
- * `loyaltyWorkflowId`) for a tenant's local ids: the console cannot import that lib (it is
- * Temporal sandbox code), so console-config.test.ts checks these against it.
+ * The Web UI page of a workflow, by the `workflowId` the API gives with a subscription or a
+ * loyalty balance (the id Temporal knows it by, tenant-qualified); null when the console is not
+ * told where the UI is, or has no id yet.
  */
-export const workflowIdOf = {
-  subscription: (tenantId: string, subscriptionId: string) =>
-    `subscription:${tenantId}~${subscriptionId}`,
-  loyalty: (tenantId: string, customerId: string) => `loyalty:${tenantId}~${customerId}`,
-} as const;
-
-/** The Web UI page of a workflow, or null when the console is not told where the UI is. */
 export function workflowUrl(
   config: ConsoleConfig | null,
-  kind: keyof typeof workflowIdOf,
-  localId: string,
+  workflowId: string | undefined,
 ): string | null {
-  if (!config?.tenantId) return null;
-  const workflowId = workflowIdOf[kind](config.tenantId, localId);
+  if (!config || !workflowId) return null;
   return `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }

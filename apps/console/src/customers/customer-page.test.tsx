@@ -38,7 +38,7 @@ describe('the customer page', () => {
     renderConsole({
       fetch,
       path: '/customers/cus_ada',
-      config: { temporalUiUrl: 'http://ui.test', namespace: 'default', tenantId: 'dev' },
+      config: { temporalUiUrl: 'http://ui.test', namespace: 'default' },
     });
     expect(await screen.findByRole('heading', { name: 'Ada Lovelace', level: 1 })).toBeTruthy();
     expect(await screen.findByTestId('loyalty-balance')).toHaveProperty(

@@ -8,7 +8,7 @@ import { LiveStatus, useDocumentTitle } from '../ui/page';
 import { useServices } from '../ui/services';
 import { EmailsSection, PurchasesSection } from './activity-sections';
 import { CustomerSubscriptions } from './customer-subscriptions';
-import { CouponsSection, LoyaltySection } from './loyalty-section';
+import { CouponsSection, LoyaltySection, loyaltyQuery } from './loyalty-section';
 
 export function CustomerPage() {
   const customerId = useParams()['customerId'] ?? '';
@@ -20,7 +20,9 @@ export function CustomerPage() {
     refetchInterval: poll.list,
   });
   useDocumentTitle(customer.data?.name ?? `Customer ${customerId}`);
-  const temporal = workflowUrl(config, 'loyalty', customerId);
+  // The loyalty section's query (one request for both): its answer names the program's workflow.
+  const loyalty = useQuery(loyaltyQuery(api, customerId, poll.live));
+  const temporal = workflowUrl(config, loyalty.data?.workflowId);
 
   if (customer.isPending) {
     return (

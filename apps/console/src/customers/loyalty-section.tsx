@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useRef, useState, type FormEvent } from 'react';
-import { body } from '../api/client';
+import { body, type ApiClient } from '../api/client';
 import { randomKey } from '../api/idempotency';
 import type { Coupon, Currency, PurchaseResult } from '../api/types';
 import { CURRENCIES, formatMoney, parseAmount } from '../format/money';
@@ -27,16 +27,21 @@ function useRefreshLoyalty(customerId: string) {
     );
 }
 
-export function LoyaltySection({ customerId }: { customerId: string }) {
-  const { api, poll } = useServices();
-  const loyalty = useQuery({
+/** A customer's loyalty balance, polled: shared by its section and the page's Temporal link. */
+export function loyaltyQuery(api: ApiClient, customerId: string, refetchInterval: number | false) {
+  return {
     queryKey: ['loyalty', customerId],
-    queryFn: ({ signal }) =>
+    queryFn: ({ signal }: { signal: AbortSignal }) =>
       body(
         api.GET('/v1/customers/{customerId}/loyalty', { params: { path: { customerId } }, signal }),
       ),
-    refetchInterval: poll.live,
-  });
+    refetchInterval,
+  };
+}
+
+export function LoyaltySection({ customerId }: { customerId: string }) {
+  const { api, poll } = useServices();
+  const loyalty = useQuery(loyaltyQuery(api, customerId, poll.live));
   const l = loyalty.data;
   const progress = l ? couponProgress(l) : null;
   return (

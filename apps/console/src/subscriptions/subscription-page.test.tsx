@@ -27,7 +27,7 @@ describe('the subscription page', () => {
     renderConsole({
       fetch,
       path: '/subscriptions/sub_1',
-      config: { temporalUiUrl: 'http://ui.test', namespace: 'default', tenantId: 'dev' },
+      config: { temporalUiUrl: 'http://ui.test', namespace: 'default' },
     });
     const details = await screen.findByRole('region', { name: 'Details' });
     expect(within(details).getByText('$10.00 every 4 seconds')).toBeTruthy();

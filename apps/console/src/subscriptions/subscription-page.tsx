@@ -57,8 +57,8 @@ export function SubscriptionPage() {
     queryFn: ({ signal }) => allCharges(api, subscriptionId, signal),
     refetchInterval: poll.live,
   });
-  const temporal = workflowUrl(config, 'subscription', subscriptionId);
   const s = subscription.data;
+  const temporal = workflowUrl(config, s?.workflowId);
 
   return (
     <>

@@ -16,6 +16,7 @@ const subscription = (overrides: Partial<Subscription> = {}): Subscription => ({
   cancel: null,
   pausedAt: null,
   source: 'workflow',
+  workflowId: 'subscription:dev~sub_1',
   ...overrides,
 });
 

@@ -25,6 +25,7 @@ export const loyalty = (overrides: Partial<LoyaltyBalance> = {}): LoyaltyBalance
   couponsIssued: 1,
   couponsRedeemed: 0,
   recentPurchases: [],
+  workflowId: 'loyalty:dev~cus_ada',
   ...overrides,
 });
 
@@ -70,6 +71,7 @@ export const subscription = (overrides: Partial<Subscription> = {}): Subscriptio
   cancel: null,
   pausedAt: null,
   source: 'workflow',
+  workflowId: 'subscription:dev~sub_1',
   ...overrides,
 });
 
