@@ -63,6 +63,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   // `test` hands everything after it to `nx run-many` untouched.
   if (command === 'test') return test(rest);
+  // The console's browser suite in full (a phone's width, the overview, every page's
+  // screenshot in test-artifacts/console/): `npm test` runs its main path only.
+  if (command === 'test-console') {
+    process.env['INVINCIBLE_CONSOLE_E2E'] = 'full';
+    return test(['-t', 'test', '-p', 'api-e2e', '--', '--testPathPatterns', 'console', ...rest]);
+  }
   const { values } = parseArgs({
     args: rest,
     strict: true,
@@ -105,6 +111,7 @@ async function main(argv: readonly string[]): Promise<number> {
           '  start [--only temporal,cassandra] [--traces]  servers, then api and both workers; Ctrl-C stops all',
           '  up    [--only temporal,cassandra] [--traces]  servers only',
           '  test  [nx run-many args…]                     ephemeral servers around lint, typecheck, build, test',
+          '  test-console                                  the console in a browser, in full (npm run test:console)',
           '  provision [--traces]                          build/resolve Temporal CLI and server, Cassandra, test server, schemathesis (and Jaeger)',
           '',
           '  --traces (or INVINCIBLE_TRACES=1): Jaeger beside the stack, every app sending it its traces',

@@ -38,6 +38,10 @@ export class LocalStack {
        * run's self-managed Data API (`INVINCIBLE_TEST_DATA_API_ENDPOINT`).
        */
       readonly database: 'cassandra' | 'data-api';
+      /** The built console for the API to serve under /console; none by default. */
+      readonly consoleDir?: string;
+      /** More variables for `npm start` and the apps. */
+      readonly env?: Readonly<Record<string, string>>;
     },
   ) {}
 
@@ -76,9 +80,11 @@ export class LocalStack {
       API_PORT: String(port),
       API_KEYS: `e2e:${this.options.apiKey}`,
       INVINCIBLE_DATA_DIR: this.dataDir,
-      // HTTP only: no console (empty: npm start neither builds nor serves one).
-      CONSOLE_DIR: '',
+      // The built console when asked for, else none (empty: npm start neither builds nor serves
+      // one — never a nested Nx build inside a test run).
+      CONSOLE_DIR: this.options.consoleDir ?? '',
       LOG_LEVEL: 'warn',
+      ...this.options.env,
     };
     // Its own process group, like a terminal's foreground job: Ctrl-C reaches all of it.
     this.child = spawn('npm', ['start'], { cwd: REPO_ROOT, env, detached: true });

@@ -30,17 +30,10 @@ export function consoleRouter(options: ConsoleOptions): Router {
     res.setHeader('Cache-Control', 'no-cache');
     res.json({ temporalUiUrl: options.temporalUiUrl, namespace: options.namespace });
   });
+  // Always answered (null: none offered), so a console that asks logs no failed request.
   router.get('/console/dev-key.json', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    if (options.devApiKey) {
-      res.json({ apiKey: options.devApiKey });
-      return;
-    }
-    sendProblem(res, {
-      title: 'Not Found',
-      status: 404,
-      detail: 'No development key is offered here',
-    });
+    res.json({ apiKey: options.devApiKey });
   });
   // Vite names each asset by its content's hash: a new build never reuses a name.
   router.use(
