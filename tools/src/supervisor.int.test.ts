@@ -16,9 +16,21 @@ import { testEnv } from './testing/test-env';
 describe('the supervisor behind `npm start`', () => {
   jest.setTimeout(180_000);
   let dataDir: string;
+  /** The stack's process group while it may run: a failed expectation must not leave it up. */
+  let running: number | undefined;
 
   beforeAll(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'invincible-supervisor-'));
+  });
+  afterEach(() => {
+    if (running !== undefined) {
+      try {
+        process.kill(-running, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+      running = undefined;
+    }
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -39,6 +51,7 @@ describe('the supervisor behind `npm start`', () => {
     });
     const group = npm.child.pid;
     if (group === undefined) throw new Error('npm start did not spawn');
+    running = group;
     try {
       await waitFor(
         'the "Invincible is up" banner',
@@ -54,8 +67,13 @@ describe('the supervisor behind `npm start`', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
       status: 'ready',
-      checks: { temporal: 'up', database: 'up' },
+      checks: { temporal: 'up', database: 'up', searchAttributes: 'up' },
     });
+    // The console, built by npm start (a cache hit once built) and served by the API.
+    expect(npm.output()).toContain(`Console        http://127.0.0.1:${apiPort}/console/`);
+    const console = await fetch(`http://127.0.0.1:${apiPort}/console/customers`);
+    expect(console.status).toBe(200);
+    expect(await console.text()).toContain('<div id="root">');
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     expect(npm.output()).not.toMatch(/started cassandra/);
 
@@ -63,11 +81,12 @@ describe('the supervisor behind `npm start`', () => {
       name: m[1],
       pid: Number(m[2]),
     }));
+    // The workers first: each registers the search attributes the API's readiness needs.
     expect(pids.map((p) => p.name)).toEqual([
       'temporal',
-      'api',
       'billing-worker',
       'loyalty-worker',
+      'api',
     ]);
     expect(pids.every((p) => isAlive(p.pid))).toBe(true);
 
@@ -99,6 +118,7 @@ describe('the supervisor behind `npm start`', () => {
 
     process.kill(-group, 'SIGINT');
     await npm.exited;
+    running = undefined;
     await waitFor(
       'every supervised process to exit',
       () => pids.every((p) => !isAlive(p.pid)),
@@ -106,7 +126,7 @@ describe('the supervisor behind `npm start`', () => {
     );
     // Apps stop before the server they use.
     const order = [...npm.output().matchAll(/stopping ([\w-]+) \(pid/g)].map((m) => m[1]);
-    expect(order).toEqual(['loyalty-worker', 'billing-worker', 'api', 'temporal']);
+    expect(order).toEqual(['api', 'loyalty-worker', 'billing-worker', 'temporal']);
   });
 
   it('refuses a port that is already taken, naming the port and its role', async () => {

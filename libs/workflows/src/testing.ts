@@ -258,7 +258,8 @@ export function clearPayloads(history: unknown): string[] {
     for (const [key, child] of Object.entries(value)) visit(child, event, [...path, key]);
   };
   for (const event of (history as { events?: Record<string, unknown>[] }).events ?? []) {
-    visit(event, String(event['eventType'] ?? 'event'), []);
+    const type = event['eventType'];
+    visit(event, typeof type === 'string' ? type : 'event', []);
   }
   return found;
 }
