@@ -4,7 +4,7 @@ import { Link, useNavigate } from 'react-router';
 import { body } from '../api/client';
 import { idempotencyKeys } from '../api/idempotency';
 import type { CreateSubscription, Currency, IntervalUnit, Subscription } from '../api/types';
-import { CURRENCIES, formatMoney, parseAmount } from '../format/money';
+import { formatMoney, parseAmount } from '../format/money';
 import { formatInterval, formatShort } from '../format/time';
 import { useAnnounce } from '../ui/announcer';
 import { ErrorMessage } from '../ui/error-message';
@@ -12,6 +12,7 @@ import { Section, TableScroll } from '../ui/page';
 import { ShowMore, usePaged } from '../ui/paged';
 import { useServices } from '../ui/services';
 import { StatusBadge } from '../ui/status-badge';
+import { CurrencyField } from '../ui/currency-field';
 
 const UNITS: readonly IntervalUnit[] = ['second', 'minute', 'hour', 'day', 'week', 'month', 'year'];
 
@@ -184,14 +185,7 @@ function StartSubscription({ customerId }: { customerId: string }) {
             aria-describedby={problem ? ids.problem : undefined}
           />
         </div>
-        <div className="field field-narrow">
-          <label htmlFor={ids.currency}>Currency</label>
-          <select id={ids.currency} value={currency} onChange={(e) => setCurrency(e.target.value)}>
-            {CURRENCIES.map((c) => (
-              <option key={c}>{c}</option>
-            ))}
-          </select>
-        </div>
+        <CurrencyField id={ids.currency} value={currency} onChange={setCurrency} />
       </div>
       <fieldset className="field-row">
         <legend>Billing interval</legend>

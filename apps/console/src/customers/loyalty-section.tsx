@@ -3,7 +3,7 @@ import { useId, useRef, useState, type FormEvent } from 'react';
 import { body, type ApiClient } from '../api/client';
 import { randomKey } from '../api/idempotency';
 import type { Coupon, Currency, PurchaseResult } from '../api/types';
-import { CURRENCIES, formatMoney, parseAmount } from '../format/money';
+import { formatMoney, parseAmount } from '../format/money';
 import { formatShort } from '../format/time';
 import { useAnnounce } from '../ui/announcer';
 import { ConfirmDialog } from '../ui/confirm-dialog';
@@ -13,6 +13,7 @@ import { ShowMore, usePaged } from '../ui/paged';
 import { useServices } from '../ui/services';
 import { StatusBadge } from '../ui/status-badge';
 import { couponProgress } from './loyalty-progress';
+import { CurrencyField } from '../ui/currency-field';
 
 const count = (n: number) => new Intl.NumberFormat().format(n);
 
@@ -173,14 +174,7 @@ function RecordPurchase({ customerId }: { customerId: string }) {
             aria-describedby={problem ? ids.problem : undefined}
           />
         </div>
-        <div className="field field-narrow">
-          <label htmlFor={ids.currency}>Currency</label>
-          <select id={ids.currency} value={currency} onChange={(e) => setCurrency(e.target.value)}>
-            {CURRENCIES.map((c) => (
-              <option key={c}>{c}</option>
-            ))}
-          </select>
-        </div>
+        <CurrencyField id={ids.currency} value={currency} onChange={setCurrency} />
       </div>
       {problem && (
         <p id={ids.problem} className="message message-error" role="alert">
