@@ -1,20 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { registerSearchAttributes, requireTestEnv } from '@invincible/workflows/testing';
 import { Connection } from '@temporalio/client';
 import Long from 'long';
+import { spawnApi, type ApiProcess } from './testing/api-process';
 
-const REPO_ROOT = join(__dirname, '..', '..', '..');
 const KEY = 'search-attributes-secret-0123456789';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * The real API process (from source) deployed into a namespace where no worker has registered
@@ -29,12 +18,10 @@ describe('API in a namespace without the search attributes (real process, dev se
   const run = Date.now().toString(36);
   const namespace = `api-sa-${run}`;
   let connection: Connection;
-  let api: ChildProcess | undefined;
-  let output = '';
-  let base = '';
+  let api: ApiProcess | undefined;
 
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
+    const res = await fetch(`${api?.base ?? ''}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${KEY}`,
@@ -54,29 +41,14 @@ describe('API in a namespace without the search attributes (real process, dev se
       namespace,
       workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) },
     });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    api = spawn(
-      process.execPath,
-      ['--conditions=@invincible/source', '--import', 'tsx', join('apps', 'api', 'src', 'main.ts')],
-      {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: process.env['PATH'],
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          TEMPORAL_ADDRESS: temporalAddress,
-          TEMPORAL_NAMESPACE: namespace,
-          CASSANDRA_CONTACT_POINTS: contactPoints,
-          CASSANDRA_KEYSPACE: `api_sa_${run}`,
-          API_KEYS: `test:${KEY}`,
-          LOG_LEVEL: 'warn',
-        },
-      },
-    );
-    api.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    api.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    api = await spawnApi({
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_NAMESPACE: namespace,
+      CASSANDRA_CONTACT_POINTS: contactPoints,
+      CASSANDRA_KEYSPACE: `api_sa_${run}`,
+      API_KEYS: `test:${KEY}`,
+      LOG_LEVEL: 'warn',
+    });
     // Listening, its schema migrated and Temporal reachable: all but the search attributes.
     for (let i = 0; i < 240; i++) {
       const checks = await readiness().catch(() => undefined);
@@ -85,12 +57,12 @@ describe('API in a namespace without the search attributes (real process, dev se
     }
   });
   afterAll(async () => {
-    if (api?.exitCode === null) api.kill('SIGKILL');
+    if (api?.child.exitCode === null) api.child.kill('SIGKILL');
     await connection?.close();
   });
 
   it('is not ready, and answers a start with a 503 naming the attribute; ready once registered', async () => {
-    expect({ checks: await readiness(), output }).toMatchObject({
+    expect({ checks: await readiness(), output: api?.output() }).toMatchObject({
       checks: { database: 'up', temporal: 'up', searchAttributes: 'down' },
     });
     expect(
@@ -119,6 +91,6 @@ describe('API in a namespace without the search attributes (real process, dev se
     expect(checks).toMatchObject({ searchAttributes: 'up', temporal: 'up', database: 'up' });
     // The same request (same Idempotency-Key) now starts the subscription.
     const started = await call('POST', '/v1/subscriptions', subscription);
-    expect({ status: started.status, output }).toMatchObject({ status: 201 });
+    expect({ status: started.status, output: api?.output() }).toMatchObject({ status: 201 });
   });
 });

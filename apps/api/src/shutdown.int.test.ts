@@ -1,20 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { SUBSCRIPTION_WORKFLOW_TYPE, subscriptionWorkflowId } from '@invincible/workflows';
 import { requireTestEnv } from '@invincible/workflows/testing';
 import { Client, Connection } from '@temporalio/client';
+import { spawnApi, type ApiProcess } from './testing/api-process';
 
-const REPO_ROOT = join(__dirname, '..', '..', '..');
 const KEY = 'shutdown-secret-0123456789abcdef';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * The real API process (from source, as `npm start` runs it) on SIGTERM: `/readyz` answers 503
@@ -26,14 +15,13 @@ describe('API shutdown (real process)', () => {
   const temporalAddress = requireTestEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
   const run = Date.now().toString(36);
   let connection: Connection;
-  let api: ChildProcess | undefined;
-  let output = '';
+  let api: ApiProcess | undefined;
 
   beforeAll(async () => {
     connection = await Connection.connect({ address: temporalAddress });
   });
   afterAll(async () => {
-    if (api?.exitCode === null) api.kill('SIGKILL');
+    if (api?.child.exitCode === null) api.child.kill('SIGKILL');
     await connection?.close();
   });
 
@@ -46,36 +34,22 @@ describe('API shutdown (real process)', () => {
       taskQueue: `nobody-${run}`,
       args: [{}],
     });
-    const port = await freePort();
-    api = spawn(
-      process.execPath,
-      ['--conditions=@invincible/source', '--import', 'tsx', join('apps', 'api', 'src', 'main.ts')],
-      {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: process.env['PATH'],
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          TEMPORAL_ADDRESS: temporalAddress,
-          // No database: this test is about HTTP shutdown (GET /readyz reports it down anyway).
-          CASSANDRA_CONTACT_POINTS: '127.0.0.1:1',
-          REPOSITORY_MIGRATE: 'false',
-          API_KEYS: `test:${KEY}`,
-          UPDATE_TIMEOUT_MS: '4000',
-          SHUTDOWN_DELAY_MS: '3000',
-          LOG_LEVEL: 'info',
-        },
-      },
-    );
-    api.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    api.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => api?.once('exit', resolve));
-    const base = `http://127.0.0.1:${port}`;
+    const started = await spawnApi({
+      TEMPORAL_ADDRESS: temporalAddress,
+      // No database: this test is about HTTP shutdown (GET /readyz reports it down anyway).
+      CASSANDRA_CONTACT_POINTS: '127.0.0.1:1',
+      REPOSITORY_MIGRATE: 'false',
+      API_KEYS: `test:${KEY}`,
+      UPDATE_TIMEOUT_MS: '4000',
+      SHUTDOWN_DELAY_MS: '3000',
+      LOG_LEVEL: 'info',
+    });
+    api = started;
+    const { base, exited } = started;
     try {
-      for (let i = 0; i < 120 && !output.includes('api listening'); i++)
+      for (let i = 0; i < 120 && !started.output().includes('api listening'); i++)
         await new Promise((resolve) => setTimeout(resolve, 250));
-      expect(output).toContain('api listening');
+      expect(started.output()).toContain('api listening');
       // Before SIGTERM /readyz consults its dependencies (the database is away: 503 naming it).
       const before = await fetch(`${base}/readyz`);
       expect(((await before.json()) as { detail: string }).detail).toMatch(/database/);
@@ -90,8 +64,8 @@ describe('API shutdown (real process)', () => {
         body: JSON.stringify({ mode: 'now' }),
       });
       await new Promise((resolve) => setTimeout(resolve, 500));
-      api.kill('SIGTERM');
-      for (let i = 0; i < 40 && !output.includes('shutting down'); i++)
+      started.child.kill('SIGTERM');
+      for (let i = 0; i < 40 && !started.output().includes('shutting down'); i++)
         await new Promise((resolve) => setTimeout(resolve, 50));
 
       const during = await fetch(`${base}/readyz`);
@@ -108,7 +82,7 @@ describe('API shutdown (real process)', () => {
       expect(answered.status).toBe(503);
       expect(await exited).toBe(0);
     } catch (error) {
-      throw new Error(`${String(error)}\n--- api output ---\n${output}`);
+      throw new Error(`${String(error)}\n--- api output ---\n${started.output()}`);
     } finally {
       await handle.terminate().catch(() => undefined);
     }
