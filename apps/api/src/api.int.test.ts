@@ -282,6 +282,22 @@ describe('API over real workflows (time-skipping)', () => {
         return page.items.some((s) => s.id === id) ? page.items : undefined;
       });
       expect(listed.map((s) => s.id)).toContain(id);
+
+      // Its history from the audit log: the changes that succeeded, newest first (the refused
+      // price change, pause and cancel are not listed), by whom; an unknown one is a 404.
+      const history = await until('the cancellation in the history', async () => {
+        const page = (await call('get', `/v1/subscriptions/${id}/events`)).body as {
+          items: { action: string; actor: string; status: number }[];
+        };
+        return page.items[0]?.action === 'canceled' ? page.items : undefined;
+      });
+      expect(history.map((e) => [e.action, e.actor, e.status])).toEqual([
+        ['canceled', 'env:test', 200],
+        ['resumed', 'env:test', 200],
+        ['paused', 'env:test', 200],
+        ['priceChanged', 'env:test', 200],
+      ]);
+      expectProblem(await call('get', '/v1/subscriptions/sub_unknown/events'), 404);
     });
 
     it('reads a missing body as empty: field errors, not a media-type error', async () => {

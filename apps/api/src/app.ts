@@ -26,7 +26,7 @@ import {
 import { errorHandler, notFoundHandler, sendProblem } from './http/problem';
 import { rejectOperatorKeys } from './http/reject-operator-keys';
 import { slidingWindowLimit } from './http/rate-limit';
-import { mountRoutes, type RouteSpec, type WriteRecord } from './http/route';
+import { mountRoutes, writeSubject, type RouteSpec, type WriteRecord } from './http/route';
 import { loyaltyRoutes } from './loyalty/loyalty-routes';
 import { openApiDocument } from './openapi/openapi-document';
 import { overviewRoutes } from './overview/overview-routes';
@@ -307,6 +307,7 @@ function auditWriter(deps: AppDeps, metrics: ApiMetrics): (write: WriteRecord) =
         resource: write.resource.slice(0, 500),
         requestId: write.requestId,
         status: write.status,
+        ...subjectOf(write),
       })
       .catch((error: unknown) => {
         metrics.auditFailures.inc();
@@ -316,6 +317,12 @@ function auditWriter(deps: AppDeps, metrics: ApiMetrics): (write: WriteRecord) =
         );
       });
   };
+}
+
+/** The subject of a write, only when it has one (an event without one is stored as before). */
+function subjectOf(write: WriteRecord): { subject?: string } {
+  const subject = writeSubject(write);
+  return subject === null ? {} : { subject };
 }
 
 /** Headers that carry a secret: their values are replaced, their presence kept. */

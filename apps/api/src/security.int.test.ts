@@ -171,6 +171,10 @@ describe('security: tenants, roles and customer tokens', () => {
       method: 'get',
       url: `/v1/subscriptions/${aliceSub}/charges`,
     }),
+    listSubscriptionEvents: () => ({
+      method: 'get',
+      url: `/v1/subscriptions/${aliceSub}/events`,
+    }),
     recordPurchase: () => ({
       method: 'post',
       url: `/v1/customers/${alice}/purchases`,
@@ -279,6 +283,8 @@ describe('security: tenants, roles and customer tokens', () => {
       redeemCoupon: 404,
       mintCustomerToken: 404,
       listPurchases: 404,
+      // Its history is the subscription's: none in Globex.
+      listSubscriptionEvents: 404,
       // No such customer in Globex: nothing starts.
       createSubscription: 422,
       // Listings of a customer Globex does not have are empty, never Acme's rows.
@@ -390,6 +396,7 @@ describe('security: tenants, roles and customer tokens', () => {
       'getSubscription',
       'listCustomerSubscriptions',
       'listSubscriptionCharges',
+      'listSubscriptionEvents',
       'getLoyaltyBalance',
       'listCoupons',
       'listEmails',

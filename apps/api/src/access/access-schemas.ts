@@ -185,11 +185,15 @@ export const auditEventSchema = z
   })
   .meta({ id: 'AuditEvent' });
 
+/** Who an audit event names, as the tenant sees it (a customer by the tenant's own id). */
+export const actorView = (actor: string): string =>
+  actor.startsWith('customer:') ? `customer:${localId(actor.slice(9))}` : actor;
+
 export function auditEventView(e: AuditEvent): z.infer<typeof auditEventSchema> {
   return {
     id: e.id,
     at: e.at.toISOString(),
-    actor: e.actor.startsWith('customer:') ? `customer:${localId(e.actor.slice(9))}` : e.actor,
+    actor: actorView(e.actor),
     action: e.action,
     resource: e.resource,
     requestId: e.requestId,

@@ -85,6 +85,26 @@ export interface WriteRecord {
   readonly resource: string;
   readonly requestId: string;
   readonly status: number;
+  /** The route's path template, e.g. `/v1/subscriptions/{subscriptionId}/pause`. */
+  readonly route: string;
+  /** Its path parameters as parsed (the tenant's own ids). */
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+/** What an audit event is about: `<kind>:<the tenant's own id>`, e.g. `subscription:sub_1`. */
+export const auditSubject = (kind: 'subscription', localId: string): string => `${kind}:${localId}`;
+
+/**
+ * The subject of a write, for its history (`listAuditBySubject`): every route under
+ * `/v1/subscriptions/{subscriptionId}` is about that subscription. Null for any other write;
+ * a create is not (its id is made inside the handler, and a timeline starts at the first charge).
+ */
+export function writeSubject(write: Pick<WriteRecord, 'route' | 'params'>): string | null {
+  const id = write.params['subscriptionId'];
+  return /^\/v1\/subscriptions\/\{subscriptionId\}(\/|$)/.test(write.route) &&
+    typeof id === 'string'
+    ? auditSubject('subscription', id)
+    : null;
 }
 
 export interface MountOptions {
@@ -156,6 +176,8 @@ export function mountRoutes(
             resource: req.originalUrl.split('?')[0] ?? req.path,
             requestId: typeof req.id === 'string' ? req.id : JSON.stringify(req.id),
             status: res.statusCode,
+            route: route.path,
+            params: params ?? {},
           });
         });
       }

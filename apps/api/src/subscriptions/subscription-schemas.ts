@@ -1,6 +1,12 @@
-import { localId, type ChargeEntry, type SubscriptionProjection } from '@invincible/astra-repo';
+import {
+  localId,
+  type AuditEvent,
+  type ChargeEntry,
+  type SubscriptionProjection,
+} from '@invincible/astra-repo';
 import { subscriptionWorkflowId, type SubscriptionDetails } from '@invincible/workflows';
 import { z } from 'zod';
+import { actorView } from '../access/access-schemas';
 import {
   customerIdSchema,
   isoDateTime,
@@ -116,6 +122,41 @@ export const chargeSchema = z
     occurredAt: isoDateTime,
   })
   .meta({ id: 'Charge' });
+
+/** The operations of a subscription's history, as its timeline names them. */
+const EVENT_ACTIONS: Readonly<Record<string, string>> = {
+  createSubscription: 'created',
+  pauseSubscription: 'paused',
+  resumeSubscription: 'resumed',
+  changeSubscriptionPrice: 'priceChanged',
+  cancelSubscription: 'canceled',
+};
+
+export const subscriptionEventSchema = z
+  .strictObject({
+    at: isoDateTime.meta({ description: 'When the change was answered' }),
+    action: z.string().meta({
+      description:
+        '`created`, `paused`, `resumed`, `priceChanged` or `canceled`; any other operation by its operationId',
+    }),
+    actor: z
+      .string()
+      .meta({ description: '`key:<keyId>`, `env:<name>`, or `customer:<customerId>`' }),
+    requestId: z.string(),
+    status: z.number().int().meta({ description: 'The HTTP status it was answered with (2xx)' }),
+  })
+  .meta({ id: 'SubscriptionEvent' });
+
+/** An audit event about a subscription, as its history shows it. */
+export function subscriptionEventView(e: AuditEvent): z.infer<typeof subscriptionEventSchema> {
+  return {
+    at: e.at.toISOString(),
+    action: EVENT_ACTIONS[e.action] ?? e.action,
+    actor: actorView(e.actor),
+    requestId: e.requestId,
+    status: e.status,
+  };
+}
 
 const money = (m: { amountMinor: number; currency: string }) => ({
   amountMinor: m.amountMinor,

@@ -27,7 +27,7 @@ import { listPage, type Cursors } from '../http/cursors';
 import type { TrackWorkflow } from '../http/metrics';
 import type { TenantScope } from '../http/principal';
 import { countRunning, quotaExceeded } from '../http/quotas';
-import { defineRoute, type RouteSpec } from '../http/route';
+import { auditSubject, defineRoute, type RouteSpec } from '../http/route';
 import { pageOf, pageQuerySchema } from '../schemas/common';
 import {
   cancelResultSchema,
@@ -39,6 +39,8 @@ import {
   createSubscriptionSchema,
   INTERVAL_UNITS,
   subscriptionParamsSchema,
+  subscriptionEventSchema,
+  subscriptionEventView,
   subscriptionSchema,
   viewFromDetails,
   viewFromProjection,
@@ -57,7 +59,7 @@ export interface SubscriptionLimits {
 
 export interface SubscriptionsDeps {
   readonly temporal: Client;
-  readonly repository: Pick<Repository, 'customers' | 'subscriptions' | 'charges'>;
+  readonly repository: Pick<Repository, 'customers' | 'subscriptions' | 'charges' | 'access'>;
   readonly track: TrackWorkflow;
   readonly now: () => Date;
   /** How long a read waits for the workflow's answer before using the stored projection. */
@@ -210,6 +212,28 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
       throw quotaExceeded(
         `this account may run at most ${limit} subscriptions at once; cancel one or ask for a higher limit`,
       );
+  }
+
+  /**
+   * 404 unless the subscription exists, decided as a read decides it but cheapest first: its
+   * stored projection, else its workflow (one just created may have no projection yet).
+   */
+  async function assertExists(subscriptionId: string): Promise<void> {
+    const stored = await repository.subscriptions.get(subscriptionId).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof NotFoundError) return false;
+        throw error;
+      },
+    );
+    if (stored) return;
+    await track('describe', 'subscription', () =>
+      temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId)).describe(),
+    ).catch((error: unknown) => {
+      throw error instanceof WorkflowNotFoundError
+        ? notFound(`no subscription ${localId(subscriptionId)}`)
+        : error;
+    });
   }
 
   const handleOf = (subscriptionId: string) =>
@@ -536,6 +560,43 @@ export function subscriptionsRoutes(deps: SubscriptionsDeps): RouteSpec[] {
           chargeView,
         );
         return { status: 200, body };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/subscriptions/{subscriptionId}/events',
+      operationId: 'listSubscriptionEvents',
+      summary: 'List the changes made to a subscription, newest first',
+      description:
+        'From the audit log: each pause, resume, price change and cancellation that succeeded (a refused request changed nothing and is not listed), who made it and when. Changes made before the audit log recorded subjects are not listed. A page may hold fewer items than `limit` (refused requests are left out of it); follow `nextCursor` until it is null.',
+      tag: 'subscriptions',
+      access: { permission: 'subscriptions:read' },
+      params: subscriptionParamsSchema,
+      query: pageQuerySchema,
+      responses: {
+        200: {
+          description: 'A page of changes',
+          schema: pageOf(subscriptionEventSchema, 'SubscriptionEventPage'),
+        },
+        404: { description: 'No such subscription' },
+      },
+      handle: async ({ params, query, tenant }) => {
+        const subscriptionId = tenant.id(params.subscriptionId);
+        // The cursor is checked before anything is read: a bad one is a 400 whatever exists.
+        deps.cursors.open('subscription-events', subscriptionId, query.cursor);
+        await assertExists(subscriptionId);
+        const subject = auditSubject('subscription', params.subscriptionId);
+        const page = await listPage(
+          deps.cursors,
+          { listing: 'subscription-events', scope: subscriptionId },
+          query,
+          (page) => repository.access.listAuditBySubject(tenant.tenantId, subject, page),
+          (event) => event,
+        );
+        const items = page.items
+          .filter((e) => e.status >= 200 && e.status < 300)
+          .map(subscriptionEventView);
+        return { status: 200, body: { items, nextCursor: page.nextCursor } };
       },
     }),
   ];

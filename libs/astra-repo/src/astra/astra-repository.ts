@@ -239,6 +239,11 @@ const listingOf = {
   emails: (customerId: string) => `emails:${customerId}`,
   keys: (tenantId: string | null) => `keys:${tenantId ?? '*admin'}`,
   audit: (tenantId: string) => `audit:${tenantId}`,
+  /**
+   * A tenant's audit events about one subject (e.g. `subscription:sub_1`): `entry` documents
+   * (`ref` names the event), bucketed by the subject's own sequence number like `audit`.
+   */
+  auditBySubject: (tenantId: string, subject: string) => `audit-subject:${tenantId}:${subject}`,
   /** A tenant's customers: their own documents carry it. */
   tenantCustomers: (tenantId: string) => `tenant-customers:${tenantId}`,
   /**
@@ -486,6 +491,30 @@ export function createAstraRepository(
     const doc = await findDoc(`extent:${listing}`);
     const buckets = Array.isArray(doc?.['buckets']) ? (doc['buckets'] as number[]) : [];
     return [...buckets].sort((a, b) => direction * (a - b));
+  }
+
+  /**
+   * The next sequence number of a listing numbered in the order recorded (an audit log): `$inc`
+   * with upsert on its `extent` document, atomic, so no two writes get the same number.
+   */
+  async function nextNumber(listing: string): Promise<number> {
+    const counter = await call(() =>
+      coll().findOneAndUpdate(
+        { _id: `extent:${listing}` },
+        { $inc: { seq: 1 }, $setOnInsert: { ty: 'extent' } },
+        { upsert: true, returnDocument: 'after' },
+      ),
+    );
+    const sq = Number(counter?.['seq']);
+    if (!Number.isSafeInteger(sq)) throw new UnavailableError('astra', 'no sequence number');
+    return sq;
+  }
+
+  /** The buckets of a sequence-numbered listing (see `nextNumber`), newest first. */
+  async function newestBucketsFirst(listing: string): Promise<number[]> {
+    const counter = await findDoc(`extent:${listing}`);
+    const last = Math.floor(Number(counter?.['seq'] ?? -1) / AUDIT_PER_BUCKET);
+    return Array.from({ length: Math.max(last + 1, 0) }, (_, i) => last - i);
   }
 
   /** Reads a document of `ty` and applies `next` with an update pinned on `field`'s value read. */
@@ -855,15 +884,30 @@ export function createAstraRepository(
         // Newest first by the order recorded: the tenant's sequence numbers the events, and each
         // bucket holds AUDIT_PER_BUCKET of them. A retry spends a number; the stored event keeps
         // the first (a gap costs nothing).
-        const counter = await call(() =>
-          coll().findOneAndUpdate(
-            { _id: `extent:${listing}` },
-            { $inc: { seq: 1 }, $setOnInsert: { ty: 'extent' } },
-            { upsert: true, returnDocument: 'after' },
-          ),
-        );
-        const sq = Number(counter?.['seq']);
-        if (!Number.isSafeInteger(sq)) throw new UnavailableError('astra', 'no sequence number');
+        const sq = await nextNumber(listing);
+        // The subject's entry first (a reader skips one whose event is not stored yet). A retry
+        // spends a number of the subject's too; its entry keeps the first (a duplicate insert).
+        if (e.subject) {
+          const bySubject = listingOf.auditBySubject(e.tenantId, e.subject);
+          const numbered = await nextNumber(bySubject);
+          try {
+            await call(() =>
+              coll().insertOne(
+                envelope(
+                  'entry',
+                  `${bySubject}/${e.id}`,
+                  { ref: `audit:${key}` },
+                  {
+                    ls: inBucket(bySubject, Math.floor(numbered / AUDIT_PER_BUCKET)),
+                    sq: numbered,
+                  },
+                ),
+              ),
+            );
+          } catch (error) {
+            if (!isDuplicate(error)) throw error;
+          }
+        }
         return insertOnce('audit', key, e, 'audit event', {
           ls: inBucket(listing, Math.floor(sq / AUDIT_PER_BUCKET)),
           sq,
@@ -874,15 +918,31 @@ export function createAstraRepository(
         return walkBuckets(
           listing,
           request,
-          async () => {
-            const counter = await findDoc(`extent:${listing}`);
-            const last = Math.floor(Number(counter?.['seq'] ?? -1) / AUDIT_PER_BUCKET);
-            return Array.from({ length: Math.max(last + 1, 0) }, (_, i) => last - i);
-          },
+          () => newestBucketsFirst(listing),
           -1,
           (d) => [-Number(d['sq'])],
           (d) => entity<AuditEvent>(d),
         );
+      },
+      async listAuditBySubject(tenantId, subject, request) {
+        const listing = listingOf.auditBySubject(
+          validate.tenantId(tenantId),
+          validate.auditSubject(subject),
+        );
+        const refs = await walkBuckets(
+          listing,
+          request,
+          () => newestBucketsFirst(listing),
+          -1,
+          (d) => [-Number(d['sq'])],
+          (d) => String(d['ref']),
+        );
+        // Read by `_id`, in parallel; an entry whose event is not stored (yet) is skipped.
+        const docs = await Promise.all(refs.items.map((ref) => findDoc(ref)));
+        return {
+          items: docs.filter((d): d is SomeDoc => d !== null).map((d) => entity<AuditEvent>(d)),
+          nextCursor: refs.nextCursor,
+        };
       },
     },
 

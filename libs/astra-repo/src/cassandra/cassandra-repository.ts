@@ -220,6 +220,8 @@ const toAuditEvent = (r: Row): AuditEvent => ({
   resource: str(r['resource']),
   requestId: str(r['request_id']),
   status: num(r['status']),
+  // Only when set: an event recorded without a subject reads back as it was recorded.
+  ...(r['subject'] != null ? { subject: str(r['subject']) } : {}),
 });
 
 /** The partition of `api_keys_by_tenant` that lists a tenant's keys, or the admin keys. */
@@ -1204,10 +1206,30 @@ export function createCassandraRepository(
           if (stored) return { record: toAuditEvent(stored), created: false };
         }
         const event = { ...e, at };
+        const subject = e.subject ?? null;
+        // The subject's copy first: once the event's own row exists, both do (a retry that finds
+        // it returns above; one that does not writes both again, the same rows).
+        if (subject !== null)
+          await exec(
+            `INSERT INTO {ks}.audit_by_subject (tenant_id, subject, at, id, actor, action,
+               resource, request_id, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            [e.tenantId, subject, at, e.id, e.actor, e.action, e.resource, e.requestId, e.status],
+          );
         await exec(
           `INSERT INTO {ks}.audit_events (tenant_id, at, id, actor, action, resource, request_id,
-             status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          [e.tenantId, at, e.id, e.actor, e.action, e.resource, e.requestId, e.status],
+             status, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          // No subject: bound unset, not null (no tombstone).
+          [
+            e.tenantId,
+            at,
+            e.id,
+            e.actor,
+            e.action,
+            e.resource,
+            e.requestId,
+            e.status,
+            subject ?? types.unset,
+          ],
         );
         return { record: event, created: claim.wasApplied() };
       },
@@ -1215,6 +1237,13 @@ export function createCassandraRepository(
         page(
           'SELECT * FROM {ks}.audit_events WHERE tenant_id = ?',
           [validate.tenantId(tenantId)],
+          request,
+          toAuditEvent,
+        ),
+      listAuditBySubject: async (tenantId, subject, request) =>
+        page(
+          'SELECT * FROM {ks}.audit_by_subject WHERE tenant_id = ? AND subject = ?',
+          [validate.tenantId(tenantId), validate.auditSubject(subject)],
           request,
           toAuditEvent,
         ),

@@ -121,6 +121,20 @@ const V7_TENANT_LISTINGS: readonly string[] = [
      tenant_id text, subscription_id text, PRIMARY KEY ((tenant_id), subscription_id))`,
 ];
 
+/**
+ * A subject's history for the operator console (issue #18): the audit events about one thing
+ * (e.g. `subscription:sub_1`), newest first, one partition per (tenant, subject), a full copy of
+ * each event. Written before the event's own row in `audit_events`, whose presence marks the
+ * event complete. No backfill: events logged before this step have no subject.
+ */
+const V8_AUDIT_BY_SUBJECT: readonly string[] = [
+  'ALTER TABLE audit_events ADD IF NOT EXISTS subject text',
+  `CREATE TABLE IF NOT EXISTS audit_by_subject (
+     tenant_id text, subject text, at timestamp, id text, actor text, action text,
+     resource text, request_id text, status int,
+     PRIMARY KEY ((tenant_id, subject), at, id)) WITH CLUSTERING ORDER BY (at DESC, id ASC)`,
+];
+
 /** What a step's backfill runs statements with, and how it keeps the migration lease. */
 export interface BackfillContext {
   /** Runs a prepared statement (`{ks}` is the keyspace). */
@@ -208,6 +222,7 @@ export const MIGRATIONS: readonly {
   // v5 is the tenancy work's (issue #15); this step is numbered after it.
   { id: 'v6-rate-limits', statements: V6_RATE_LIMITS },
   { id: 'v7-tenant-listings', statements: V7_TENANT_LISTINGS, backfill: backfillTenantListings },
+  { id: 'v8-audit-by-subject', statements: V8_AUDIT_BY_SUBJECT },
 ];
 
 /** The id of the newest step: a keyspace marked with it is up to date. */

@@ -422,6 +422,15 @@ export function createInMemoryRepository(): InMemoryRepository {
             .sort((a, b) => b.at.getTime() - a.at.getTime() || cmp(a.id, b.id));
           return paginate(all, page, `audit:${tenantId}`);
         }),
+      listAuditBySubject: (tenantId, subject, page) =>
+        run(() => {
+          validate.tenantId(tenantId);
+          validate.auditSubject(subject);
+          const all = [...audit.values()]
+            .filter((e) => e.tenantId === tenantId && e.subject === subject)
+            .sort((a, b) => b.at.getTime() - a.at.getTime() || cmp(a.id, b.id));
+          return paginate(all, page, `audit:${tenantId}:${subject}`);
+        }),
     },
   };
 }

@@ -243,4 +243,9 @@ export interface AuditEvent {
   readonly requestId: string;
   /** The HTTP status the write was answered with. */
   readonly status: number;
+  /**
+   * What the write was about, e.g. `subscription:sub_1` (the tenant's own id), so its history can
+   * be listed (`listAuditBySubject`). Absent or null: about nothing listed by subject.
+   */
+  readonly subject?: string | null;
 }

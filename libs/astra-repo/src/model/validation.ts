@@ -263,6 +263,12 @@ const apiKey = z
     path: ['permissions'],
   });
 
+/** What an audit event is about: `<kind>:<id>`, e.g. `subscription:sub_1`. */
+const auditSubject = z
+  .string()
+  .max(300)
+  .regex(/^[a-z]+:\S+$/, 'must be <kind>:<id>, e.g. subscription:sub_1');
+
 const auditEvent = z.strictObject({
   tenantId,
   id: text(300).min(1),
@@ -272,6 +278,7 @@ const auditEvent = z.strictObject({
   resource: text(500).min(1),
   requestId: text(128).min(1),
   status: z.number().int().min(100).max(599),
+  subject: auditSubject.nullable().optional(),
 });
 
 /** Validators of everything the ports accept: the only way input reaches a query. */
@@ -316,6 +323,7 @@ export const validate = {
   keyId: (value: unknown): string =>
     check(z.string().regex(/^key_[0-9a-f]{16}$/, 'a key id'), value, 'keyId'),
   auditEvent: (value: AuditEvent): AuditEvent => check(auditEvent, value, 'audit event'),
+  auditSubject: (value: unknown): string => check(auditSubject, value, 'subject'),
   /** A rate-limit bucket (a key) and its window number (a whole number ≥ 0). */
   rateLimitHit: (bucket: unknown, window: unknown): { bucket: string; window: number } =>
     check(

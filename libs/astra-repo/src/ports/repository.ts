@@ -186,6 +186,16 @@ export interface AccessPort {
    * the order recorded (events of concurrent requests may interleave within milliseconds).
    */
   listAudit(tenantId: string, page?: PageRequest): Promise<Page<AuditEvent>>;
+  /**
+   * The tenant's audit events about `subject` (e.g. `subscription:sub_1`), newest first, in the
+   * same order as `listAudit`: a subject's history. Only events recorded with a `subject` are
+   * listed; events recorded before subjects existed have none and are not backfilled.
+   */
+  listAuditBySubject(
+    tenantId: string,
+    subject: string,
+    page?: PageRequest,
+  ): Promise<Page<AuditEvent>>;
 }
 
 /** The counts of one rate-limit bucket in two consecutive windows, after one more hit. */

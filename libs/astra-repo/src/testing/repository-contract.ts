@@ -1079,6 +1079,78 @@ export function describeRepositoryContract(
         expect(rest.nextCursor).toBeNull();
       });
 
+      it('lists the audit events of one subject, newest first, per tenant', async () => {
+        const acme = tid('subj-a');
+        const other = tid('subj-b');
+        const event = (
+          tenantId: string,
+          n: number,
+          subject: string | null,
+          action = 'pauseSubscription',
+        ): AuditEvent => ({
+          tenantId,
+          id: `req-${n}:${action}`,
+          at: new Date(Date.UTC(2026, 10, 2, 0, 0, n)),
+          actor: 'key:key_0123456789abcdef',
+          action,
+          resource: `/v1/subscriptions/${subject ?? 'none'}/pause`,
+          requestId: `req-${n}`,
+          status: 200,
+          subject,
+        });
+        const sub1 = 'subscription:sub_1';
+        // Recorded out of time order: listed by time on Cassandra and in memory, by the order
+        // recorded on the Data API; both agree when each is recorded after the one before.
+        await repo.access.recordAudit(event(acme, 1, sub1, 'changeSubscriptionPrice'));
+        await repo.access.recordAudit(event(acme, 2, 'subscription:sub_2'));
+        await repo.access.recordAudit(event(acme, 3, sub1, 'pauseSubscription'));
+        await repo.access.recordAudit(event(acme, 4, null, 'createCustomer'));
+        await repo.access.recordAudit(event(other, 5, sub1, 'pauseSubscription'));
+        await repo.access.recordAudit(event(acme, 6, sub1, 'resumeSubscription'));
+        const retried = await repo.access.recordAudit({ ...event(acme, 3, sub1), status: 409 });
+        expect(retried).toEqual({ record: event(acme, 3, sub1), created: false });
+
+        const firstPage = await repo.access.listAuditBySubject(acme, sub1, { limit: 2 });
+        expect(firstPage.items).toEqual([
+          event(acme, 6, sub1, 'resumeSubscription'),
+          event(acme, 3, sub1, 'pauseSubscription'),
+        ]);
+        const rest = await repo.access.listAuditBySubject(acme, sub1, {
+          cursor: firstPage.nextCursor,
+        });
+        expect(rest.items).toEqual([event(acme, 1, sub1, 'changeSubscriptionPrice')]);
+        expect(rest.nextCursor).toBeNull();
+
+        // Another tenant's events about the same subject, and another subject's, never show.
+        const theirs = await repo.access.listAuditBySubject(other, sub1);
+        expect(theirs.items.map((e) => e.requestId)).toEqual(['req-5']);
+        const second = await repo.access.listAuditBySubject(acme, 'subscription:sub_2');
+        expect(second.items.map((e) => e.requestId)).toEqual(['req-2']);
+        expect((await repo.access.listAuditBySubject(acme, 'subscription:sub_9')).items).toEqual(
+          [],
+        );
+        // The tenant's whole log still has them all, the one without a subject included.
+        const all = await repo.access.listAudit(acme);
+        expect(all.items.map((e) => e.requestId)).toEqual([
+          'req-6',
+          'req-4',
+          'req-3',
+          'req-2',
+          'req-1',
+        ]);
+        expect(all.items.find((e) => e.requestId === 'req-2')?.subject).toBe('subscription:sub_2');
+
+        // A cursor of another subject's listing, or a subject that is not one, is refused.
+        await expect(
+          repo.access.listAuditBySubject(acme, 'subscription:sub_2', {
+            cursor: firstPage.nextCursor,
+          }),
+        ).rejects.toBeInstanceOf(InvalidCursorError);
+        await expect(repo.access.listAuditBySubject(acme, 'not a subject')).rejects.toBeInstanceOf(
+          ValidationError,
+        );
+      });
+
       it("keeps two tenants' same ids apart", async () => {
         const a = `${tid('ta')}~cus_same`;
         const b = `${tid('tb')}~cus_same`;
