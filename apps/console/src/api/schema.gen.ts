@@ -224,6 +224,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/subscriptions/{subscriptionId}/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the changes made to a subscription, newest first
+     * @description From the audit log: each pause, resume, price change and cancellation that succeeded (a refused request changed nothing and is not listed), who made it and when. Changes made before the audit log recorded subjects are not listed. A page may hold fewer items than `limit` (refused requests are left out of it); follow `nextCursor` until it is null.
+     *
+     *     **Access:** keys granting `subscriptions:read`.
+     */
+    get: operations['listSubscriptionEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/customers/{customerId}/purchases': {
     parameters: {
       query?: never;
@@ -1254,6 +1276,25 @@ export interface components {
        * @example 2026-11-25T10:00:00Z
        */
       occurredAt: string;
+    };
+    SubscriptionEventPage: {
+      items: components['schemas']['SubscriptionEvent'][];
+      nextCursor: string | null;
+    };
+    SubscriptionEvent: {
+      /**
+       * Format: date-time
+       * @description When the change was answered
+       * @example 2026-11-25T10:00:00Z
+       */
+      at: string;
+      /** @description `created`, `paused`, `resumed`, `priceChanged` or `canceled`; any other operation by its operationId */
+      action: string;
+      /** @description `key:<keyId>`, `env:<name>`, or `customer:<customerId>` */
+      actor: string;
+      requestId: string;
+      /** @description The HTTP status it was answered with (2xx) */
+      status: number;
     };
     PurchaseResult: {
       purchaseId: string;
@@ -2648,6 +2689,97 @@ export interface operations {
         };
       };
       /** @description Not found (or not yours: the same answer) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Too many requests for this API key, or too many failed authentications from this address; see Retry-After */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description An unexpected error (details are in the server log only) */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Temporal or the database is unavailable; see Retry-After */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  listSubscriptionEvents: {
+    parameters: {
+      query?: {
+        /** @description 1 to 100; default 20 */
+        limit?: number;
+        /** @description The `nextCursor` of the previous page */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        /** @description A subscription id (derived from the Idempotency-Key of its creation) */
+        subscriptionId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of changes */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SubscriptionEventPage'];
+        };
+      };
+      /** @description The request is not valid: `errors` lists each field */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No API key, or an unknown one */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key does not grant `subscriptions:read` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No such subscription */
       404: {
         headers: {
           [name: string]: unknown;

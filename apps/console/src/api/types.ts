@@ -14,6 +14,7 @@ export type Customer = Schemas['Customer'];
 export type Subscription = Schemas['Subscription'];
 export type SubscriptionStatus = Subscription['status'];
 export type Charge = Schemas['Charge'];
+export type SubscriptionEvent = Schemas['SubscriptionEvent'];
 export type Money = Schemas['Money'];
 /** An ISO 4217 code the API accepts (the lists of the form selects come from the same table). */
 export type Currency = Money['currency'];

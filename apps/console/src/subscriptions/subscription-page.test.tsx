@@ -62,6 +62,65 @@ describe('the subscription page', () => {
     expect(await within(timeline).findByText('Retry 1 for period 2 succeeded')).toBeTruthy();
   });
 
+  it('shows who paused and resumed it in its timeline, from its change history', async () => {
+    const { fetch } = subscriptionApi({
+      'GET /v1/subscriptions/{subscriptionId}/events': () =>
+        json(
+          200,
+          page([
+            {
+              at: '2026-06-01T12:00:06.000Z',
+              action: 'resumed',
+              actor: 'env:dev',
+              requestId: 'req-2',
+              status: 200,
+            },
+            {
+              at: '2026-06-01T12:00:02.000Z',
+              action: 'paused',
+              actor: 'key:key_0123456789abcdef',
+              requestId: 'req-1',
+              status: 200,
+            },
+          ]),
+        ),
+    });
+    renderConsole({ fetch, path: '/subscriptions/sub_1' });
+    const timeline = await screen.findByRole('list', { name: 'Timeline' });
+    await within(timeline).findByText('Resumed');
+    expect(
+      within(timeline)
+        .getAllByRole('listitem')
+        .map((li) => [
+          li.querySelector('.timeline-title')?.textContent,
+          [...li.querySelectorAll('.timeline-detail')].map((p) => p.textContent).at(-1),
+        ]),
+    ).toEqual([
+      ['Next charge', '$10.00'],
+      ['Resumed', 'by env:dev'],
+      ['Period 2 charge declined', '$10.00 · reason: card declined'],
+      ['Paused', 'by key key_0123456789abcdef'],
+      ['Period 1 charge succeeded', '$10.00'],
+    ]);
+  });
+
+  it('shows the timeline without the history when the key may not read it (403)', async () => {
+    const { fetch, sent } = subscriptionApi({
+      'GET /v1/subscriptions/{subscriptionId}/events': () =>
+        problem(403, 'Forbidden', 'This key lacks subscriptions:read'),
+    });
+    renderConsole({ fetch, path: '/subscriptions/sub_1' });
+    const timeline = await screen.findByRole('list', { name: 'Timeline' });
+    await within(timeline).findByText('Period 2 charge declined');
+    await waitFor(() => expect(sent('GET', '/v1/subscriptions/sub_1/events')).toHaveLength(1));
+    expect(
+      within(timeline)
+        .getAllByRole('listitem')
+        .map((li) => li.querySelector('.timeline-title')?.textContent),
+    ).toEqual(['Next charge', 'Period 2 charge declined', 'Period 1 charge succeeded']);
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
   it('cancels now after a confirmation, with the reason given', async () => {
     const { fetch, sent, state } = subscriptionApi({
       'POST /v1/subscriptions/{subscriptionId}/cancel': () => {

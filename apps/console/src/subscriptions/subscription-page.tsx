@@ -3,7 +3,8 @@ import { useId, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { type ApiClient, body } from '../api/client';
 import { randomKey } from '../api/idempotency';
-import type { Charge, Subscription } from '../api/types';
+import { ApiError } from '../api/api-error';
+import type { Charge, Subscription, SubscriptionEvent } from '../api/types';
 import { workflowUrl } from '../config/console-config';
 import { amountInput, formatMoney, parseAmount } from '../format/money';
 import { formatInstant, formatInterval, relativeTime, viewerTimeZone } from '../format/time';
@@ -35,6 +36,34 @@ async function allCharges(api: ApiClient, subscriptionId: string, signal: AbortS
   return { charges, complete: false };
 }
 
+/** Changes read per refresh at most (pages of 100, newest first): older ones are left out. */
+const MAX_EVENT_PAGES = 5;
+
+/**
+ * The subscription's change history (who paused, resumed, changed the price or canceled it), or
+ * null when this key may not read it (403): the timeline then shows the ledger alone.
+ */
+async function allEvents(api: ApiClient, subscriptionId: string, signal: AbortSignal) {
+  const events: SubscriptionEvent[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_EVENT_PAGES; page++) {
+    const result = await body(
+      api.GET('/v1/subscriptions/{subscriptionId}/events', {
+        params: { path: { subscriptionId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } },
+        signal,
+      }),
+    ).catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 403) return null;
+      throw error;
+    });
+    if (result === null) return null;
+    events.push(...result.items);
+    if (!result.nextCursor) break;
+    cursor = result.nextCursor;
+  }
+  return events;
+}
+
 const ENDED = ['canceled', 'completed'];
 
 export function SubscriptionPage() {
@@ -56,6 +85,13 @@ export function SubscriptionPage() {
     queryKey: ['charges', subscriptionId],
     queryFn: ({ signal }) => allCharges(api, subscriptionId, signal),
     refetchInterval: poll.live,
+  });
+  // Polled like the ledger; without it (no permission, or failing) the timeline has no actors.
+  const events = useQuery({
+    queryKey: ['events', subscriptionId],
+    queryFn: ({ signal }) => allEvents(api, subscriptionId, signal),
+    // A key refused once is refused on every refresh: asked again only on the next visit.
+    refetchInterval: (query) => (query.state.data === null ? false : poll.live),
   });
   const s = subscription.data;
   const temporal = workflowUrl(config, s?.workflowId);
@@ -100,7 +136,12 @@ export function SubscriptionPage() {
           <Section id="timeline" title="Timeline">
             {!charges.data && <ErrorMessage error={charges.error} />}
             {charges.data && (
-              <Timeline subscription={s} charges={charges.data.charges} now={now()} />
+              <Timeline
+                subscription={s}
+                charges={charges.data.charges}
+                events={events.data ?? []}
+                now={now()}
+              />
             )}
             {charges.data && !charges.data.complete && (
               <p className="hint">
@@ -309,6 +350,7 @@ function Actions({ subscription: s }: { subscription: Subscription }) {
       setOpen(null);
       void queryClient.invalidateQueries({ queryKey: ['subscription', s.id] });
       void queryClient.invalidateQueries({ queryKey: ['charges', s.id] });
+      void queryClient.invalidateQueries({ queryKey: ['events', s.id] });
     },
   });
 

@@ -1,7 +1,7 @@
-import type { Charge, Subscription } from '../api/types';
+import type { Charge, Subscription, SubscriptionEvent } from '../api/types';
 import { formatMoney } from '../format/money';
 import { formatInstant, relativeTime } from '../format/time';
-import { buildTimeline, type TimelineEntry } from './timeline';
+import { buildTimeline, byActor, type TimelineEntry } from './timeline';
 
 function describe(entry: TimelineEntry): string | null {
   switch (entry.kind) {
@@ -30,6 +30,12 @@ function describe(entry: TimelineEntry): string | null {
       return entry.amount ? formatMoney(entry.amount) : null;
     case 'paused':
       return 'Periods inside the pause are not billed';
+    case 'resumed':
+      return 'Billing resumes at the first billing date after it';
+    case 'price-change-requested':
+      return 'From the next period';
+    case 'cancel-requested':
+      return null;
   }
 }
 
@@ -37,13 +43,16 @@ function describe(entry: TimelineEntry): string | null {
 export function Timeline({
   subscription,
   charges,
+  events,
   now,
 }: {
   subscription: Subscription;
   charges: readonly Charge[];
+  /** The change history; empty when the key may not read it. */
+  events?: readonly SubscriptionEvent[];
   now: Date;
 }) {
-  const entries = buildTimeline(subscription, charges, now);
+  const entries = buildTimeline(subscription, charges, now, events);
   if (entries.length === 0)
     return <p className="muted">Nothing has happened yet: the first charge is on its way.</p>;
   return (
@@ -60,6 +69,7 @@ export function Timeline({
             <div>
               <p className="timeline-title">{entry.title}</p>
               {detail && <p className="timeline-detail">{detail}</p>}
+              {entry.actor && <p className="timeline-detail">{byActor(entry.actor)}</p>}
               {entry.at && (
                 <p className="timeline-time">
                   <time dateTime={entry.at}>{formatInstant(entry.at)}</time>

@@ -1,10 +1,11 @@
 /**
  * A subscription's history as one list, newest first: what is due next, then each charge attempt
  * (a first attempt, or a dunning retry after a decline), the price changes the ledger shows, a
- * pause, a cancellation. Built from the charge ledger and the subscription's state only: the API
- * keeps no other event log.
+ * pause, a cancellation. Built from the charge ledger and the subscription's state, and from its
+ * change history (the audit log: who paused, resumed, changed the price or canceled, and when)
+ * when the key may read it; without it, the ledger and the state alone.
  */
-import type { Charge, Money, Subscription } from '../api/types';
+import type { Charge, Money, Subscription, SubscriptionEvent } from '../api/types';
 
 export type TimelineTone = 'success' | 'danger' | 'warning' | 'neutral' | 'upcoming';
 
@@ -23,6 +24,9 @@ export interface TimelineEntry {
     | 'retry-failed'
     | 'price-changed'
     | 'paused'
+    | 'resumed'
+    | 'price-change-requested'
+    | 'cancel-requested'
     | 'canceled';
   /** An ISO instant, or null for something that has a period but no date yet. */
   readonly at: string | null;
@@ -34,6 +38,33 @@ export interface TimelineEntry {
   readonly previousAmount?: Money;
   readonly failureCode?: string | null;
   readonly reason?: string | null;
+  /** Who made the change (from its history), e.g. `key:key_0123…` or `env:dev`. */
+  readonly actor?: string;
+}
+
+/** `key:key_1` → `by key key_1`, `customer:cus_1` → `by customer cus_1`; others as they are. */
+export function byActor(actor: string): string {
+  const match = /^(key|customer):(.+)$/.exec(actor);
+  return match ? `by ${match[1]} ${match[2]}` : `by ${actor}`;
+}
+
+/** What each change of the history adds to the timeline (others, e.g. a creation, add nothing). */
+const EVENT_ENTRIES: Readonly<Record<string, Pick<TimelineEntry, 'kind' | 'tone' | 'title'>>> = {
+  paused: { kind: 'paused', tone: 'warning', title: 'Paused' },
+  resumed: { kind: 'resumed', tone: 'neutral', title: 'Resumed' },
+  priceChanged: { kind: 'price-change-requested', tone: 'neutral', title: 'Price changed' },
+  canceled: { kind: 'cancel-requested', tone: 'danger', title: 'Cancellation requested' },
+};
+
+function eventEntry(event: SubscriptionEvent): TimelineEntry | null {
+  const shape = EVENT_ENTRIES[event.action];
+  if (!shape) return null;
+  return {
+    key: `event:${event.requestId}:${event.action}`,
+    at: event.at,
+    actor: event.actor,
+    ...shape,
+  };
 }
 
 const sameMoney = (a: Money, b: Money) =>
@@ -61,12 +92,26 @@ function chargeEntry(charge: Charge): TimelineEntry {
   };
 }
 
-/** The entries of `subscription` and its `charges` (any order), newest first, upcoming on top. */
+/**
+ * The entries of `subscription`, its `charges` and its change history `events` (any order),
+ * newest first, upcoming on top.
+ */
 export function buildTimeline(
   subscription: Subscription,
   charges: readonly Charge[],
   now: Date,
+  events: readonly SubscriptionEvent[] = [],
 ): TimelineEntry[] {
+  const byTime = [...events].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const newest = (action: string) => byTime.filter((e) => e.action === action).at(-1);
+  const lastResume = newest('resumed');
+  // The pause in force is the newest one asked for, unless a resume came after it: the state's
+  // `Paused` entry then names who paused, instead of a second entry for the same pause.
+  const pauseInForce = subscription.pausedAt ? newest('paused') : undefined;
+  const currentPause =
+    pauseInForce && (!lastResume || Date.parse(lastResume.at) <= Date.parse(pauseInForce.at))
+      ? pauseInForce
+      : undefined;
   const ordered = [...charges].sort((a, b) => a.period - b.period || a.attempt - b.attempt);
   // Oldest first: at one instant, a later entry reads as the newer (see the sort below).
   const past: TimelineEntry[] = [];
@@ -98,16 +143,26 @@ export function buildTimeline(
       at: subscription.pausedAt,
       tone: 'warning',
       title: 'Paused',
+      ...(currentPause ? { actor: currentPause.actor } : {}),
     });
   }
 
   const upcoming: TimelineEntry[] = [];
   const cancel = subscription.cancel;
+  const lastCancel = newest('canceled');
+  // A cancellation that took effect within a minute of being asked for was a "cancel now": the
+  // state's `Canceled` entry names who asked. One set for the end of the period is listed as
+  // asked for, at the time it was.
+  const canceledAtOnce = (effective: string | null) =>
+    lastCancel !== undefined &&
+    (effective === null || Date.parse(effective) - Date.parse(lastCancel.at) < 60_000);
+  let cancelShown: SubscriptionEvent | undefined;
   if (cancel) {
     const effective = cancel.effectiveAt;
     const ended =
       subscription.status === 'canceled' ||
       (effective !== null && Date.parse(effective) <= now.getTime());
+    if (ended && canceledAtOnce(effective)) cancelShown = lastCancel;
     (ended ? past : upcoming).push({
       key: `cancel:${effective ?? 'pending'}`,
       kind: ended ? 'canceled' : 'scheduled-cancel',
@@ -115,15 +170,24 @@ export function buildTimeline(
       tone: ended ? 'danger' : 'upcoming',
       title: ended ? 'Canceled' : 'Cancels at the end of the period',
       reason: cancel.reason,
+      ...(cancelShown ? { actor: cancelShown.actor } : {}),
     });
   } else if (subscription.status === 'canceled') {
+    cancelShown = lastCancel;
     past.push({
       key: 'cancel:unknown',
       kind: 'canceled',
-      at: null,
+      at: lastCancel?.at ?? null,
       tone: 'danger',
       title: 'Canceled',
+      ...(lastCancel ? { actor: lastCancel.actor } : {}),
     });
+  }
+
+  for (const event of byTime) {
+    if (event === currentPause || event === cancelShown) continue;
+    const entry = eventEntry(event);
+    if (entry) past.push(entry);
   }
 
   if (subscription.pendingPrice) {
