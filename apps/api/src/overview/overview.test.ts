@@ -207,6 +207,43 @@ describe('GET /v1/overview', () => {
   });
 });
 
+describe('GET /v1/overview: one computation per tenant per 10 s', () => {
+  it('answers the same figures within 10 s, reads anew after, keeps tenants apart and never keeps a failure', async () => {
+    const store = createInMemoryRepository();
+    await seed(store);
+    let clock = T0;
+    const app = testApp(store, { now: () => new Date(clock) });
+    const scans = jest.spyOn(store.subscriptions, 'listByTenant');
+    const get = (key = auth) => request(app).get('/v1/overview').set('Authorization', key);
+
+    const first = await get();
+    expect(first.status).toBe(200);
+    expect(scans).toHaveBeenCalledTimes(1);
+    // Concurrent and later requests inside the 10 s share it (every open console polls).
+    clock += 9_000;
+    const again = await Promise.all([get(), get()]);
+    expect(again.map((r) => r.body as OverviewView)).toEqual([first.body, first.body]);
+    expect(scans).toHaveBeenCalledTimes(1);
+    // Another tenant: its own figures, computed for it.
+    expect((await get(await tenantKey(store, 'globex'))).status).toBe(200);
+    expect(scans).toHaveBeenCalledTimes(2);
+    expect(scans.mock.calls.map((c) => c[0])).toEqual(['dev', 'globex']);
+
+    // 10 s on: read anew, and asOf says when.
+    clock += 1_000;
+    const later = await get();
+    expect(scans).toHaveBeenCalledTimes(3);
+    expect((later.body as OverviewView).asOf).toBe(new Date(clock).toISOString());
+
+    // A failed computation is answered as a failure once, not kept.
+    clock += 10_000;
+    scans.mockRejectedValueOnce(new Error('database away'));
+    expect((await get()).status).toBe(500);
+    expect((await get()).status).toBe(200);
+    expect(scans).toHaveBeenCalledTimes(5);
+  });
+});
+
 describe('computeOverview: bounded work', () => {
   let store: InMemoryRepository;
   beforeEach(async () => {

@@ -365,7 +365,7 @@ export interface paths {
     };
     /**
      * The account's figures: subscriptions, the last 30 days of charges, coupons
-     * @description Computed from the stored tables on each request (subscriptions as last projected, the charge ledgers, the coupons): subscriptions by status, each of the last 30 UTC days with its succeeded and declined charge attempts and what they took per currency, and coupons issued and redeemed. It reads at most 2000 subscriptions and 2000 customers, 8 ledgers at a time; `scanned.complete` is false when that was not all of them.
+     * @description Computed from the stored tables (subscriptions as last projected, the charge ledgers, the coupons): subscriptions by status, each of the last 30 UTC days with its succeeded and declined charge attempts and what they took per currency, and coupons issued and redeemed. It reads at most 2000 subscriptions and 2000 customers, 8 ledgers at a time; `scanned.complete` is false when that was not all of them. The same figures are answered for 10 s (`asOf` says when they were read).
      *
      *     **Access:** keys granting `subscriptions:read`.
      */
