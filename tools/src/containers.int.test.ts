@@ -62,6 +62,33 @@ describe.each([
     });
   }
 
+  if (taskQueue === undefined) {
+    it('migrates the schema as a deploy step (`node migrate.js`), then exits; again: nothing to do', async () => {
+      const env = {
+        PATH: process.env['PATH'],
+        NODE_ENV: 'production',
+        CASSANDRA_CONTACT_POINTS: testEnv('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'),
+        CASSANDRA_KEYSPACE: `container_migrate_${Date.now().toString(36)}`,
+      };
+      for (let run = 0; run < 2; run++) {
+        const migrate = spawnCollecting(process.execPath, ['migrate.js'], { cwd: dir, env });
+        expect({ code: await migrate.exited, output: migrate.output() }).toEqual({
+          code: 0,
+          output: 'schema up to date (cassandra)\n',
+        });
+      }
+      const refused = spawnCollecting(process.execPath, ['migrate.js'], {
+        cwd: dir,
+        env: { ...env, MIGRATE_TIMEOUT_MS: 'soon' },
+      });
+      expect(await refused.exited).toBe(1);
+      expect(refused.output().trim().split('\n')).toEqual([
+        'Invalid environment:',
+        '  - MIGRATE_TIMEOUT_MS: milliseconds, at least 1000',
+      ]);
+    });
+  }
+
   it('starts from there, becomes ready, and stops cleanly on SIGTERM', async () => {
     const temporalAddress = testEnv('INVINCIBLE_TEST_TEMPORAL_ADDRESS');
     const port = await freePort();
