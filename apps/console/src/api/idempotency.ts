@@ -25,5 +25,14 @@ export function idempotencyKeys() {
     reset(): void {
       last = null;
     },
+    /**
+     * After a failure: a definitive refusal (4xx) ends the change, so trying again is a new one
+     * (the state may have moved); a failure whose outcome is unknown (no answer, 5xx, a 503
+     * "may still be applied") keeps the key, so the retry is applied at most once.
+     */
+    failed(error: unknown): void {
+      const status = (error as { status?: unknown } | null)?.status;
+      if (typeof status === 'number' && status >= 400 && status < 500) last = null;
+    },
   };
 }

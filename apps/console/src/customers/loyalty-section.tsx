@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { body, type ApiClient } from '../api/client';
-import { randomKey } from '../api/idempotency';
+import { idempotencyKeys, randomKey } from '../api/idempotency';
 import type { Coupon, Currency, PurchaseResult } from '../api/types';
 import { formatMoney, parseAmount } from '../format/money';
 import { formatShort } from '../format/time';
@@ -192,10 +192,40 @@ function RecordPurchase({ customerId }: { customerId: string }) {
   );
 }
 
-export function CouponsSection({ customerId }: { customerId: string }) {
-  const { api, poll } = useServices();
+/**
+ * Redeems a coupon by id, announces it and reads the loyalty figures again; `onRedeemed` gets the
+ * sentence. One key per coupon: a retry after an unknown outcome (no answer, a 503) sends the
+ * first attempt's key and gets its answer; after a definitive one, a new attempt is a new
+ * redemption, which the API refuses for a coupon already redeemed, as it must.
+ */
+function useRedeemCoupon(customerId: string, onRedeemed: (message: string) => void) {
+  const { api } = useServices();
   const announce = useAnnounce();
   const refresh = useRefreshLoyalty(customerId);
+  const keys = useRef(idempotencyKeys());
+  return useMutation({
+    mutationFn: (couponId: string) =>
+      body(
+        api.POST('/v1/customers/{customerId}/coupons/{couponId}/redeem', {
+          params: {
+            path: { customerId, couponId },
+            header: { 'Idempotency-Key': keys.current.keyFor(couponId) },
+          },
+        }),
+      ),
+    onError: (error) => keys.current.failed(error),
+    onSuccess: (coupon) => {
+      keys.current.reset();
+      const message = `Coupon ${coupon.id} redeemed (${formatMoney(coupon.value)}).`;
+      onRedeemed(message);
+      announce(message);
+      void refresh();
+    },
+  });
+}
+
+export function CouponsSection({ customerId }: { customerId: string }) {
+  const { api, poll } = useServices();
   const [confirming, setConfirming] = useState<Coupon | null>(null);
   const [result, setResult] = useState<string | null>(null);
   const resultRef = useRef<HTMLParagraphElement>(null);
@@ -211,23 +241,9 @@ export function CouponsSection({ customerId }: { customerId: string }) {
     poll.live,
   );
 
-  const redeem = useMutation({
-    mutationFn: (couponId: string) =>
-      body(
-        api.POST('/v1/customers/{customerId}/coupons/{couponId}/redeem', {
-          params: {
-            path: { customerId, couponId },
-            header: { 'Idempotency-Key': randomKey() },
-          },
-        }),
-      ),
-    onSuccess: (coupon) => {
-      const message = `Coupon ${coupon.id} redeemed (${formatMoney(coupon.value)}).`;
-      setResult(message);
-      announce(message);
-      setConfirming(null);
-      void refresh();
-    },
+  const redeem = useRedeemCoupon(customerId, (message) => {
+    setResult(message);
+    setConfirming(null);
   });
 
   return (
@@ -318,29 +334,11 @@ function RedeemCode({
   customerId: string;
   onRedeemed: (message: string) => void;
 }) {
-  const { api } = useServices();
-  const announce = useAnnounce();
-  const refresh = useRefreshLoyalty(customerId);
   const [code, setCode] = useState('');
   const id = useId();
-  const redeem = useMutation({
-    mutationFn: (couponId: string) =>
-      body(
-        api.POST('/v1/customers/{customerId}/coupons/{couponId}/redeem', {
-          params: {
-            path: { customerId, couponId },
-            // Each attempt is a new redemption: a code already redeemed is refused, as it must be.
-            header: { 'Idempotency-Key': randomKey() },
-          },
-        }),
-      ),
-    onSuccess: (coupon) => {
-      const message = `Coupon ${coupon.id} redeemed (${formatMoney(coupon.value)}).`;
-      onRedeemed(message);
-      announce(message);
-      setCode('');
-      void refresh();
-    },
+  const redeem = useRedeemCoupon(customerId, (message) => {
+    onRedeemed(message);
+    setCode('');
   });
   return (
     <form

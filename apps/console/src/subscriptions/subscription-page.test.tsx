@@ -165,6 +165,38 @@ describe('the subscription page', () => {
     expect(sent('POST', '/v1/subscriptions/sub_1/price')[0]?.body).toEqual({ price: usd(1250) });
   });
 
+  it('confirms a change again with the first key after an unknown outcome, so the API applies it once', async () => {
+    const { fetch, sent } = subscriptionApi({
+      'POST /v1/subscriptions/{subscriptionId}/price': ({ n }) =>
+        n === 0
+          ? problem(503, 'Service Unavailable', 'the change may still be applied')
+          : json(200, { subscriptionId: 'sub_1', fromPeriod: 4 }),
+    });
+    renderConsole({ fetch, path: '/subscriptions/sub_1' });
+    const change = async (value: string) => {
+      fireEvent.click(await screen.findByRole('button', { name: 'Change price' }));
+      const dialog = await screen.findByRole('dialog', { name: 'Change the price' });
+      fireEvent.change(within(dialog).getByLabelText('New price (USD)'), {
+        target: { value },
+      });
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Yes, change the price' }));
+      return dialog;
+    };
+    const dialog = await change('12.5');
+    await within(dialog).findByRole('alert');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Yes, change the price' }));
+    const actions = screen.getByRole('region', { name: 'Actions' });
+    await within(actions).findByText('New price $12.50 from period 4.');
+    // A new change after the success: a new key.
+    await change('13');
+    await waitFor(() => expect(sent('POST', '/v1/subscriptions/sub_1/price')).toHaveLength(3));
+    const keys = sent('POST', '/v1/subscriptions/sub_1/price').map((r) =>
+      r.headers.get('Idempotency-Key'),
+    );
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+  });
+
   it('pauses and resumes, and shows the API’s refusal inside the dialog as a sentence', async () => {
     const { fetch, state } = subscriptionApi({
       'POST /v1/subscriptions/{subscriptionId}/pause': ({ n }) => {

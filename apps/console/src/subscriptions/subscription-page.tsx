@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { type ApiClient, body } from '../api/client';
-import { randomKey } from '../api/idempotency';
+import { idempotencyKeys } from '../api/idempotency';
 import { ApiError } from '../api/api-error';
 import type { Charge, Subscription, SubscriptionEvent } from '../api/types';
 import { workflowUrl } from '../config/console-config';
@@ -304,9 +304,14 @@ function Actions({ subscription: s }: { subscription: Subscription }) {
   const id = useId();
   const path = { subscriptionId: s.id };
 
+  // One key per intended change: confirming it again after an unknown outcome (a lost answer, a
+  // 503 "may still be applied") sends the first attempt's key, so the API applies it once.
+  const keys = useRef(idempotencyKeys());
   const act = useMutation({
     mutationFn: async (action: Action): Promise<string> => {
-      const header = { 'Idempotency-Key': randomKey() };
+      const header = {
+        'Idempotency-Key': keys.current.keyFor({ action, reason: reason.trim(), price }),
+      };
       switch (action) {
         case 'cancel-now':
         case 'cancel-at-period-end': {
@@ -344,7 +349,9 @@ function Actions({ subscription: s }: { subscription: Subscription }) {
         }
       }
     },
+    onError: (error) => keys.current.failed(error),
     onSuccess: (message) => {
+      keys.current.reset();
       setResult(message);
       announce(message);
       setOpen(null);
