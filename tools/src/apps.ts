@@ -50,6 +50,11 @@ export function appEnv(endpoints: Endpoints, env: NodeJS.ProcessEnv): NodeJS.Pro
       ? {
           CASSANDRA_CONTACT_POINTS: endpoints.cassandraContactPoints,
           CASSANDRA_LOCAL_DATA_CENTER: endpoints.cassandraLocalDataCenter,
+          // A local cluster's keyspace is replicated to 3 nodes (on 127.0.0.x the apps' default
+          // is the single node's 1); a replication factor given in the environment wins.
+          ...(endpoints.cassandraReplicationFactor && !env['CASSANDRA_REPLICATION_FACTOR']
+            ? { CASSANDRA_REPLICATION_FACTOR: String(endpoints.cassandraReplicationFactor) }
+            : {}),
         }
       : {}),
   };

@@ -75,11 +75,18 @@ async function main(argv: readonly string[]): Promise<number> {
     options: {
       only: { type: 'string' },
       traces: { type: 'boolean' },
+      'cassandra-nodes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  // `--traces` is INVINCIBLE_TRACES=true for this run.
-  const env = values.traces ? { ...process.env, INVINCIBLE_TRACES: 'true' } : process.env;
+  // `--traces` is INVINCIBLE_TRACES=true for this run, `--cassandra-nodes N` CASSANDRA_NODES=N.
+  const env = {
+    ...process.env,
+    ...(values.traces ? { INVINCIBLE_TRACES: 'true' } : {}),
+    ...(values['cassandra-nodes'] !== undefined
+      ? { CASSANDRA_NODES: values['cassandra-nodes'] }
+      : {}),
+  };
   switch (command) {
     case 'start':
       return start(loadStackConfig(env), parseOnly(values.only));
@@ -115,6 +122,8 @@ async function main(argv: readonly string[]): Promise<number> {
           '  provision [--traces]                          build/resolve Temporal CLI and server, Cassandra, test server, schemathesis (and Jaeger)',
           '',
           '  --traces (or INVINCIBLE_TRACES=1): Jaeger beside the stack, every app sending it its traces',
+          '  --cassandra-nodes N (or CASSANDRA_NODES=N): a local Cassandra cluster, node K on 127.0.0.K,',
+          '    keyspaces replicated to min(N, 3) nodes (CASSANDRA_HEAP is per node)',
           '',
         ].join('\n'),
       );
@@ -377,6 +386,8 @@ async function test(nxArgs: readonly string[]): Promise<number> {
     CASSANDRA_PORT: env['CASSANDRA_TEST_PORT'] ?? String(TEST_PORTS.cassandra),
     CASSANDRA_STORAGE_PORT:
       env['CASSANDRA_TEST_STORAGE_PORT'] ?? String(TEST_PORTS.cassandraStorage),
+    // One node: the multi-node suite (`npm run test:cluster`) starts its own cluster.
+    CASSANDRA_NODES: '1',
     TEMPORAL_ADDRESS: env['TEST_TEMPORAL_ADDRESS'] ?? '',
     CASSANDRA_CONTACT_POINTS: env['TEST_CASSANDRA_CONTACT_POINTS'] ?? '',
     ASTRA_DB_API_ENDPOINT: '',

@@ -76,6 +76,45 @@ describe('loadStackConfig', () => {
     }
   });
 
+  describe('CASSANDRA_NODES: a local cluster', () => {
+    it('is one node by default, with nothing replicated', () => {
+      expect(loadStackConfig({}).database).toMatchObject({
+        nodes: 1,
+        replicationFactor: 1,
+        jmxPort: 7199,
+      });
+    });
+
+    it('replicates to three of its nodes, and Temporal on it reaches every node', () => {
+      const config = loadStackConfig({
+        CASSANDRA_NODES: '3',
+        CASSANDRA_JMX_PORT: '17199',
+        TEMPORAL_PERSISTENCE: 'cassandra',
+      });
+      expect(config.database).toMatchObject({ nodes: 3, replicationFactor: 3, jmxPort: 17199 });
+      if (config.temporal.mode !== 'local' || config.temporal.persistence.kind !== 'cassandra')
+        throw new Error('expected Temporal on the local Cassandra');
+      expect(config.temporal.persistence.replicationFactor).toBe(3);
+      expect(config.temporal.persistence.cassandra.hosts).toEqual([
+        '127.0.0.1',
+        '127.0.0.2',
+        '127.0.0.3',
+      ]);
+      // Five nodes still keep three copies.
+      expect(loadStackConfig({ CASSANDRA_NODES: '5' }).database).toMatchObject({
+        replicationFactor: 3,
+      });
+    });
+
+    it('refuses a cluster beside a database given by address, and sizes out of range', () => {
+      expect(() =>
+        loadStackConfig({ CASSANDRA_NODES: '3', CASSANDRA_CONTACT_POINTS: '10.0.0.1:9042' }),
+      ).toThrow(/CASSANDRA_NODES=3 starts a local cluster.*CASSANDRA_CONTACT_POINTS: unset one/);
+      expect(() => loadStackConfig({ CASSANDRA_NODES: '0' })).toThrow(/CASSANDRA_NODES/);
+      expect(() => loadStackConfig({ CASSANDRA_NODES: '10' })).toThrow(/CASSANDRA_NODES/);
+    });
+  });
+
   describe('TEMPORAL_PERSISTENCE=cassandra', () => {
     const persistence = (env: NodeJS.ProcessEnv) => {
       const { temporal } = loadStackConfig({ TEMPORAL_PERSISTENCE: 'cassandra', ...env });

@@ -64,6 +64,9 @@ const schema = z.object({
     .string()
     .regex(/^\d+[mMgG]$/, 'a JVM heap size such as 1G or 768M')
     .default('1G'),
+  // A local cluster (`--cassandra-nodes 3`): node N on 127.0.0.N, nodetool on JMX port + N − 1.
+  CASSANDRA_NODES: z.coerce.number().int().min(1).max(9).default(1),
+  CASSANDRA_JMX_PORT: port.max(65_527).default(7199),
   ASTRA_DB_API_ENDPOINT: optionalString,
   JAVA_HOME: optionalString,
   // The apps.
@@ -104,8 +107,15 @@ export interface StackConfig {
         readonly mode: 'local';
         readonly port: number;
         readonly storagePort: number;
+        /** Per node. */
         readonly heap: string;
         readonly localDataCenter: string;
+        /** 1: the single node on 127.0.0.1; more: a local cluster, node N on 127.0.0.N. */
+        readonly nodes: number;
+        /** Node N's nodetool (local JMX) port is `jmxPort + N − 1`; a single node has none. */
+        readonly jmxPort: number;
+        /** Of the business keyspace and Temporal's when the stack creates them: min(nodes, 3). */
+        readonly replicationFactor: number;
       };
   readonly javaHome: string | undefined;
   readonly apiPort: number;
@@ -198,6 +208,12 @@ export function loadStackConfig(env: NodeJS.ProcessEnv): StackConfig {
   const e = parsed.data;
   const connection = temporalConnectionFromEnv(env);
   const issues = [
+    ...(e.CASSANDRA_NODES > 1 && (e.CASSANDRA_CONTACT_POINTS || e.ASTRA_DB_API_ENDPOINT)
+      ? [
+          `CASSANDRA_NODES=${e.CASSANDRA_NODES} starts a local cluster; the database is given by ` +
+            `${e.ASTRA_DB_API_ENDPOINT ? 'ASTRA_DB_API_ENDPOINT' : 'CASSANDRA_CONTACT_POINTS'}: unset one of them`,
+        ]
+      : []),
     ...temporalIssues(e),
     ...tracesIssues(e),
     ...(connection.ok ? [] : connection.issues),
@@ -233,6 +249,9 @@ export function loadStackConfig(env: NodeJS.ProcessEnv): StackConfig {
             storagePort: e.CASSANDRA_STORAGE_PORT,
             heap: e.CASSANDRA_HEAP,
             localDataCenter: e.CASSANDRA_LOCAL_DATA_CENTER,
+            nodes: e.CASSANDRA_NODES,
+            jmxPort: e.CASSANDRA_JMX_PORT,
+            replicationFactor: Math.min(e.CASSANDRA_NODES, 3),
           },
     javaHome: e.JAVA_HOME,
     apiPort: e.API_PORT,
@@ -415,7 +434,7 @@ function temporalPersistence(e: StackEnv): TemporalPersistence {
         via: remote ? 'hosts' : 'local',
         hosts: remote
           ? (e.TEMPORAL_CASSANDRA_HOSTS ?? '').split(',').map((h) => h.trim())
-          : ['127.0.0.1'],
+          : Array.from({ length: e.CASSANDRA_NODES }, (_, i) => `127.0.0.${i + 1}`),
         port: remote ? (e.TEMPORAL_CASSANDRA_PORT ?? 9042) : e.CASSANDRA_PORT,
         username: e.TEMPORAL_CASSANDRA_USERNAME,
         password: e.TEMPORAL_CASSANDRA_PASSWORD,
@@ -434,7 +453,8 @@ function temporalPersistence(e: StackEnv): TemporalPersistence {
     keyspace: e.TEMPORAL_CASSANDRA_KEYSPACE,
     // Astra DB keyspaces are made in its console; CQL cannot create them.
     createKeyspace: e.TEMPORAL_CASSANDRA_CREATE_KEYSPACE ?? !proxy,
-    replicationFactor: e.TEMPORAL_CASSANDRA_REPLICATION_FACTOR ?? (remote ? 3 : 1),
+    replicationFactor:
+      e.TEMPORAL_CASSANDRA_REPLICATION_FACTOR ?? (remote ? 3 : Math.min(e.CASSANDRA_NODES, 3)),
     cassandra,
     frontendTls:
       e.TEMPORAL_SERVER_TLS_CERT_PATH && e.TEMPORAL_SERVER_TLS_KEY_PATH

@@ -8,9 +8,10 @@ export class PortInUseError extends StackError {
     readonly port: number,
     readonly role: string,
     readonly variable: string | undefined,
+    readonly host = '127.0.0.1',
   ) {
     super(
-      `port ${port} (${role}) is already in use on 127.0.0.1` +
+      `port ${port} (${role}) is already in use on ${host}` +
         (variable ? `: stop what holds it, or choose another port with ${variable}=<port>` : ''),
     );
   }

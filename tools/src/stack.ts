@@ -7,7 +7,7 @@ import { ensureClasspath, ensureTestServerExecutable } from './provision/maven';
 import { ensureSchemathesis } from './provision/schemathesis';
 import { ensureTemporalCli } from './provision/temporal-cli';
 import { ensureTemporalServer, type TemporalServerBinaries } from './provision/temporal-server';
-import { localCassandra } from './servers/cassandra';
+import { clusterContactPoints, localCassandraCluster } from './servers/cassandra';
 import { localJaeger } from './servers/jaeger';
 import type { ProcessSpec } from './servers/process-spec';
 import { localTemporalOnCassandra } from './servers/temporal-cassandra';
@@ -16,9 +16,12 @@ import { localTemporalUi } from './servers/temporal-ui';
 
 export type ServerName = 'temporal' | 'cassandra';
 
-/** The server a process spec belongs to, for `--only` (the Web UI goes with Temporal). */
+/**
+ * The server a process spec belongs to, for `--only` (the Web UI goes with Temporal, every node
+ * of a local cluster with Cassandra).
+ */
 export function serverOf(spec: ProcessSpec): ServerName {
-  return spec.name === 'cassandra' ? 'cassandra' : 'temporal';
+  return /^cassandra(-\d+)?$/.test(spec.name) ? 'cassandra' : 'temporal';
 }
 
 /** Everything provisioned for one run: paths to binaries and classpaths. */
@@ -107,6 +110,8 @@ export interface Endpoints {
   /** Undefined when the business data lives in Astra DB (Data API). */
   readonly cassandraContactPoints: string | undefined;
   readonly cassandraLocalDataCenter: string;
+  /** The business keyspace's replication when the stack's apps create it (a local cluster's). */
+  readonly cassandraReplicationFactor?: number | undefined;
   /** With traces on: the Jaeger UI, and the OTLP/HTTP endpoint the apps export to. */
   readonly traces?: { readonly uiUrl: string; readonly otlpHttpEndpoint: string } | undefined;
 }
@@ -129,14 +134,18 @@ export function serverSpecs(
 ): ProcessSpec[] {
   const specs: ProcessSpec[] = [];
   if (config.database.mode === 'local' && provisioned.cassandraClasspath && provisioned.java) {
+    const d = config.database;
     specs.push(
-      localCassandra({
+      ...localCassandraCluster({
         java: provisioned.java,
         classpath: provisioned.cassandraClasspath,
-        dataDir: join(options.dataDir, 'cassandra'),
-        port: config.database.port,
-        storagePort: config.database.storagePort,
-        heap: config.database.heap,
+        // A cluster in a directory of its own: a single node's data is not a cluster's.
+        dataDir: join(options.dataDir, d.nodes === 1 ? 'cassandra' : `cassandra-${d.nodes}-nodes`),
+        port: d.port,
+        storagePort: d.storagePort,
+        heap: d.heap,
+        nodes: d.nodes,
+        jmxPort: d.jmxPort,
       }),
     );
   }
@@ -209,11 +218,12 @@ export function endpoints(config: StackConfig): Endpoints {
     temporalUiUrl: t.mode === 'local' ? `http://127.0.0.1:${t.uiPort}` : undefined,
     cassandraContactPoints:
       d.mode === 'local'
-        ? `127.0.0.1:${d.port}`
+        ? clusterContactPoints(d.nodes, d.port).join(',')
         : d.mode === 'external'
           ? d.contactPoints
           : undefined,
     cassandraLocalDataCenter: d.mode === 'astra' ? 'datacenter1' : d.localDataCenter,
+    cassandraReplicationFactor: d.mode === 'local' ? d.replicationFactor : undefined,
     traces: config.traces.enabled
       ? {
           uiUrl: `http://127.0.0.1:${config.traces.ports.ui}`,

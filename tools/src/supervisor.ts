@@ -157,8 +157,8 @@ export class Supervisor {
 
   /** Spawns `spec` and waits until its readiness check passes. */
   async start(spec: ProcessSpec): Promise<number> {
-    for (const { port, role, variable } of spec.ports ?? []) {
-      await assertPortFree(port, role, variable);
+    for (const { port, role, variable, host } of spec.ports ?? []) {
+      await assertPortFree(port, role, variable, host);
     }
     if (spec.prepare) await spec.prepare();
     const { child } = await this.spawn(spec);

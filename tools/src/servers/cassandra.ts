@@ -13,11 +13,42 @@ export interface LocalCassandraOptions {
   readonly storagePort: number;
   readonly heap: string;
   readonly clusterName?: string;
+  /**
+   * This node's listen, broadcast and CQL address: 127.0.0.1 unless it is one node of a local
+   * cluster (127.0.0.N, every node on the same ports — the loopback range needs no setup on Linux).
+   */
+  readonly address?: string;
+  /** `host:storagePort` of the seed node; a single node is its own seed. */
+  readonly seed?: string;
+  /** Local JMX (127.0.0.1 only) for nodetool: repair, status. Unset: no JMX. */
+  readonly jmxPort?: number;
+  /** Process name; `cassandra` unless it is one node of a cluster. */
+  readonly name?: string;
+}
+
+/** A local cluster of `nodes` Cassandra processes: what `localCassandraCluster` needs. */
+export interface LocalCassandraClusterOptions extends Omit<
+  LocalCassandraOptions,
+  'address' | 'seed' | 'jmxPort' | 'name'
+> {
+  readonly nodes: number;
+  /** Node N's nodetool port is `jmxPort + N - 1`. */
+  readonly jmxPort: number;
+}
+
+/** The loopback address of node `n` (1-based) of a local cluster. */
+export const nodeAddress = (n: number) => `127.0.0.${n}`;
+
+/** `host:port` of every node's CQL listener: the apps' and Temporal's contact points. */
+export function clusterContactPoints(nodes: number, port: number): string[] {
+  return Array.from({ length: nodes }, (_, i) => `${nodeAddress(i + 1)}:${port}`);
 }
 
 /** The smallest cassandra.yaml a single local node needs, everything bound to 127.0.0.1. */
 export function cassandraYaml(options: LocalCassandraOptions): string {
   const dir = (name: string) => join(options.dataDir, name);
+  const address = options.address ?? '127.0.0.1';
+  const seed = options.seed ?? `${address}:${options.storagePort}`;
   return stringify({
     cluster_name: options.clusterName ?? 'invincible-local',
     num_tokens: 16,
@@ -30,11 +61,15 @@ export function cassandraYaml(options: LocalCassandraOptions): string {
     seed_provider: [
       {
         class_name: 'org.apache.cassandra.locator.SimpleSeedProvider',
-        parameters: [{ seeds: `127.0.0.1:${options.storagePort}` }],
+        parameters: [{ seeds: seed }],
       },
     ],
-    listen_address: '127.0.0.1',
-    rpc_address: '127.0.0.1',
+    listen_address: address,
+    rpc_address: address,
+    // The nodes of a local cluster are created together and empty: there is nothing to stream,
+    // and joining without bootstrap skips its 30 s ring delay per node. A node that already
+    // joined (a restart) never bootstraps anyway; its data directory says it is part of the ring.
+    ...(seed.startsWith(`${address}:`) ? {} : { auto_bootstrap: false }),
     native_transport_port: options.port,
     storage_port: options.storagePort,
     start_native_transport: true,
@@ -88,15 +123,10 @@ export function logbackXml(logDir: string): string {
 }
 
 /**
- * JVM flags: Cassandra's own conf/jvm17-server.options module exports/opens (the jar does not
- * ship them), plus java.nio to silence a reflection warning, and the single-node start-up
- * shortcuts.
+ * Cassandra's own conf/jvm17-server.options module exports/opens (the jar does not ship them),
+ * plus java.nio to silence a reflection warning: the server and nodetool both need them.
  */
-export function cassandraJvmArgs(
-  options: LocalCassandraOptions,
-  configFile: string,
-  logbackFile: string,
-): string[] {
+export function moduleAccessArgs(): string[] {
   const exports = [
     'java.base/jdk.internal.misc',
     'java.base/jdk.internal.ref',
@@ -130,6 +160,18 @@ export function cassandraJvmArgs(
     'jdk.management/com.sun.management.internal',
   ];
   return [
+    ...exports.map((e) => `--add-exports=${e}=ALL-UNNAMED`),
+    ...opens.map((o) => `--add-opens=${o}=ALL-UNNAMED`),
+  ];
+}
+
+/** JVM flags: heap, module access (moduleAccessArgs), and the local start-up shortcuts. */
+export function cassandraJvmArgs(
+  options: LocalCassandraOptions,
+  configFile: string,
+  logbackFile: string,
+): string[] {
+  return [
     `-Xms${options.heap}`,
     `-Xmx${options.heap}`,
     '-XX:+UseG1GC',
@@ -138,9 +180,9 @@ export function cassandraJvmArgs(
     '-XX:+ExitOnOutOfMemoryError',
     `-XX:HeapDumpPath=${options.dataDir}`,
     '-Djdk.attach.allowAttachSelf=true',
-    ...exports.map((e) => `--add-exports=${e}=ALL-UNNAMED`),
-    ...opens.map((o) => `--add-opens=${o}=ALL-UNNAMED`),
+    ...moduleAccessArgs(),
     '-Dio.netty.tryReflectionSetAccessible=true',
+    ...(options.jmxPort === undefined ? [] : [`-Dcassandra.jmx.local.port=${options.jmxPort}`]),
     `-Dcassandra.config=file://${configFile}`,
     `-Dlogback.configurationFile=${logbackFile}`,
     `-Dcassandra.logdir=${join(options.dataDir, 'logs')}`,
@@ -187,17 +229,33 @@ export function localCassandra(options: LocalCassandraOptions): ProcessSpec {
   const logbackFile = join(confDir, 'logback.xml');
   writeFileSync(configFile, cassandraYaml(options));
   writeFileSync(logbackFile, logbackXml(logDir));
+  const host = options.address ?? '127.0.0.1';
+  const name = options.name ?? 'cassandra';
   return {
-    name: 'cassandra',
+    name,
     command: options.java,
     args: cassandraJvmArgs(options, configFile, logbackFile),
     ports: [
-      { port: options.port, role: 'Cassandra CQL', variable: 'CASSANDRA_PORT' },
-      { port: options.storagePort, role: 'Cassandra storage', variable: 'CASSANDRA_STORAGE_PORT' },
+      { port: options.port, role: `${name} CQL`, variable: 'CASSANDRA_PORT', host },
+      {
+        port: options.storagePort,
+        role: `${name} storage`,
+        variable: 'CASSANDRA_STORAGE_PORT',
+        host,
+      },
+      ...(options.jmxPort === undefined
+        ? []
+        : [
+            {
+              port: options.jmxPort,
+              role: `${name} JMX (nodetool)`,
+              variable: 'CASSANDRA_JMX_PORT',
+            },
+          ]),
     ],
     ready: {
-      description: `CQL on 127.0.0.1:${options.port}`,
-      check: () => cqlAnswers(`127.0.0.1:${options.port}`),
+      description: `CQL on ${host}:${options.port}`,
+      check: () => cqlAnswers(`${host}:${options.port}`),
       timeoutMs: 180_000,
       intervalMs: 1_000,
     },
@@ -222,4 +280,26 @@ export function localCassandra(options: LocalCassandraOptions): ProcessSpec {
       'i',
     ),
   };
+}
+
+/**
+ * The processes of a local cluster, in start order: node 1 (the seed) first, then each other
+ * node once the one before answers CQL (Cassandra lets one node join the ring at a time). Node N
+ * listens on 127.0.0.N with the same ports, keeps its data in `<dataDir>/node<N>`, and serves
+ * nodetool on `jmxPort + N - 1`. One node is the plain single node (`cassandra`, in `dataDir`,
+ * no JMX: nothing to repair).
+ */
+export function localCassandraCluster(options: LocalCassandraClusterOptions): ProcessSpec[] {
+  const { nodes, jmxPort, ...node } = options;
+  if (nodes === 1) return [localCassandra(node)];
+  return Array.from({ length: nodes }, (_, i) =>
+    localCassandra({
+      ...node,
+      name: `cassandra-${i + 1}`,
+      address: nodeAddress(i + 1),
+      seed: `${nodeAddress(1)}:${options.storagePort}`,
+      jmxPort: jmxPort + i,
+      dataDir: join(options.dataDir, `node${i + 1}`),
+    }),
+  );
 }

@@ -6,8 +6,11 @@ export interface ProcessSpec {
   readonly args: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
-  /** Ports it will bind on 127.0.0.1, checked before start so a clash names the port and role. */
-  readonly ports?: readonly { port: number; role: string; variable?: string }[];
+  /**
+   * Ports it will bind (on 127.0.0.1 unless `host` says which loopback address), checked before
+   * start so a clash names the port and role.
+   */
+  readonly ports?: readonly { port: number; role: string; variable?: string; host?: string }[];
   /**
    * One-shot work the process needs first (a schema migration), run after the port checks and
    * before the spawn; its error stops the start as it is (a one-line StackError).

@@ -1,5 +1,14 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
-import { cassandraJvmArgs, cassandraYaml, type LocalCassandraOptions } from './cassandra';
+import {
+  cassandraJvmArgs,
+  cassandraYaml,
+  clusterContactPoints,
+  localCassandraCluster,
+  type LocalCassandraOptions,
+} from './cassandra';
 import { temporalDevArgs } from './temporal-dev';
 
 const cassandra: LocalCassandraOptions = {
@@ -87,6 +96,68 @@ describe('cassandraJvmArgs', () => {
     expect(args).toContain('--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED');
     expect(args).toContain('--add-opens=java.base/java.nio=ALL-UNNAMED');
     expect(args).toContain('-Dcassandra.skip_wait_for_gossip_to_settle=0');
+  });
+});
+
+describe('localCassandraCluster', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cluster-spec-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const yamlOf = (dataDir: string) =>
+    parse(readFileSync(join(dataDir, 'conf', 'cassandra.yaml'), 'utf8')) as Record<string, unknown>;
+
+  it('is the plain single node for one node: its name, its directory, no JMX', () => {
+    const [spec, ...rest] = localCassandraCluster({
+      ...cassandra,
+      dataDir: dir,
+      nodes: 1,
+      jmxPort: 17199,
+    });
+    expect(rest).toEqual([]);
+    expect(spec?.name).toBe('cassandra');
+    expect(spec?.args.some((a) => a.includes('cassandra.jmx'))).toBe(false);
+    expect(yamlOf(dir)).toMatchObject({ listen_address: '127.0.0.1' });
+    expect(yamlOf(dir)).not.toHaveProperty('auto_bootstrap');
+  });
+
+  it('puts node N on 127.0.0.N with the same ports, all seeded by node 1, nodetool on jmx + N − 1', () => {
+    const specs = localCassandraCluster({ ...cassandra, dataDir: dir, nodes: 3, jmxPort: 17199 });
+    expect(specs.map((s) => s.name)).toEqual(['cassandra-1', 'cassandra-2', 'cassandra-3']);
+    specs.forEach((spec, i) => {
+      const n = i + 1;
+      const yaml = yamlOf(join(dir, `node${n}`));
+      expect(yaml).toMatchObject({
+        listen_address: `127.0.0.${n}`,
+        rpc_address: `127.0.0.${n}`,
+        native_transport_port: 19042,
+        storage_port: 17000,
+        data_file_directories: [join(dir, `node${n}`, 'data')],
+      });
+      expect(JSON.stringify(yaml['seed_provider'])).toContain('"seeds":"127.0.0.1:17000"');
+      expect(spec.args).toContain(`-Dcassandra.jmx.local.port=${17199 + i}`);
+      // Each port is checked free on the node's own address before it starts.
+      expect(spec.ports).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ port: 19042, host: `127.0.0.${n}` }),
+          expect.objectContaining({ port: 17000, host: `127.0.0.${n}` }),
+          expect.objectContaining({ port: 17199 + i }),
+        ]),
+      );
+    });
+    // The seed starts the ring; the others join it empty, without a bootstrap's ring delay.
+    expect(yamlOf(join(dir, 'node1'))).not.toHaveProperty('auto_bootstrap');
+    expect(yamlOf(join(dir, 'node2'))['auto_bootstrap']).toBe(false);
+    expect(yamlOf(join(dir, 'node3'))['auto_bootstrap']).toBe(false);
+  });
+
+  it('gives the apps and Temporal every node as a contact point', () => {
+    expect(clusterContactPoints(3, 19042)).toEqual([
+      '127.0.0.1:19042',
+      '127.0.0.2:19042',
+      '127.0.0.3:19042',
+    ]);
   });
 });
 

@@ -115,6 +115,11 @@ export function temporalServerConfig(
                 }
               : {}),
             connectTimeout: '10s',
+            // Temporal's defaults, said out loud: with replication factor 3 one node may be down
+            // and every read still sees every acknowledged write.
+            consistency: {
+              default: { consistency: 'local_quorum', serialConsistency: 'local_serial' },
+            },
           },
         },
         'sqlite-visibility': {
