@@ -9,10 +9,18 @@ export type FaultPlan =
   | { readonly at: number; readonly kind: 'kill-api'; readonly downSeconds: number }
   | { readonly at: number; readonly kind: 'kill-temporal'; readonly downSeconds: number }
   | { readonly at: number; readonly kind: 'stop-cassandra'; readonly downSeconds: number }
-  | { readonly at: number; readonly kind: 'kill-cassandra'; readonly downSeconds: number };
+  | { readonly at: number; readonly kind: 'kill-cassandra'; readonly downSeconds: number }
+  /** SIGKILL of one node of a local cluster (not the seed): the others keep a quorum. */
+  | { readonly at: number; readonly kind: 'kill-cassandra-node'; readonly downSeconds: number };
 
 export interface SoakProfile {
-  readonly name: 'smoke' | 'full';
+  readonly name: 'smoke' | 'full' | 'nodes';
+  /**
+   * The servers, when not the single Cassandra node and Temporal's dev server (TEMPORAL_PERSISTENCE
+   * chooses then): a local cluster of `cassandraNodes` (replication factor 3), and Temporal on it
+   * with `historyShards` shards.
+   */
+  readonly cluster?: { readonly cassandraNodes: number; readonly historyShards: number };
   /** Seconds of load (faults fall inside it); then the soak settles and checks. */
   readonly loadSeconds: number;
   readonly customers: number;
@@ -88,5 +96,33 @@ export const PROFILES: Record<SoakProfile['name'], SoakProfile> = {
       { at: 560, kind: 'kill-api', downSeconds: 3 },
     ].sort((a, b) => a.at - b.at) as FaultPlan[],
     settleSeconds: 300,
+  },
+  // Issue #19: beyond one machine's single node. Three Cassandra nodes (replication factor 3,
+  // LOCAL_QUORUM / LOCAL_SERIAL), Temporal on the same cluster with 8 history shards, two replicas
+  // of each worker; one node killed mid-load and brought back, then the whole of Temporal. The
+  // load is lighter than smoke's: three JVMs and Temporal's quorum writes share the same 2 cores,
+  // and at smoke's rate 40 % of requests waited past the API's Update timeout (503, then retried)
+  // before any fault — capacity, not the node loss this profile is about. A killed node's JVM
+  // takes 30–40 s to answer again on this machine, hence the room after it.
+  nodes: {
+    name: 'nodes',
+    cluster: { cassandraNodes: 3, historyShards: 8 },
+    loadSeconds: 120,
+    customers: 12,
+    hotCustomers: 2,
+    hotShare: 0.4,
+    purchasesPerSecond: 3,
+    concurrentDuplicateShare: 0.1,
+    lateDuplicateShare: 0.05,
+    subscriptions: 6,
+    periodSeconds: 6,
+    gatewayFailureRate: 0.2,
+    faults: [
+      { at: 5, kind: 'kill-worker', downSeconds: 3 },
+      { at: 20, kind: 'kill-cassandra-node', downSeconds: 15 },
+      { at: 85, kind: 'kill-temporal', downSeconds: 5 },
+      { at: 105, kind: 'kill-worker', downSeconds: 3 },
+    ],
+    settleSeconds: 120,
   },
 };

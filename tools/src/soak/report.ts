@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KeyspaceRepair } from '../servers/nodetool';
 import type { Violation } from './checks';
 
 export interface FaultRecord {
@@ -15,6 +16,11 @@ export interface FaultRecord {
   readonly recoveryMs: number | null;
   /** Until the first purchase after the fault was answered 2xx. */
   readonly serviceGapMs: number | null;
+  /**
+   * Answers other than 2xx/4xx (503s, network errors) to attempts sent from the fault until the
+   * target was back, and of all attempts sent then: what the outage cost the clients.
+   */
+  readonly unavailable?: { readonly failed: number; readonly sent: number };
 }
 
 export interface SoakReport {
@@ -27,6 +33,12 @@ export interface SoakReport {
   readonly faults: readonly FaultRecord[];
   readonly deaths: readonly { readonly at: number; readonly process: string }[];
   readonly invariants: readonly { readonly name: string; readonly broken: number }[];
+  /** A local cluster's soak: its size, and each keyspace's repair after the faults. */
+  readonly cluster?: {
+    readonly cassandraNodes: number;
+    readonly historyShards: number;
+    readonly repairs: readonly KeyspaceRepair[];
+  };
   readonly violations: readonly Violation[];
   /** What the workflows and the ledger say of the subscriptions named in violations. */
   readonly diagnostics: Record<string, unknown>;
@@ -63,6 +75,22 @@ export const INVARIANTS = [
   'reconciliation finds nothing',
 ] as const;
 
+/** Checked on a local cluster only: after the faults, a full repair leaves replicas in sync. */
+export const CLUSTER_INVARIANT = 'cluster repaired and in sync';
+
+const repairRows = (r: SoakReport): string[][] => [
+  ['keyspace', 'before repair', 'repair took', 'after repair'],
+  ...(r.cluster?.repairs ?? []).map((k) => [
+    k.keyspace,
+    k.before.inSync ? 'in sync' : `${k.before.streaming ?? '?'} to stream`,
+    seconds(k.repairMs),
+    k.after.inSync ? 'in sync' : `${k.after.streaming ?? '?'} to stream`,
+  ]),
+];
+
+const unavailable = (f: FaultRecord) =>
+  f.unavailable ? `${f.unavailable.failed} of ${f.unavailable.sent}` : '—';
+
 const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1_000).toFixed(1)} s`);
 
 function table(rows: readonly (readonly string[])[]): string {
@@ -81,6 +109,13 @@ export function terminalReport(r: SoakReport): string {
     ]),
     '',
     table([['count', 'value'], ...Object.entries(r.counts).map(([k, v]) => [k, String(v)])]),
+    ...(r.cluster
+      ? [
+          '',
+          `cluster: ${r.cluster.cassandraNodes} Cassandra nodes, Temporal with ${r.cluster.historyShards} history shards`,
+          table(repairRows(r)),
+        ]
+      : []),
     '',
     table([
       ['HTTP status', 'attempts'],
@@ -88,12 +123,13 @@ export function terminalReport(r: SoakReport): string {
     ]),
     '',
     table([
-      ['fault (s after start)', 'target', 'back after', 'service gap'],
+      ['fault (s after start)', 'target', 'back after', 'service gap', 'unavailable while down'],
       ...r.faults.map((f) => [
         `${f.at.toFixed(0)} ${f.kind}`,
         f.target,
         seconds(f.recoveryMs),
         seconds(f.serviceGapMs),
+        unavailable(f),
       ]),
     ]),
     ...(r.deaths.length
@@ -131,19 +167,28 @@ function markdown(r: SoakReport): string {
     '',
     md([['count', 'value'], ...Object.entries(r.counts).map(([k, v]) => [k, String(v)])]),
     '',
+    ...(r.cluster
+      ? [
+          `Cluster: ${r.cluster.cassandraNodes} Cassandra nodes, Temporal with ${r.cluster.historyShards} history shards.`,
+          '',
+          md(repairRows(r)),
+          '',
+        ]
+      : []),
     md([
       ['HTTP status', 'attempts'],
       ...Object.entries(r.statuses).map(([k, v]) => [k, String(v)]),
     ]),
     '',
     md([
-      ['at (s)', 'fault', 'target', 'back after', 'service gap'],
+      ['at (s)', 'fault', 'target', 'back after', 'service gap', 'unavailable while down'],
       ...r.faults.map((f) => [
         f.at.toFixed(0),
         f.kind,
         f.target,
         seconds(f.recoveryMs),
         seconds(f.serviceGapMs),
+        unavailable(f),
       ]),
     ]),
     '',

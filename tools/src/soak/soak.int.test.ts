@@ -1,9 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../paths';
-import { spawnCollecting } from '../testing/processes';
-import type { SoakReport } from './report';
+import { runSoak } from './run-soak';
 
 /**
  * `npm run soak -- --profile smoke` as part of `npm test`: its own Cassandra and Temporal, the
@@ -16,24 +14,7 @@ describe('the smoke soak', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps every invariant through workers, the API, Temporal and Cassandra being killed', async () => {
-    const soak = spawnCollecting(
-      process.execPath,
-      [
-        '--conditions=@invincible/source',
-        '--import',
-        'tsx',
-        join(REPO_ROOT, 'tools', 'src', 'soak', 'soak.ts'),
-        '--profile',
-        'smoke',
-        '--no-build',
-        '--report',
-        dir,
-      ],
-      { cwd: REPO_ROOT, env: { ...process.env, FORCE_COLOR: '0' }, detached: false },
-    );
-    const code = await soak.exited;
-    if (code !== 0) throw new Error(`soak exited ${String(code)}:\n${soak.output().slice(-8_000)}`);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as SoakReport;
+    const report = await runSoak('smoke', dir);
     expect(report.invariants.filter((i) => i.broken > 0)).toEqual([]);
     expect(report.violations).toEqual([]);
     // It really did what it says: load landed, and every kind of fault was injected.

@@ -1,5 +1,5 @@
 /**
- * `npm run soak -- [--profile smoke|full] [--seed N] [--report DIR] [--no-build]`
+ * `npm run soak -- [--profile smoke|full|nodes] [--seed N] [--report DIR] [--no-build]`
  *
  * A bounded chaos soak of the running stack: its own Cassandra and Temporal (own ports, own data
  * directory), the built api and two replicas of each worker as separate supervised processes,
@@ -29,8 +29,9 @@ import { loadStackConfig } from '../config';
 import { loadExeca } from '../execa';
 import { createLogger, formatDuration } from '../log';
 import { REPO_ROOT } from '../paths';
+import { repairKeyspace, waitForRing, type KeyspaceRepair } from '../servers/nodetool';
 import type { ProcessSpec } from '../servers/process-spec';
-import { provision, serverSpecs } from '../stack';
+import { endpoints, provision, serverSpecs } from '../stack';
 import { freePort } from '../testing/processes';
 import { checkStatuses, type Violation } from './checks';
 import { SoakClient, type Attempt } from './client';
@@ -47,6 +48,7 @@ import {
 import { observe, stuckWorkflows } from './observe';
 import { PROFILES, type FaultPlan, type SoakProfile } from './profiles';
 import {
+  CLUSTER_INVARIANT,
   INVARIANTS,
   terminalReport,
   writeReport,
@@ -59,6 +61,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.
 const APPS = ['api', 'billing-worker', 'loyalty-worker'] as const;
 const WORKERS = ['billing-worker-1', 'billing-worker-2', 'loyalty-worker-1', 'loyalty-worker-2'];
 const KEYSPACE = 'soak';
+/** Where Temporal on Cassandra keeps its state (TEMPORAL_CASSANDRA_KEYSPACE's default). */
+const TEMPORAL_KEYSPACE = 'temporal';
 const COUPON_THRESHOLD = 10_000;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -101,21 +105,28 @@ async function main(argv: readonly string[]): Promise<number> {
   const ports = {
     cql: await freePort(),
     storage: await freePort(),
+    // Node N's is jmx + N − 1 (each is checked free before its node starts).
+    jmx: await freePort(),
     temporal: await freePort(),
     ui: await freePort(),
     api: await freePort(),
   };
   const env = process.env;
+  const cluster = profile.cluster;
   const config = loadStackConfig({
     ...Object.fromEntries(
       Object.entries(env).filter(([k]) => !k.startsWith('TEMPORAL_CASSANDRA_')),
     ),
-    TEMPORAL_PERSISTENCE: env['TEMPORAL_PERSISTENCE'] ?? 'dev',
+    TEMPORAL_PERSISTENCE: cluster ? 'cassandra' : (env['TEMPORAL_PERSISTENCE'] ?? 'dev'),
+    ...(cluster ? { TEMPORAL_HISTORY_SHARDS: String(cluster.historyShards) } : {}),
+    CASSANDRA_NODES: String(cluster?.cassandraNodes ?? 1),
+    CASSANDRA_JMX_PORT: String(ports.jmx),
     TEMPORAL_PORT: String(ports.temporal),
     TEMPORAL_UI_PORT: String(ports.ui),
     CASSANDRA_PORT: String(ports.cql),
     CASSANDRA_STORAGE_PORT: String(ports.storage),
-    CASSANDRA_HEAP: env['CASSANDRA_HEAP'] ?? '1G',
+    // Three JVMs share the machine with everything else: smaller heaps per node.
+    CASSANDRA_HEAP: env['CASSANDRA_HEAP'] ?? (cluster ? '768M' : '1G'),
     INVINCIBLE_DATA_DIR: dataDir,
     TEMPORAL_ADDRESS: '',
     CASSANDRA_CONTACT_POINTS: '',
@@ -145,6 +156,9 @@ async function main(argv: readonly string[]): Promise<number> {
       await fleet.start(spec.name, () => spec);
     }
     const temporalAddress = `127.0.0.1:${ports.temporal}`;
+    const where = endpoints(config);
+    const contactPoints = (where.cassandraContactPoints ?? '').split(',');
+    const replicationFactor = where.cassandraReplicationFactor ?? 1;
     const apiKey = `soak_${randomBytes(16).toString('hex')}`;
     // As a production deployment runs: payloads encrypted, under PAYLOAD_CODEC_KEYS(_FILE) when
     // set, else under a key made for this soak. The settle phase's client decrypts with it.
@@ -166,9 +180,10 @@ async function main(argv: readonly string[]): Promise<number> {
       FORCE_COLOR: '0',
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: config.temporal.namespace,
-      CASSANDRA_CONTACT_POINTS: `127.0.0.1:${ports.cql}`,
+      CASSANDRA_CONTACT_POINTS: contactPoints.join(','),
       CASSANDRA_LOCAL_DATA_CENTER: 'datacenter1',
       CASSANDRA_KEYSPACE: KEYSPACE,
+      CASSANDRA_REPLICATION_FACTOR: String(replicationFactor),
     };
     const api = (): ProcessSpec => ({
       name: 'api',
@@ -257,7 +272,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const [, , faults] = await Promise.all([
       runSubscriptions(ctx),
       runPurchases(ctx),
-      runFaults(fleet, profile.faults, ctx, ports.api, prng(seed ^ 0x5eed)),
+      runFaults(fleet, profile.faults, ctx, ports.api, prng(seed ^ 0x5eed), Boolean(cluster)),
     ]);
     await windDown(ctx);
     const loadDone = Date.now();
@@ -268,10 +283,10 @@ async function main(argv: readonly string[]): Promise<number> {
     // Settle: check until every invariant holds or the settle time is up.
     const repository = createRepository({
       backend: 'cassandra',
-      contactPoints: [`127.0.0.1:${ports.cql}`],
+      contactPoints,
       localDataCenter: 'datacenter1',
       keyspace: KEYSPACE,
-      replicationFactor: 1,
+      replicationFactor,
     });
     const connection = await Connection.connect({ address: temporalAddress });
     const temporal = new Client({
@@ -306,6 +321,36 @@ async function main(argv: readonly string[]): Promise<number> {
     const diagnostics = await diagnose(temporal, repository, violations);
     await connection.close();
     await repository.close();
+
+    // A cluster: every node back in the ring, then each keyspace repaired and previewed in sync.
+    const repairs: KeyspaceRepair[] = [];
+    if (cluster && provisioned.java && provisioned.cassandraClasspath) {
+      const runtime = { java: provisioned.java, classpath: provisioned.cassandraClasspath };
+      const keyspaces = [KEYSPACE, TEMPORAL_KEYSPACE];
+      try {
+        await waitForRing(runtime, ports.jmx, cluster.cassandraNodes);
+        for (const keyspace of keyspaces) {
+          const repair = await repairKeyspace(runtime, ports.jmx, keyspace);
+          repairs.push(repair);
+          log.info(
+            `${keyspace}: ${repair.before.inSync ? 'in sync before repair' : `before repair ${repair.before.streaming} to stream`}; ` +
+              `repaired in ${formatDuration(repair.repairMs)}; ${repair.after.inSync ? 'in sync' : `STILL ${repair.after.streaming} out of sync`}`,
+          );
+          if (!repair.after.inSync)
+            violations.push({
+              invariant: CLUSTER_INVARIANT,
+              entity: keyspace,
+              detail: `after a full repair a preview still streams ${repair.after.streaming}`,
+            });
+        }
+      } catch (error) {
+        violations.push({
+          invariant: CLUSTER_INVARIANT,
+          entity: 'cluster',
+          detail: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error),
+        });
+      }
+    }
 
     const statuses: Record<string, number> = {};
     for (const a of attempts) statuses[String(a.status)] = (statuses[String(a.status)] ?? 0) + 1;
@@ -350,9 +395,15 @@ async function main(argv: readonly string[]): Promise<number> {
       faults: faults.map((f) => ({
         ...f,
         serviceGapMs: serviceGap(attempts, startedAt + f.at * 1_000),
+        unavailable: unavailableWhile(
+          attempts,
+          startedAt + f.at * 1_000,
+          startedAt + f.at * 1_000 + (f.recoveryMs ?? 0),
+        ),
       })),
       deaths: deaths.map((d) => ({ at: (d.at - startedAt) / 1_000, process: d.process })),
-      invariants: [...INVARIANTS].map((name) => ({
+      ...(cluster ? { cluster: { ...cluster, repairs } } : {}),
+      invariants: [...INVARIANTS, ...(cluster ? [CLUSTER_INVARIANT] : [])].map((name) => ({
         name,
         broken: violations.filter((v) => v.invariant === name).length,
       })),
@@ -384,6 +435,7 @@ async function runFaults(
   ctx: LoadContext,
   apiPort: number,
   random: () => number,
+  cluster: boolean,
 ): Promise<Omit<FaultRecord, 'serviceGapMs'>[]> {
   const done: Omit<FaultRecord, 'serviceGapMs'>[] = [];
   for (const fault of plan) {
@@ -397,7 +449,12 @@ async function runFaults(
           ? 'api'
           : fault.kind === 'kill-temporal'
             ? 'temporal'
-            : 'cassandra';
+            : fault.kind === 'kill-cassandra-node'
+              ? // Not the seed: node 2 of the cluster.
+                'cassandra-2'
+              : cluster
+                ? 'cassandra-1'
+                : 'cassandra';
     log.info(`fault at ${at.toFixed(0)} s: ${fault.kind} ${target} for ${fault.downSeconds} s`);
     let recoveryMs: number | null = null;
     try {
@@ -497,6 +554,17 @@ async function reconcile(
   }
   const checked = Object.values(result.checked).reduce((sum, n) => sum + n, 0);
   return { violations, checked };
+}
+
+/** Attempts sent in [from, to], and those of them answered 5xx or not at all. */
+function unavailableWhile(
+  attempts: readonly Attempt[],
+  from: number,
+  to: number,
+): { failed: number; sent: number } {
+  const sent = attempts.filter((a) => a.at >= from && a.at <= to);
+  const failed = sent.filter((a) => a.status === 'network' || a.status >= 500).length;
+  return { failed, sent: sent.length };
 }
 
 /** From `since` until the first purchase sent after it was answered 2xx. */
