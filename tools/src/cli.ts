@@ -105,6 +105,7 @@ async function main(argv: readonly string[]): Promise<number> {
           temporalServer: { ui: true },
           schemathesis: true,
           jaeger: config.traces.enabled,
+          helm: true,
         },
         process.env,
         log,
@@ -119,7 +120,7 @@ async function main(argv: readonly string[]): Promise<number> {
           '  up    [--only temporal,cassandra] [--traces]  servers only',
           '  test  [nx run-many args…]                     ephemeral servers around lint, typecheck, build, test',
           '  test-console                                  the console in a browser, in full (npm run test:console)',
-          '  provision [--traces]                          build/resolve Temporal CLI and server, Cassandra, test server, schemathesis (and Jaeger)',
+          '  provision [--traces]                          build/resolve Temporal CLI and server, Cassandra, test server, schemathesis, Helm (and Jaeger)',
           '',
           '  --traces (or INVINCIBLE_TRACES=1): Jaeger beside the stack, every app sending it its traces',
           '  --cassandra-nodes N (or CASSANDRA_NODES=N): a local Cassandra cluster, node K on 127.0.0.K,',
@@ -415,6 +416,8 @@ async function test(nxArgs: readonly string[]): Promise<number> {
       schemathesis: true,
       // With the UI server: the durability suite starts a whole `up` on Temporal-on-Cassandra.
       ...(canBuildServer ? { temporalServer: { ui: true } } : {}),
+      // The deployment chart's test renders with it (built once, about 2 minutes).
+      helm: true,
     },
     env,
     log,
@@ -475,6 +478,7 @@ async function test(nxArgs: readonly string[]): Promise<number> {
           ? { INVINCIBLE_TEST_SCHEMATHESIS_PYTHON: provisioned.schemathesis }
           : {}),
         ...(provisioned.temporalCli ? { TEMPORAL_CLI_PATH: provisioned.temporalCli } : {}),
+        ...(provisioned.helm ? { HELM_PATH: provisioned.helm } : {}),
         FORCE_COLOR: env['FORCE_COLOR'] ?? (process.stdout.isTTY ? '1' : '0'),
         INVINCIBLE_TEST_SUMMARY_DIR: summaryDir,
       };

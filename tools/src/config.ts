@@ -74,6 +74,8 @@ const schema = z.object({
   // Traces (`npm start -- --traces`): Jaeger beside the stack, the apps exporting to it.
   INVINCIBLE_TRACES: flag.optional(),
   JAEGER_PATH: optionalString,
+  /** A Helm binary for the chart's test, instead of building one. */
+  HELM_PATH: optionalString,
   // Jaeger's own defaults; the query service's gRPC port is the UI's minus one.
   JAEGER_UI_PORT: port.min(2).default(16686),
   JAEGER_OTLP_GRPC_PORT: port.default(4317),
@@ -86,6 +88,8 @@ export type StackEnv = z.infer<typeof schema>;
 export interface StackConfig {
   readonly cacheDir: string;
   readonly dataDir: string;
+  /** HELM_PATH: a Helm binary to use instead of building one (the chart's test). */
+  readonly helmPath: string | undefined;
   readonly temporal:
     | { readonly mode: 'external'; readonly address: string; readonly namespace: string }
     | {
@@ -225,6 +229,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv): StackConfig {
     temporalConnection,
     cacheDir: e.INVINCIBLE_CACHE_DIR ?? defaultCacheDir(env),
     dataDir: e.INVINCIBLE_DATA_DIR ?? defaultDataDir(),
+    helmPath: e.HELM_PATH,
     temporal: e.TEMPORAL_ADDRESS
       ? { mode: 'external', address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE }
       : {

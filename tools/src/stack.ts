@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { StackConfig } from './config';
 import type { Logger } from './log';
 import { ensureJaeger, ensureJaegerUi } from './provision/jaeger';
+import { ensureHelm } from './provision/helm';
 import { findJava } from './provision/java';
 import { ensureClasspath, ensureTestServerExecutable } from './provision/maven';
 import { ensureSchemathesis } from './provision/schemathesis';
@@ -36,6 +37,8 @@ export interface Provisioned {
   readonly schemathesis?: string;
   /** Jaeger (v2) and the Jaeger UI's production build it serves. */
   readonly jaeger?: { readonly binary: string; readonly uiAssets: string };
+  /** Helm, for the deployment chart's test. */
+  readonly helm?: string;
 }
 
 export interface ProvisionRequest {
@@ -51,6 +54,8 @@ export interface ProvisionRequest {
   readonly schemathesis?: boolean;
   /** Jaeger and its UI (`--traces`, and `npm run test:traces-viewer`). */
   readonly jaeger?: boolean;
+  /** Helm (`npm test`: the chart's test renders deploy/helm/invincible with it). */
+  readonly helm?: boolean;
 }
 
 /** Provisions (first run) or finds in the cache (every later run) what `request` asks for. */
@@ -89,6 +94,9 @@ export async function provision(
         uiAssets: jaegerUi,
       }
     : undefined;
+  const helm = request.helm
+    ? await ensureHelm({ ...options, helmPath: config.helmPath })
+    : undefined;
   return {
     temporalCli,
     temporalServer,
@@ -97,6 +105,7 @@ export async function provision(
     java,
     schemathesis,
     jaeger,
+    helm,
   };
 }
 

@@ -48,3 +48,12 @@ export const JAEGER_UI_CRATE_VERSION = '0.0.2';
 export const SCHEMATHESIS_VERSION = '4.32.5';
 /** The oldest Python that version runs on (its Requires-Python). */
 export const SCHEMATHESIS_MIN_PYTHON = [3, 11] as const;
+
+/**
+ * Helm, which renders `deploy/helm/invincible` in its test (tools/src/deploy/helm-chart.int.test.ts).
+ * Its go.mod has no `replace` directive, so `go install` builds it like the Temporal CLI (about
+ * 2 minutes on 2 cores, once). A binary built that way reports `v3.19` without the patch number:
+ * the release's ldflags are not applied.
+ */
+export const HELM_MODULE = 'helm.sh/helm/v3/cmd/helm';
+export const HELM_VERSION = 'v3.19.5';
