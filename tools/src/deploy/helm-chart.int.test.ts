@@ -1,0 +1,262 @@
+/**
+ * The deployment chart (deploy/helm/invincible), rendered offline with `helm template` for its
+ * defaults and for each example values file, and held to the rules the apps need in a cluster:
+ * probes on the endpoints each app serves, non-root read-only containers, a termination grace
+ * period longer than the app's own shutdown bound, images from one registry and tag, secrets by
+ * reference only, a disruption budget per Deployment and, with KEDA on, a scaler per worker on
+ * its own task queue. No Kubernetes OpenAPI validation: no schema set is available offline.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHUTDOWN_EXIT_MARGIN_MS } from '@invincible/temporal-runtime';
+import { BILLING_TASK_QUEUE, LOYALTY_TASK_QUEUE } from '@invincible/workflows';
+import { parse, parseAllDocuments } from 'yaml';
+import { REPO_ROOT } from '../paths';
+import { testEnv } from '../testing/test-env';
+
+const CHART = join(REPO_ROOT, 'deploy', 'helm', 'invincible');
+const APPS = ['api', 'billing-worker', 'loyalty-worker', 'console'] as const;
+const WORKER_QUEUES: Record<string, string> = {
+  'billing-worker': BILLING_TASK_QUEUE,
+  'loyalty-worker': LOYALTY_TASK_QUEUE,
+};
+/** Variables that carry a secret: never a literal value in a manifest. */
+const SECRET_VARIABLES = [
+  'API_KEYS',
+  'ADMIN_API_KEYS',
+  'SIGNING_SECRET',
+  'METRICS_TOKEN',
+  'TEMPORAL_API_KEY',
+  'PAYLOAD_CODEC_KEYS',
+  'ASTRA_DB_APPLICATION_TOKEN',
+  'ASTRA_DB_PASSWORD',
+  'CASSANDRA_PASSWORD',
+  'SMTP_URL',
+];
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string } };
+}
+interface Container {
+  name: string;
+  image: string;
+  imagePullPolicy?: string;
+  env?: EnvVar[];
+  readinessProbe?: { httpGet?: { path: string; port: string | number } };
+  livenessProbe?: { httpGet?: { path: string; port: string | number } };
+  securityContext?: {
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[] };
+  };
+  resources?: { requests?: object; limits?: object };
+}
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: unknown;
+  stringData?: unknown;
+}
+interface PodSpec {
+  containers: Container[];
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+}
+
+function helm(args: readonly string[]): string {
+  return execFileSync(testEnv('HELM_PATH'), [...args], { encoding: 'utf8', cwd: REPO_ROOT });
+}
+
+function render(valuesFile?: string): K8sObject[] {
+  const out = helm([
+    'template',
+    'inv',
+    CHART,
+    '--namespace',
+    'billing',
+    ...(valuesFile ? ['-f', valuesFile] : []),
+  ]);
+  return parseAllDocuments(out)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
+}
+
+const podOf = (o: K8sObject) => (o.spec as { template: { spec: PodSpec } }).template.spec;
+const envOf = (c: Container, name: string) => c.env?.find((e) => e.name === name);
+const numberEnv = (c: Container, name: string) => {
+  const value = envOf(c, name)?.value;
+  if (value === undefined) throw new Error(`${c.name}: ${name} is not set`);
+  return Number(value);
+};
+
+/** How long after SIGTERM each app may take to exit, in ms, by the variables it is given. */
+function shutdownBoundMs(c: Container): number {
+  if (c.name === 'api')
+    return numberEnv(c, 'SHUTDOWN_DELAY_MS') + numberEnv(c, 'SHUTDOWN_TIMEOUT_MS');
+  if (c.name in WORKER_QUEUES)
+    return numberEnv(c, 'WORKER_SHUTDOWN_GRACE_MS') + SHUTDOWN_EXIT_MARGIN_MS;
+  return 0; // nginx: finishes in flight requests within seconds
+}
+
+const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as { appVersion: string };
+
+const cases: { name: string; file?: string; keda: boolean }[] = [
+  { name: 'defaults', keda: false },
+  {
+    name: 'Temporal Cloud + Astra DB, KEDA on',
+    file: join(CHART, 'examples', 'temporal-cloud-astra.yaml'),
+    keda: true,
+  },
+  {
+    name: 'self-hosted Temporal (mTLS) + Cassandra',
+    file: join(CHART, 'examples', 'self-hosted-cassandra.yaml'),
+    keda: false,
+  },
+];
+
+describe.each(cases)('the Helm chart with $name', ({ file, keda }) => {
+  jest.setTimeout(60_000);
+  const values = (file ? parse(readFileSync(file, 'utf8')) : {}) as {
+    image?: { registry?: string; tag?: string };
+  };
+  const registry = values.image?.registry ?? 'invincible';
+  const tag = values.image?.tag ?? chart.appVersion;
+  let objects: K8sObject[];
+  let deployments: K8sObject[];
+
+  beforeAll(() => {
+    objects = render(file);
+    deployments = objects.filter((o) => o.kind === 'Deployment');
+  });
+
+  it('passes helm lint', () => {
+    expect(() => helm(['lint', '--strict', CHART, ...(file ? ['-f', file] : [])])).not.toThrow();
+  });
+
+  it('renders one Deployment per app, each image from the one registry and tag', () => {
+    expect(deployments.map((d) => podOf(d).containers[0]?.name).sort()).toEqual([...APPS].sort());
+    for (const d of deployments) {
+      for (const c of podOf(d).containers) {
+        expect(c.image).toBe(`${registry}/${c.name}:${tag}`);
+        expect(c.imagePullPolicy).toBeDefined();
+        expect(c.resources?.requests).toBeDefined();
+        expect(c.resources?.limits).toBeDefined();
+      }
+    }
+  });
+
+  it('probes every container on the endpoints its app serves', () => {
+    const expected: Record<string, [string, string]> = {
+      api: ['/readyz', '/healthz'],
+      'billing-worker': ['/readyz', '/healthz'],
+      'loyalty-worker': ['/readyz', '/healthz'],
+      console: ['/console/', '/console/'],
+    };
+    for (const d of deployments) {
+      for (const c of podOf(d).containers) {
+        expect([c.readinessProbe?.httpGet?.path, c.livenessProbe?.httpGet?.path]).toEqual(
+          expected[c.name],
+        );
+      }
+    }
+  });
+
+  it('runs every container non-root, read-only, without privilege escalation or capabilities', () => {
+    for (const d of deployments) {
+      const pod = podOf(d);
+      expect(pod.securityContext?.runAsNonRoot).toBe(true);
+      // A numeric uid: the images name their user (`node`), which the kubelet cannot check.
+      expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+      for (const c of pod.containers) {
+        expect(c.securityContext).toMatchObject({
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
+        });
+      }
+    }
+  });
+
+  it('gives every pod a termination grace period longer than its app takes to stop', () => {
+    for (const d of deployments) {
+      const pod = podOf(d);
+      for (const c of pod.containers) {
+        expect((pod.terminationGracePeriodSeconds ?? 30) * 1000).toBeGreaterThan(
+          shutdownBoundMs(c),
+        );
+      }
+    }
+  });
+
+  it('renders no Secret and passes every secret variable by reference', () => {
+    expect(objects.filter((o) => o.kind === 'Secret' || o.data || o.stringData)).toEqual([]);
+    for (const d of deployments) {
+      for (const c of podOf(d).containers) {
+        for (const e of c.env ?? []) {
+          if (SECRET_VARIABLES.includes(e.name)) {
+            expect({ name: e.name, value: e.value }).toEqual({ name: e.name, value: undefined });
+            expect(e.valueFrom?.secretKeyRef?.name).toBeTruthy();
+          }
+        }
+      }
+    }
+  });
+
+  it('has no migration Job: the apps migrate at start, the only migration the images can run', () => {
+    expect(objects.filter((o) => o.kind === 'Job')).toEqual([]);
+    for (const d of deployments.filter((d) => podOf(d).containers[0]?.name !== 'console')) {
+      for (const c of podOf(d).containers)
+        expect(envOf(c, 'REPOSITORY_MIGRATE')?.value).toBe('true');
+    }
+  });
+
+  it('covers every Deployment with a PodDisruptionBudget', () => {
+    const pdbs = objects.filter((o) => o.kind === 'PodDisruptionBudget');
+    for (const d of deployments) {
+      const selector = (d.spec as { selector: { matchLabels: object } }).selector.matchLabels;
+      expect(
+        pdbs.filter(
+          (p) =>
+            JSON.stringify(
+              (p.spec as { selector: { matchLabels: object } }).selector.matchLabels,
+            ) === JSON.stringify(selector),
+        ),
+      ).toHaveLength(1);
+    }
+  });
+
+  it(
+    keda ? 'scales each worker with KEDA on its own task queue' : 'renders no KEDA objects',
+    () => {
+      const scaled = objects.filter((o) => o.kind === 'ScaledObject');
+      if (!keda) {
+        expect(objects.filter((o) => o.apiVersion.startsWith('keda.sh/'))).toEqual([]);
+        return;
+      }
+      const appOf = (d: K8sObject) => podOf(d).containers[0]?.name ?? '';
+      const workers = deployments.filter((d) => appOf(d) in WORKER_QUEUES);
+      expect(workers).toHaveLength(2);
+      expect(scaled).toHaveLength(workers.length);
+      for (const w of workers) {
+        const app = appOf(w);
+        const so = scaled.find(
+          (s) =>
+            (s.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name ===
+            w.metadata.name,
+        );
+        const trigger = (
+          so?.spec as { triggers: { type: string; metadata: Record<string, string> }[] }
+        ).triggers[0];
+        expect(trigger?.type).toBe('temporal');
+        expect(trigger?.metadata['taskQueue']).toBe(WORKER_QUEUES[app]);
+        // KEDA owns the replica count.
+        expect((w.spec as { replicas?: number }).replicas).toBeUndefined();
+      }
+    },
+  );
+});
