@@ -4,7 +4,9 @@
  * probes on the endpoints each app serves, non-root read-only containers, a termination grace
  * period longer than the app's own shutdown bound, images from one registry and tag, secrets by
  * reference only, a disruption budget per Deployment and, with KEDA on, a scaler per worker on
- * its own task queue. No Kubernetes OpenAPI validation: no schema set is available offline.
+ * its own task queue. No Kubernetes OpenAPI validation: no schema set is available offline. The
+ * migration Job runs before the apps, from the api image, with their database settings, and they
+ * then skip migrating.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -43,6 +45,7 @@ interface EnvVar {
 interface Container {
   name: string;
   image: string;
+  command?: string[];
   imagePullPolicy?: string;
   env?: EnvVar[];
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
@@ -53,6 +56,7 @@ interface Container {
     capabilities?: { drop?: string[] };
   };
   resources?: { requests?: object; limits?: object };
+  volumeMounts?: { name: string; mountPath: string }[];
 }
 interface K8sObject {
   apiVersion: string;
@@ -64,15 +68,18 @@ interface K8sObject {
 }
 interface PodSpec {
   containers: Container[];
+  restartPolicy?: string;
   terminationGracePeriodSeconds?: number;
   securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  volumes?: { name: string; emptyDir?: object }[];
 }
 
 function helm(args: readonly string[]): string {
   return execFileSync(testEnv('HELM_PATH'), [...args], { encoding: 'utf8', cwd: REPO_ROOT });
 }
 
-function render(valuesFile?: string): K8sObject[] {
+/** `helm template` with a values file and/or extra flags (`--set …`). */
+function render(valuesFile?: string, ...flags: string[]): K8sObject[] {
   const out = helm([
     'template',
     'inv',
@@ -80,6 +87,7 @@ function render(valuesFile?: string): K8sObject[] {
     '--namespace',
     'billing',
     ...(valuesFile ? ['-f', valuesFile] : []),
+    ...flags,
   ]);
   return parseAllDocuments(out)
     .map((d) => d.toJS() as K8sObject | null)
@@ -93,6 +101,18 @@ const numberEnv = (c: Container, name: string) => {
   if (value === undefined) throw new Error(`${c.name}: ${name} is not set`);
   return Number(value);
 };
+
+/** The variables of the business database (libs/astra-repo), which the migration Job needs too. */
+const isDatabaseVariable = (name: string) =>
+  /^(CASSANDRA|ASTRA_DB)_/.test(name) || name === 'OUTBOX_RETENTION_DAYS';
+const databaseEnv = (c: Container) => (c.env ?? []).filter((e) => isDatabaseVariable(e.name));
+/** The containers of the API and both workers: the apps with a database. */
+const appContainers = (objects: K8sObject[]) =>
+  objects
+    .filter((o) => o.kind === 'Deployment')
+    .flatMap((d) => podOf(d).containers)
+    .filter((c) => c.name !== 'console');
+const jobsOf = (objects: K8sObject[]) => objects.filter((o) => o.kind === 'Job');
 
 /** How long after SIGTERM each app may take to exit, in ms, by the variables it is given. */
 function shutdownBoundMs(c: Container): number {
@@ -128,10 +148,13 @@ describe.each(cases)('the Helm chart with $name', ({ file, keda }) => {
   const tag = values.image?.tag ?? chart.appVersion;
   let objects: K8sObject[];
   let deployments: K8sObject[];
+  /** Everything that runs a pod: the Deployments and the migration Job. */
+  let workloads: K8sObject[];
 
   beforeAll(() => {
     objects = render(file);
     deployments = objects.filter((o) => o.kind === 'Deployment');
+    workloads = [...deployments, ...jobsOf(objects)];
   });
 
   it('passes helm lint', () => {
@@ -167,7 +190,7 @@ describe.each(cases)('the Helm chart with $name', ({ file, keda }) => {
   });
 
   it('runs every container non-root, read-only, without privilege escalation or capabilities', () => {
-    for (const d of deployments) {
+    for (const d of workloads) {
       const pod = podOf(d);
       expect(pod.securityContext?.runAsNonRoot).toBe(true);
       // A numeric uid: the images name their user (`node`), which the kubelet cannot check.
@@ -195,7 +218,7 @@ describe.each(cases)('the Helm chart with $name', ({ file, keda }) => {
 
   it('renders no Secret and passes every secret variable by reference', () => {
     expect(objects.filter((o) => o.kind === 'Secret' || o.data || o.stringData)).toEqual([]);
-    for (const d of deployments) {
+    for (const d of workloads) {
       for (const c of podOf(d).containers) {
         for (const e of c.env ?? []) {
           if (SECRET_VARIABLES.includes(e.name)) {
@@ -207,12 +230,48 @@ describe.each(cases)('the Helm chart with $name', ({ file, keda }) => {
     }
   });
 
-  it('has no migration Job: the apps migrate at start, the only migration the images can run', () => {
-    expect(objects.filter((o) => o.kind === 'Job')).toEqual([]);
-    for (const d of deployments.filter((d) => podOf(d).containers[0]?.name !== 'console')) {
-      for (const c of podOf(d).containers)
-        expect(envOf(c, 'REPOSITORY_MIGRATE')?.value).toBe('true');
+  it('migrates the schema in a hook Job before the apps, and the apps then skip it', () => {
+    const jobs = jobsOf(objects);
+    expect(jobs).toHaveLength(1);
+    const job = jobs[0] as K8sObject;
+    expect(job.metadata.annotations).toMatchObject({
+      'helm.sh/hook': 'pre-install,pre-upgrade',
+      'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+    });
+    expect(job.metadata.annotations?.['helm.sh/hook-weight']).toMatch(/^-?\d+$/);
+    const pod = podOf(job);
+    const [migrate, ...others] = pod.containers;
+    expect(others).toEqual([]);
+    const api = deployments.find((d) => podOf(d).containers[0]?.name === 'api');
+    // The same image and tag as the API, and the same user: `node migrate.js` ships in it.
+    expect(migrate?.image).toBe(podOf(api as K8sObject).containers[0]?.image);
+    expect(migrate?.command).toEqual(['node', 'migrate.js']);
+    expect(pod.securityContext?.runAsUser).toBe(podOf(api as K8sObject).securityContext?.runAsUser);
+    expect(pod.restartPolicy).toBe('Never');
+    expect(migrate?.resources?.limits).toBeDefined();
+    // The read-only root filesystem leaves /tmp to an emptyDir.
+    expect(migrate?.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+    expect(pod.volumes).toContainEqual({ name: 'tmp', emptyDir: {} });
+
+    // The same keyspace, credentials and settings as every app, and the apps leave it alone.
+    const apps = appContainers(objects);
+    expect(apps).toHaveLength(3);
+    expect(databaseEnv(migrate as Container).length).toBeGreaterThanOrEqual(3);
+    for (const c of apps) {
+      expect(databaseEnv(c)).toEqual(databaseEnv(migrate as Container));
+      expect(envOf(c, 'REPOSITORY_MIGRATE')?.value).toBe('false');
     }
+    // Nothing else: the migration talks to the database only.
+    expect(
+      (migrate?.env ?? []).filter((e) => !isDatabaseVariable(e.name)).map((e) => e.name),
+    ).toEqual(['NODE_ENV', 'MIGRATE_TIMEOUT_MS']);
+
+    // Kubernetes stops the Job only after migrate.js has given up waiting for the database.
+    const spec = job.spec as { activeDeadlineSeconds?: number; backoffLimit?: number };
+    expect((spec.activeDeadlineSeconds ?? 0) * 1000).toBeGreaterThan(
+      numberEnv(migrate as Container, 'MIGRATE_TIMEOUT_MS'),
+    );
+    expect(spec.backoffLimit).toBeGreaterThanOrEqual(0);
   });
 
   it('covers every Deployment with a PodDisruptionBudget', () => {
@@ -259,4 +318,43 @@ describe.each(cases)('the Helm chart with $name', ({ file, keda }) => {
       }
     },
   );
+});
+
+describe('the Helm chart with other values', () => {
+  jest.setTimeout(60_000);
+
+  it('without the migration Job, lets every app migrate at start', () => {
+    const objects = render(undefined, '--set', 'migration.enabled=false');
+    expect(jobsOf(objects)).toEqual([]);
+    const apps = appContainers(objects);
+    expect(apps).toHaveLength(3);
+    for (const c of apps) expect(envOf(c, 'REPOSITORY_MIGRATE')?.value).toBe('true');
+  });
+
+  it('derives the Job deadline from the migration timeout, written as an integer', () => {
+    // --set-json numbers are floats, as a values file's are: 1800000 must not print as 1.8e+06.
+    const objects = render(
+      undefined,
+      '--set-json',
+      'migration={"timeoutMs":1800000,"runSeconds":120}',
+    );
+    const job = jobsOf(objects)[0] as K8sObject;
+    expect(envOf(podOf(job).containers[0] as Container, 'MIGRATE_TIMEOUT_MS')?.value).toBe(
+      '1800000',
+    );
+    expect((job.spec as { activeDeadlineSeconds: number }).activeDeadlineSeconds).toBe(1800 + 120);
+  });
+
+  it('carries the outbox retention to the Job and the apps alike', () => {
+    const objects = render(
+      join(CHART, 'examples', 'self-hosted-cassandra.yaml'),
+      '--set',
+      'autoscaling.keda.enabled=true,database.outboxRetentionDays=30',
+    );
+    for (const c of [
+      ...appContainers(objects),
+      podOf(jobsOf(objects)[0] as K8sObject).containers[0],
+    ])
+      expect(envOf(c as Container, 'OUTBOX_RETENTION_DAYS')?.value).toBe('30');
+  });
 });

@@ -78,8 +78,20 @@ fsGroup: {{ .runAsUser }}
 - name: PAYLOAD_CODEC_KEYS_FILE
   value: /etc/invincible/payload-codec/{{ $v.payloadCodec.key }}
 {{- end }}
+{{- /* With the migration Job on, it has migrated the schema before these pods start. */}}
 - name: REPOSITORY_MIGRATE
-  value: {{ ternary "true" "false" $v.database.migrateOnStart | quote }}
+  value: {{ ternary "false" "true" $v.migration.enabled | quote }}
+{{ include "invincible.databaseEnv" . | trim }}
+{{- end -}}
+
+{{/* The database variables: the same on the apps and the migration Job, which must reach the
+same keyspace with the same settings. */}}
+{{- define "invincible.databaseEnv" -}}
+{{- $v := .Values -}}
+{{- with $v.database.outboxRetentionDays }}
+- name: OUTBOX_RETENTION_DAYS
+  value: {{ . | quote }}
+{{- end }}
 {{- if eq $v.database.backend "astra" }}
 {{- $a := $v.database.astra }}
 - name: ASTRA_DB_API_ENDPOINT
