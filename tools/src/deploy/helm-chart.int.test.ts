@@ -4,9 +4,9 @@
  * probes on the endpoints each app serves, non-root read-only containers, a termination grace
  * period longer than the app's own shutdown bound, images from one registry and tag, secrets by
  * reference only, a disruption budget per Deployment and, with KEDA on, a scaler per worker on
- * its own task queue. No Kubernetes OpenAPI validation: no schema set is available offline. The
- * migration Job runs before the apps, from the api image, with their database settings, and they
- * then skip migrating.
+ * its own task queue. Every object rendered must also pass the schema of its kind (Kubernetes'
+ * OpenAPI schemas and KEDA's CRDs, from npm: `schemaProblems`). The migration Job runs before
+ * the apps, from the api image, with their database settings, and they then skip migrating.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { BILLING_TASK_QUEUE, LOYALTY_TASK_QUEUE } from '@invincible/workflows';
 import { parse, parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../paths';
 import { testEnv } from '../testing/test-env';
+import { schemaProblems } from './kubernetes-schemas';
 
 const CHART = join(REPO_ROOT, 'deploy', 'helm', 'invincible');
 const APPS = ['api', 'billing-worker', 'loyalty-worker', 'console'] as const;
@@ -159,6 +160,13 @@ describe.each(cases)('the Helm chart with $name', ({ file, keda }) => {
 
   it('passes helm lint', () => {
     expect(() => helm(['lint', '--strict', CHART, ...(file ? ['-f', file] : [])])).not.toThrow();
+  });
+
+  it('renders only objects that pass the schema of their kind', () => {
+    expect(objects.map((o) => o.kind)).toEqual(
+      expect.arrayContaining(['Deployment', 'Service', 'PodDisruptionBudget', 'Job']),
+    );
+    expect(schemaProblems(objects)).toEqual([]);
   });
 
   it('renders one Deployment per app, each image from the one registry and tag', () => {
@@ -325,6 +333,7 @@ describe('the Helm chart with other values', () => {
 
   it('without the migration Job, lets every app migrate at start', () => {
     const objects = render(undefined, '--set', 'migration.enabled=false');
+    expect(schemaProblems(objects)).toEqual([]);
     expect(jobsOf(objects)).toEqual([]);
     const apps = appContainers(objects);
     expect(apps).toHaveLength(3);
@@ -345,16 +354,28 @@ describe('the Helm chart with other values', () => {
     expect((job.spec as { activeDeadlineSeconds: number }).activeDeadlineSeconds).toBe(1800 + 120);
   });
 
-  it('carries the outbox retention to the Job and the apps alike', () => {
+  it('passes the schemas with KEDA on over mTLS, and carries the outbox retention to the Job', () => {
     const objects = render(
       join(CHART, 'examples', 'self-hosted-cassandra.yaml'),
       '--set',
       'autoscaling.keda.enabled=true,database.outboxRetentionDays=30',
     );
+    expect(objects.map((o) => o.kind)).toEqual(
+      expect.arrayContaining(['ScaledObject', 'TriggerAuthentication']),
+    );
+    expect(schemaProblems(objects)).toEqual([]);
     for (const c of [
       ...appContainers(objects),
       podOf(jobsOf(objects)[0] as K8sObject).containers[0],
     ])
       expect(envOf(c as Container, 'OUTBOX_RETENTION_DAYS')?.value).toBe('30');
+  });
+
+  it('fails the schema check when a value breaks a manifest, naming the field', () => {
+    const objects = render(undefined, '--set-string', 'api.replicas=two,api.port=http-port');
+    expect(schemaProblems(objects)).toEqual([
+      'Deployment inv-invincible-api: spec.replicas must be integer',
+      'Deployment inv-invincible-api: spec.template.spec.containers[0].ports[0].containerPort must be integer',
+    ]);
   });
 });
