@@ -10,8 +10,13 @@ export type FaultPlan =
   | { readonly at: number; readonly kind: 'kill-temporal'; readonly downSeconds: number }
   | { readonly at: number; readonly kind: 'stop-cassandra'; readonly downSeconds: number }
   | { readonly at: number; readonly kind: 'kill-cassandra'; readonly downSeconds: number }
-  /** SIGKILL of one node of a local cluster (not the seed): the others keep a quorum. */
-  | { readonly at: number; readonly kind: 'kill-cassandra-node'; readonly downSeconds: number };
+  /** SIGKILL of one node of a local cluster (node 2, not the seed): the others keep a quorum. */
+  | { readonly at: number; readonly kind: 'kill-cassandra-node'; readonly downSeconds: number }
+  /**
+   * SIGSTOP of one node of a local cluster (node 3): the nastier loss — its sockets stay open and
+   * answer nothing, so clients and the other nodes learn it is gone only by timeouts.
+   */
+  | { readonly at: number; readonly kind: 'stop-cassandra-node'; readonly downSeconds: number };
 
 export interface SoakProfile {
   readonly name: 'smoke' | 'full' | 'nodes';
@@ -99,7 +104,8 @@ export const PROFILES: Record<SoakProfile['name'], SoakProfile> = {
   },
   // Issue #19: beyond one machine's single node. Three Cassandra nodes (replication factor 3,
   // LOCAL_QUORUM / LOCAL_SERIAL), Temporal on the same cluster with 8 history shards, two replicas
-  // of each worker; one node killed mid-load and brought back, then the whole of Temporal. The
+  // of each worker; one node killed mid-load and brought back, another frozen and thawed, then
+  // the whole of Temporal. The
   // load is lighter than smoke's: three JVMs and Temporal's quorum writes share the same 2 cores,
   // and at smoke's rate 40 % of requests waited past the API's Update timeout (503, then retried)
   // before any fault — capacity, not the node loss this profile is about. A killed node's JVM
@@ -107,7 +113,7 @@ export const PROFILES: Record<SoakProfile['name'], SoakProfile> = {
   nodes: {
     name: 'nodes',
     cluster: { cassandraNodes: 3, historyShards: 8 },
-    loadSeconds: 120,
+    loadSeconds: 135,
     customers: 12,
     hotCustomers: 2,
     hotShare: 0.4,
@@ -120,8 +126,9 @@ export const PROFILES: Record<SoakProfile['name'], SoakProfile> = {
     faults: [
       { at: 5, kind: 'kill-worker', downSeconds: 3 },
       { at: 20, kind: 'kill-cassandra-node', downSeconds: 15 },
-      { at: 85, kind: 'kill-temporal', downSeconds: 5 },
-      { at: 105, kind: 'kill-worker', downSeconds: 3 },
+      { at: 80, kind: 'stop-cassandra-node', downSeconds: 10 },
+      { at: 100, kind: 'kill-temporal', downSeconds: 5 },
+      { at: 120, kind: 'kill-worker', downSeconds: 3 },
     ],
     settleSeconds: 120,
   },

@@ -452,13 +452,15 @@ async function runFaults(
             : fault.kind === 'kill-cassandra-node'
               ? // Not the seed: node 2 of the cluster.
                 'cassandra-2'
-              : cluster
-                ? 'cassandra-1'
-                : 'cassandra';
+              : fault.kind === 'stop-cassandra-node'
+                ? 'cassandra-3'
+                : cluster
+                  ? 'cassandra-1'
+                  : 'cassandra';
     log.info(`fault at ${at.toFixed(0)} s: ${fault.kind} ${target} for ${fault.downSeconds} s`);
     let recoveryMs: number | null = null;
     try {
-      if (fault.kind === 'stop-cassandra') {
+      if (fault.kind === 'stop-cassandra' || fault.kind === 'stop-cassandra-node') {
         const t = Date.now();
         fleet.freeze(target);
         await sleep(fault.downSeconds * 1_000);
