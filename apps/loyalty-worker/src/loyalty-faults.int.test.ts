@@ -8,7 +8,6 @@ import {
 import { UnavailableError, type Repository } from '@invincible/astra-repo';
 import { createInMemoryRepository } from '@invincible/astra-repo/testing';
 import {
-  couponId,
   getPointsQuery,
   LOYALTY_TASK_QUEUE,
   LOYALTY_WORKFLOW_TYPE,
@@ -23,6 +22,7 @@ import {
   type Purchase,
   type PurchaseResult,
 } from '@invincible/workflows';
+import { couponId } from '@invincible/workflows/loyalty/rules';
 import { createTimeSkippingEnv } from '@invincible/workflows/testing';
 import { WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';

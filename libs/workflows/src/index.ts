@@ -1,6 +1,9 @@
 /**
- * What API and workers import: the contracts (task queues, workflow ids, message definitions).
- * Workflow functions are not exported here; workers load them through their `workflowsPath`.
+ * What API and workers import: the published contracts of every domain (task queues, workflow
+ * ids, message definitions). A domain's internals are not exported here: workflow functions are
+ * loaded through a worker's `workflowsPath`, and loyalty's rules are `@invincible/workflows/loyalty/rules`
+ * (for loyalty's own code and the edges). `./billing/contract` and `./loyalty/contract` are each
+ * domain's contract alone.
  */
 export * from './billing/contract';
 export { chargeAt, isTimeZone } from './billing/calendar';
@@ -8,15 +11,6 @@ export type { BillingSchedule, IntervalUnit } from './billing/calendar';
 export * from './loyalty/contract';
 export * from './reconciliation/contract';
 export * from './search-attributes/contract';
-export {
-  answerBatch,
-  balanceOf,
-  couponId,
-  couponsOwed,
-  DEFAULT_SETTINGS as DEFAULT_LOYALTY_SETTINGS,
-  loyaltyInputProblem,
-  purchaseKey,
-} from './loyalty/rules';
 
 /** Module specifiers of the workflow sources, for `require.resolve` in the workers. */
 export const WORKFLOW_SOURCES = {

@@ -5,7 +5,6 @@ import {
   type Repository,
 } from '@invincible/astra-repo';
 import {
-  DEFAULT_LOYALTY_SETTINGS,
   getPointsQuery,
   LOYALTY_TASK_QUEUE,
   LOYALTY_WORKFLOW_TYPE,
@@ -17,6 +16,7 @@ import {
   type LoyaltyInput,
   type Purchase,
 } from '@invincible/workflows';
+import { DEFAULT_SETTINGS as DEFAULT_LOYALTY_SETTINGS } from '@invincible/workflows/loyalty/rules';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { z } from 'zod';

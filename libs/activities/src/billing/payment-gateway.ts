@@ -1,4 +1,5 @@
-import type { ChargeOutcome, Money, PaymentLookup } from '@invincible/workflows';
+import type { Money } from '@invincible/money';
+import type { ChargeOutcome, PaymentLookup } from '@invincible/workflows/billing/contract';
 
 export interface ChargeRequest {
   readonly idempotencyKey: string;

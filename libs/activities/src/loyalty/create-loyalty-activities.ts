@@ -6,12 +6,11 @@ import {
 } from '@invincible/astra-repo';
 import { formatMoney, type Money } from '@invincible/money';
 import {
-  answerBatch,
-  couponId,
   type CouponView,
   type LedgerEntryResult,
   type LoyaltyActivities,
-} from '@invincible/workflows';
+} from '@invincible/workflows/loyalty/contract';
+import { answerBatch, couponId } from '@invincible/workflows/loyalty/rules';
 import type { Mailer } from '../mail/mailer';
 import { guarded } from '../guarded';
 import { NO_LOYALTY_METRICS, type LoyaltyMetrics } from '../metrics/business-metrics';

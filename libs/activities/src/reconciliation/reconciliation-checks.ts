@@ -12,12 +12,12 @@ import type {
   SubscriptionProjection,
 } from '@invincible/astra-repo';
 import {
-  balanceOf,
   chargeIdempotencyKey,
-  couponsOwed,
   type FindingKind,
   type SubscriptionState,
 } from '@invincible/workflows';
+// Reconciliation audits both domains: it recomputes loyalty's balances by loyalty's own rules.
+import { balanceOf, couponsOwed } from '@invincible/workflows/loyalty/rules';
 
 /** A finding of `kind` about `subjectId`: its key is both, so the same drift is the same row. */
 export function finding(

@@ -18,7 +18,7 @@
  *   effective instant does not happen; exhaustion cancels the subscription (reason `unpaid`)
  *   effective at the unpaid period's instant.
  */
-import { formatMoney } from '@invincible/money';
+import { formatMoney, type Money } from '@invincible/money';
 import { chargeAt, firstPeriodAfter, firstPeriodAtOrAfter, type BillingSchedule } from './calendar';
 import {
   DEFAULT_BILLING_POLICY,
@@ -26,7 +26,6 @@ import {
   type BillingEmailTemplate,
   type BillingPolicy,
   type CancelMode,
-  type Money,
   type SubscriptionInput,
   type SubscriptionState,
 } from './contract';

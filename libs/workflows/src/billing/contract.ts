@@ -33,8 +33,8 @@ export function chargeIdempotencyKey(
 /** The workflow type (a function name: renaming it breaks running executions). */
 export const SUBSCRIPTION_WORKFLOW_TYPE = 'subscription';
 
-/** Integer minor units and an ISO 4217 code (the one definition, in @invincible/money). */
-export type { Money } from '@invincible/money';
+// Money is shared by every domain: one definition, in @invincible/money (not re-exported here,
+// so that no domain's contract becomes the place others import it from).
 import type { Money } from '@invincible/money';
 
 export interface SubscriptionInput {

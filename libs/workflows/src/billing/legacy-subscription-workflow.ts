@@ -15,7 +15,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { formatMoney } from '@invincible/money';
+import { formatMoney, type Money } from '@invincible/money';
 import type { MessageGuard } from '../messages/message-guard';
 import { chargeAt } from './calendar';
 import {
@@ -31,7 +31,6 @@ import {
   type BillingEmail,
   type BillingEmailTemplate,
   type CancelRequest,
-  type Money,
   type SubscriptionInput,
   type SubscriptionResult,
   type SubscriptionState,

@@ -10,6 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Money } from '@invincible/money';
 import { createMessageGuard } from '../messages/message-guard';
 import { subscriptionSearchAttributes } from '../search-attributes/contract';
 import { createBillingModel, initialState, pinPolicy, type ChargeAttempt } from './billing-model';
@@ -28,7 +29,6 @@ import {
   type BillingActivities,
   type BillingEmail,
   type CancelRequest,
-  type Money,
   type SubscriptionInput,
   type SubscriptionResult,
   type SubscriptionState,
