@@ -26,26 +26,31 @@ const TEST_FILES = ['**/*.test.{ts,tsx}', '**/testing/**/*.{ts,tsx}', '**/src/te
 const TS_FILES = ['**/*.ts', '**/*.tsx'];
 
 /**
- * Module boundaries; `sandboxed` (production code) limits workflow code to the packages the
- * sandbox allows, and the API to the contracts and the repository.
+ * Module boundaries between projects, in two dimensions (tags in each package.json's "nx" block):
+ * `type:` (what a project is: app, tool, e2e, workflows, activities, data, util) and `domain:`
+ * (billing, loyalty, or shared: owned by no one domain). workflows and activities hold both
+ * domains side by side (src/billing, src/loyalty) and carry both domain tags; inside them the
+ * domains are kept apart per file by `domainBoundaries` below. `sandboxed` (production code)
+ * limits workflow code to the packages the sandbox allows, and the API to contracts and data.
  */
 function boundaries(sandboxed) {
+  const libs = ['type:workflows', 'type:activities', 'type:data', 'type:util'];
   return [
     'error',
     {
       enforceBuildableLibDependency: true,
       allow: [],
       depConstraints: [
-        // Layers: apps and tools use libs; libs never use apps or tools.
-        { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-        { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
+        // Types (layers). Apps and tools use libs; nothing uses an app or a tool.
+        { sourceTag: 'type:app', onlyDependOnLibsWithTags: libs },
+        { sourceTag: 'type:tool', onlyDependOnLibsWithTags: libs },
         // End-to-end suites are clients of the running stack: HTTP only, no workspace code.
         { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: [] },
-        { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-        // Workflows: the Temporal sandbox. Activities only as types (no-restricted-imports below).
+        // Workflows: the Temporal sandbox. Of the workspace, pure values only (money); activities
+        // are known by their types, which live in the contracts.
         {
-          sourceTag: 'scope:workflows',
-          onlyDependOnLibsWithTags: ['scope:activities', 'scope:shared'],
+          sourceTag: 'type:workflows',
+          onlyDependOnLibsWithTags: ['type:util'],
           ...(sandboxed
             ? {
                 allowedExternalImports: [
@@ -59,71 +64,115 @@ function boundaries(sandboxed) {
               }
             : {}),
         },
+        // Activities implement the contracts' activity types over the data layer.
         {
-          sourceTag: 'scope:activities',
-          onlyDependOnLibsWithTags: ['scope:repo', 'scope:workflows', 'scope:shared'],
+          sourceTag: 'type:activities',
+          onlyDependOnLibsWithTags: ['type:workflows', 'type:data', 'type:util'],
         },
+        // Data knows nothing of Temporal or of workflows: never the other way round.
         {
-          sourceTag: 'scope:repo',
-          onlyDependOnLibsWithTags: ['scope:shared'],
+          sourceTag: 'type:data',
+          onlyDependOnLibsWithTags: ['type:util'],
           bannedExternalImports: ['@temporalio/*', 'express'],
         },
-        // Pure values every layer shares (money, ISO 4217): no I/O, no Temporal, no dependencies.
+        // Utilities (money, the Temporal runtime): they depend on utilities only.
+        { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+        // Domains. A domain's project uses its own domain and the shared foundation, never the
+        // other domain's projects (a project holding both, like workflows, carries both tags).
         {
-          sourceTag: 'scope:shared',
-          onlyDependOnLibsWithTags: [],
-        },
-        // How processes reach Temporal (connection, later codecs and telemetry): apps only.
-        {
-          sourceTag: 'scope:runtime',
-          onlyDependOnLibsWithTags: ['scope:shared'],
-        },
-        // The API starts and queries workflows; its tests also run the real workers' activities.
-        {
-          sourceTag: 'scope:api',
-          onlyDependOnLibsWithTags: sandboxed
-            ? ['scope:workflows', 'scope:repo', 'scope:runtime', 'scope:shared']
-            : [
-                'scope:workflows',
-                'scope:repo',
-                'scope:activities',
-                'scope:runtime',
-                'scope:shared',
-              ],
-        },
-        // The console runs in a browser and talks HTTP: of the workspace, pure shared values only.
-        { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['scope:shared'] },
-        {
-          sourceTag: 'scope:billing',
-          onlyDependOnLibsWithTags: [
-            'scope:workflows',
-            'scope:activities',
-            'scope:repo',
-            'scope:runtime',
-            'scope:shared',
-          ],
+          sourceTag: 'domain:billing',
+          onlyDependOnLibsWithTags: ['domain:billing', 'domain:shared'],
         },
         {
-          sourceTag: 'scope:loyalty',
-          onlyDependOnLibsWithTags: [
-            'scope:workflows',
-            'scope:activities',
-            'scope:repo',
-            'scope:runtime',
-            'scope:shared',
-          ],
+          sourceTag: 'domain:loyalty',
+          onlyDependOnLibsWithTags: ['domain:loyalty', 'domain:shared'],
         },
+        // The shared foundation (data, utilities) never reaches into a domain. Shared apps and
+        // tools are the edges that compose the domains, through their contracts.
+        {
+          allSourceTags: ['domain:shared', 'type:data'],
+          onlyDependOnLibsWithTags: ['domain:shared'],
+        },
+        {
+          allSourceTags: ['domain:shared', 'type:util'],
+          onlyDependOnLibsWithTags: ['domain:shared'],
+        },
+        // The API starts and queries workflows through the contracts; activities run in the
+        // workers (its tests also run the real workers' activities).
+        {
+          allSourceTags: ['domain:shared', 'type:app'],
+          onlyDependOnLibsWithTags: sandboxed ? ['type:workflows', 'type:data', 'type:util'] : libs,
+        },
+        // The console runs in a browser and talks HTTP: of the workspace, browser-safe libs only.
+        { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['platform:browser'] },
       ],
     },
   ];
 }
 
+/** The names `@invincible/activities` exports for one domain only (its root mixes both). */
+const ACTIVITIES_OF = {
+  billing: [
+    'createBillingActivities',
+    'BillingActivityDeps',
+    'renderBillingEmail',
+    'createLoyaltyNotifier',
+    'LoyaltyNotifier',
+    'PaymentUnavailableError',
+    'ChargeRequest',
+    'PaymentGateway',
+    'createSandboxGateway',
+    'SANDBOX_PAYMENT_METHODS',
+    'SandboxGatewayOptions',
+    'createBillingMetrics',
+    'NO_BILLING_METRICS',
+    'BillingMetrics',
+  ],
+  loyalty: [
+    'createLoyaltyActivities',
+    'LoyaltyActivityDeps',
+    'createLoyaltyMetrics',
+    'NO_LOYALTY_METRICS',
+    'LoyaltyMetrics',
+  ],
+};
+
 /**
- * The workspace's flat config. `sandboxFiles` are the workflow sources, relative to the config
- * that is loaded: ESLint resolves `files` patterns against the directory of that config, and
- * `nx lint` runs in each project's directory with the project's eslint.config.mjs.
+ * Domain boundaries inside the projects that hold both domains, per file: code of `domain` may
+ * know `other` only by its published contract (`@invincible/workflows`, whose root exports the
+ * contracts, or `@invincible/workflows/<other>/contract`), never by its internals: no file under
+ * a `<other>/` folder but `contract`, relative or by a package subpath, and none of `other`'s
+ * activities. The base `no-restricted-imports` (type imports included), so that it adds to the
+ * sandbox's `@typescript-eslint/no-restricted-imports` on workflow files instead of replacing it.
  */
-export function createConfig({ sandboxFiles = ['libs/workflows/src/**/*.ts'] } = {}) {
+function domainBoundaries(domain, other) {
+  const message = `${domain} code knows ${other} only by its contract (@invincible/workflows or @invincible/workflows/${other}/contract).`;
+  return [
+    'error',
+    {
+      paths: [{ name: '@invincible/activities', importNames: ACTIVITIES_OF[other], message }],
+      patterns: [{ group: [`**/${other}/**`, `!**/${other}/contract`], message }],
+    },
+  ];
+}
+
+/** Each domain's sources, relative to the loaded config (repository root or a project). */
+const DOMAIN_FILES = {
+  billing: ['**/src/billing/**/*.ts', 'apps/billing-worker/src/**/*.ts'],
+  loyalty: ['**/src/loyalty/**/*.ts', 'apps/loyalty-worker/src/**/*.ts'],
+};
+
+/**
+ * The workspace's flat config. `sandboxFiles` are the workflow sources and `domainFiles` each
+ * domain's sources, relative to the config that is loaded: ESLint resolves `files` patterns
+ * against the directory of that config, and `nx lint` runs in each project's directory with the
+ * project's eslint.config.mjs (each worker app marks all of its sources as its domain's).
+ */
+export function createConfig({
+  sandboxFiles = ['libs/workflows/src/**/*.ts'],
+  domainFiles = {},
+} = {}) {
+  const files = { ...DOMAIN_FILES, ...domainFiles };
   return tseslint.config(
     {
       ignores: [
@@ -169,6 +218,17 @@ export function createConfig({ sandboxFiles = ['libs/workflows/src/**/*.ts'] } =
       rules: { '@nx/enforce-module-boundaries': boundaries(true) },
     },
     { files: TEST_FILES, rules: { '@nx/enforce-module-boundaries': boundaries(false) } },
+    // Production code of each domain; tests may run both domains' workers together.
+    {
+      files: files.billing,
+      ignores: TEST_FILES,
+      rules: { 'no-restricted-imports': domainBoundaries('billing', 'loyalty') },
+    },
+    {
+      files: files.loyalty,
+      ignores: TEST_FILES,
+      rules: { 'no-restricted-imports': domainBoundaries('loyalty', 'billing') },
+    },
     {
       files: sandboxFiles,
       ignores: TEST_FILES,
@@ -186,6 +246,17 @@ export function createConfig({ sandboxFiles = ['libs/workflows/src/**/*.ts'] } =
             ],
             patterns: [
               { group: ['node:*'], message: 'No Node built-ins in workflow code.' },
+              {
+                // Of the workspace's libs, workflow code uses pure values (money) and itself.
+                group: [
+                  '@invincible/*',
+                  '!@invincible/money',
+                  '!@invincible/workflows',
+                  '!@invincible/activities',
+                ],
+                message:
+                  'Workflow code runs in the Temporal sandbox: of the workspace, money only.',
+              },
               {
                 group: ['@invincible/activities/*'],
                 allowTypeImports: true,
