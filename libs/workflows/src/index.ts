@@ -11,6 +11,7 @@ export type { BillingSchedule, IntervalUnit } from './billing/calendar';
 export * from './loyalty/contract';
 export * from './reconciliation/contract';
 export * from './search-attributes/contract';
+export * from './billing/search-attributes';
 
 /** Module specifiers of the workflow sources, for `require.resolve` in the workers. */
 export const WORKFLOW_SOURCES = {

@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { Money } from '@invincible/money';
 import { createMessageGuard } from '../messages/message-guard';
-import { subscriptionSearchAttributes } from '../search-attributes/contract';
+import { subscriptionSearchAttributes } from './search-attributes';
 import { createBillingModel, initialState, pinPolicy, type ChargeAttempt } from './billing-model';
 import {
   cancelSignal,

@@ -1,11 +1,13 @@
 import type { SubscriptionInput } from '../billing/contract';
 import {
-  CUSTOMER_ID_SEARCH_ATTRIBUTE,
   initialSubscriptionSearchAttributes,
+  subscriptionSearchAttributes,
+} from '../billing/search-attributes';
+import {
+  CUSTOMER_ID_SEARCH_ATTRIBUTE,
   loyaltySearchAttributes,
   NEXT_CHARGE_AT_SEARCH_ATTRIBUTE,
   SEARCH_ATTRIBUTE_KEYS,
-  subscriptionSearchAttributes,
   SUBSCRIPTION_STATUS_SEARCH_ATTRIBUTE,
 } from './contract';
 

@@ -8,19 +8,15 @@
  * start, or the workflow task of an upsert — over and over, so the subscription would stop
  * billing. Hence the workers refuse to start without them (`ensureSearchAttributes` in
  * libs/temporal-runtime).
+ *
+ * Shared by both domains, so it knows neither's model: a subscription's attributes are billing's
+ * (`billing/search-attributes.ts`).
  */
 import {
   defineSearchAttributeKey,
   SearchAttributeType,
   type SearchAttributePair,
-  type SearchAttributeUpdatePair,
 } from '@temporalio/common';
-import { initialState } from '../billing/billing-model';
-import {
-  subscriptionInputProblems,
-  type SubscriptionInput,
-  type SubscriptionState,
-} from '../billing/contract';
 
 /** The customer a subscription or loyalty program belongs to (tenant-qualified, as stored). */
 export const CUSTOMER_ID_SEARCH_ATTRIBUTE = defineSearchAttributeKey(
@@ -52,39 +48,6 @@ export const SEARCH_ATTRIBUTE_KEYS: readonly SearchAttributeDefinition[] = [
   SUBSCRIPTION_STATUS_SEARCH_ATTRIBUTE,
   NEXT_CHARGE_AT_SEARCH_ATTRIBUTE,
 ];
-
-/**
- * A subscription's attributes for `state`, as the workflow upserts them: `NextChargeAt` is
- * `null` (removed) once nothing is due, so a range query never finds an ended subscription.
- */
-export function subscriptionSearchAttributes(
-  customerId: string,
-  state: Pick<SubscriptionState, 'status' | 'nextChargeAt'>,
-): SearchAttributeUpdatePair[] {
-  return [
-    { key: CUSTOMER_ID_SEARCH_ATTRIBUTE, value: customerId },
-    { key: SUBSCRIPTION_STATUS_SEARCH_ATTRIBUTE, value: state.status },
-    {
-      key: NEXT_CHARGE_AT_SEARCH_ATTRIBUTE,
-      value: state.nextChargeAt === null ? null : new Date(state.nextChargeAt),
-    },
-  ];
-}
-
-/**
- * The attributes a subscription is started with (`typedSearchAttributes`): those of its initial
- * state, so that it is found from its first instant, and its first run has nothing to upsert.
- * Input the workflow will refuse gets `CustomerId` only.
- */
-export function initialSubscriptionSearchAttributes(
-  input: SubscriptionInput,
-): SearchAttributePair[] {
-  if (subscriptionInputProblems(input).length > 0)
-    return [{ key: CUSTOMER_ID_SEARCH_ATTRIBUTE, value: input.customerId }];
-  return subscriptionSearchAttributes(input.customerId, initialState(input)).filter(
-    (pair): pair is SearchAttributePair => pair.value !== null,
-  );
-}
 
 /** The attributes a customer's loyalty program is started with. */
 export function loyaltySearchAttributes(customerId: string): SearchAttributePair[] {
