@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'cassandra-driver';
 import { stringify } from 'yaml';
+import { moduleAccessArgs } from './cassandra-jvm';
+import { nodetool, parseStatus } from './nodetool';
 import type { ProcessSpec } from './process-spec';
 
 export interface LocalCassandraOptions {
@@ -24,6 +26,25 @@ export interface LocalCassandraOptions {
   readonly jmxPort?: number;
   /** Process name; `cassandra` unless it is one node of a cluster. */
   readonly name?: string;
+  /**
+   * A cluster node is ready only once the ring agrees: `members` nodes up and normal in the view
+   * of each node on `jmxPorts` (nodetool). CQL answering is not enough — right after a node
+   * joins, the others may not count it yet, and a quorum write then fails with "Cannot achieve
+   * consistency level LOCAL_QUORUM" (seen here creating Temporal's schema on three fresh nodes).
+   */
+  readonly ringReady?: { readonly members: number; readonly jmxPorts: readonly number[] };
+}
+
+/** True when every view on `jmxPorts` counts at least `members` nodes up and normal (UN). */
+async function ringUp(
+  options: LocalCassandraOptions,
+  ring: NonNullable<LocalCassandraOptions['ringReady']>,
+): Promise<boolean> {
+  for (const port of ring.jmxPorts) {
+    const status = await nodetool(options, port, ['status'], 30_000).catch(() => '');
+    if (parseStatus(status).filter((m) => m.state === 'UN').length < ring.members) return false;
+  }
+  return true;
 }
 
 /** A local cluster of `nodes` Cassandra processes: what `localCassandraCluster` needs. */
@@ -122,49 +143,6 @@ export function logbackXml(logDir: string): string {
 `;
 }
 
-/**
- * Cassandra's own conf/jvm17-server.options module exports/opens (the jar does not ship them),
- * plus java.nio to silence a reflection warning: the server and nodetool both need them.
- */
-export function moduleAccessArgs(): string[] {
-  const exports = [
-    'java.base/jdk.internal.misc',
-    'java.base/jdk.internal.ref',
-    'java.base/sun.nio.ch',
-    'java.management.rmi/com.sun.jmx.remote.internal.rmi',
-    'java.rmi/sun.rmi.registry',
-    'java.rmi/sun.rmi.server',
-    'java.sql/java.sql',
-    'java.base/jdk.internal.math',
-    'java.base/jdk.internal.module',
-    'java.base/jdk.internal.util.jar',
-    'jdk.management/com.sun.management.internal',
-  ];
-  const opens = [
-    'java.base/sun.nio.ch',
-    'java.base/java.io',
-    'java.base/java.nio',
-    'java.base/java.util.concurrent',
-    'java.base/java.util',
-    'java.base/java.util.concurrent.atomic',
-    'java.base/java.lang',
-    'java.base/java.math',
-    'java.base/java.lang.reflect',
-    'java.base/java.net',
-    'java.base/jdk.internal.loader',
-    'java.base/jdk.internal.ref',
-    'java.base/jdk.internal.reflect',
-    'java.base/jdk.internal.math',
-    'java.base/jdk.internal.module',
-    'java.base/jdk.internal.util.jar',
-    'jdk.management/com.sun.management.internal',
-  ];
-  return [
-    ...exports.map((e) => `--add-exports=${e}=ALL-UNNAMED`),
-    ...opens.map((o) => `--add-opens=${o}=ALL-UNNAMED`),
-  ];
-}
-
 /** JVM flags: heap, module access (moduleAccessArgs), and the local start-up shortcuts. */
 export function cassandraJvmArgs(
   options: LocalCassandraOptions,
@@ -254,8 +232,12 @@ export function localCassandra(options: LocalCassandraOptions): ProcessSpec {
           ]),
     ],
     ready: {
-      description: `CQL on ${host}:${options.port}`,
-      check: () => cqlAnswers(`${host}:${options.port}`),
+      description: options.ringReady
+        ? `CQL on ${host}:${options.port}, ${options.ringReady.members} nodes up in every node's view`
+        : `CQL on ${host}:${options.port}`,
+      check: async () =>
+        (await cqlAnswers(`${host}:${options.port}`)) &&
+        (!options.ringReady || (await ringUp(options, options.ringReady))),
       timeoutMs: 180_000,
       intervalMs: 1_000,
     },
@@ -300,6 +282,11 @@ export function localCassandraCluster(options: LocalCassandraClusterOptions): Pr
       seed: `${nodeAddress(1)}:${options.storagePort}`,
       jmxPort: jmxPort + i,
       dataDir: join(options.dataDir, `node${i + 1}`),
+      // Node i + 1 is ready once it and every node before it count i + 1 nodes up.
+      ringReady: {
+        members: i + 1,
+        jmxPorts: Array.from({ length: i + 1 }, (_, j) => jmxPort + j),
+      },
     }),
   );
 }

@@ -1,5 +1,5 @@
 import { loadExeca } from '../execa';
-import { moduleAccessArgs } from './cassandra';
+import { moduleAccessArgs } from './cassandra-jvm';
 
 /** Where nodetool runs from: the JVM and classpath the local Cassandra runs with. */
 export interface NodetoolRuntime {

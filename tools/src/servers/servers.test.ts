@@ -146,6 +146,12 @@ describe('localCassandraCluster', () => {
         ]),
       );
     });
+    // Ready once the ring agrees, not when CQL first answers: node 3 once nodes 1–3 count 3 up.
+    expect(specs.map((s) => s.ready?.description)).toEqual([
+      "CQL on 127.0.0.1:19042, 1 nodes up in every node's view",
+      "CQL on 127.0.0.2:19042, 2 nodes up in every node's view",
+      "CQL on 127.0.0.3:19042, 3 nodes up in every node's view",
+    ]);
     // The seed starts the ring; the others join it empty, without a bootstrap's ring delay.
     expect(yamlOf(join(dir, 'node1'))).not.toHaveProperty('auto_bootstrap');
     expect(yamlOf(join(dir, 'node2'))['auto_bootstrap']).toBe(false);
