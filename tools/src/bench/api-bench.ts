@@ -12,21 +12,16 @@
 import { randomBytes } from 'node:crypto';
 import { createLoyaltyActivities, createOutboxMailer } from '@invincible/activities';
 import { createRepository } from '@invincible/astra-repo';
-import {
-  LOYALTY_TASK_QUEUE,
-  LOYALTY_WORKFLOW_TYPE,
-  loyaltyWorkflowId,
-  recordPurchaseUpdate,
-  WORKFLOW_SOURCES,
-} from '@invincible/workflows';
+import { LOYALTY_TASK_QUEUE, WORKFLOW_SOURCES } from '@invincible/workflows';
 import { createTestNamespace } from '@invincible/workflows/testing';
-import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import autocannon from 'autocannon';
 import { devApp } from '../apps';
 import { createLogger } from '../log';
 import { Supervisor } from '../supervisor';
 import { freePort } from '../testing/processes';
+import { recordPurchaseWithStart } from './bench-support';
 import { benchPayloadCodecs, payloadCodecEnv } from './payload-codec';
 
 const REQUESTS = Math.min(Number(process.env['BENCH_REQUESTS'] ?? 400), 4_000);
@@ -164,16 +159,7 @@ async function main(): Promise<void> {
             while (remaining-- > 0) {
               const { customerId, purchase } = next();
               const t0 = performance.now();
-              await client.workflow.executeUpdateWithStart(recordPurchaseUpdate, {
-                args: [purchase],
-                updateId: `purchase:${purchase.purchaseId}`,
-                startWorkflowOperation: new WithStartWorkflowOperation(LOYALTY_WORKFLOW_TYPE, {
-                  workflowId: loyaltyWorkflowId(customerId),
-                  taskQueue: LOYALTY_TASK_QUEUE,
-                  args: [{ customerId, customerEmail: `${customerId}@example.com` }],
-                  workflowIdConflictPolicy: 'USE_EXISTING',
-                }),
-              });
+              await recordPurchaseWithStart(client, customerId, purchase);
               samples.push(performance.now() - t0);
             }
           }),

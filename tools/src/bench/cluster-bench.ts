@@ -18,14 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLoyaltyActivities, createOutboxMailer } from '@invincible/activities';
 import { createRepository } from '@invincible/astra-repo';
-import {
-  LOYALTY_TASK_QUEUE,
-  LOYALTY_WORKFLOW_TYPE,
-  loyaltyWorkflowId,
-  recordPurchaseUpdate,
-  WORKFLOW_SOURCES,
-} from '@invincible/workflows';
-import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { LOYALTY_TASK_QUEUE, WORKFLOW_SOURCES } from '@invincible/workflows';
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadStackConfig } from '../config';
 import { createLogger } from '../log';
@@ -34,9 +28,8 @@ import { localTemporalOnCassandra } from '../servers/temporal-cassandra';
 import { provision } from '../stack';
 import { Supervisor } from '../supervisor';
 import { freePort } from '../testing/processes';
+import { bounded, recordPurchaseWithStart } from './bench-support';
 
-const bounded = (name: string, fallback: number, max: number) =>
-  Math.max(1, Math.min(Number(process.env[name] ?? fallback), max));
 const PURCHASES = bounded('BENCH_PURCHASES', 400, 4_000);
 const CONCURRENCY = bounded('BENCH_CONCURRENCY', 16, 64);
 const SHARDS = bounded('BENCH_SHARDS', 8, 512);
@@ -139,18 +132,9 @@ async function measure(nodes: number, log: ReturnType<typeof createLogger>): Pro
             occurredAt: new Date().toISOString(),
           },
         });
-        const send = async (i: number) => {
+        const send = (i: number) => {
           const { customerId, purchase: p } = purchase(i);
-          return client.workflow.executeUpdateWithStart(recordPurchaseUpdate, {
-            args: [p],
-            updateId: `purchase:${p.purchaseId}`,
-            startWorkflowOperation: new WithStartWorkflowOperation(LOYALTY_WORKFLOW_TYPE, {
-              workflowId: loyaltyWorkflowId(customerId),
-              taskQueue: LOYALTY_TASK_QUEUE,
-              args: [{ customerId, customerEmail: `${customerId}@example.com` }],
-              workflowIdConflictPolicy: 'USE_EXISTING',
-            }),
-          });
+          return recordPurchaseWithStart(client, customerId, p);
         };
         // Warm-up: every customer's workflow started and cached, the code paths compiled.
         for (let i = 0; i < CUSTOMERS; i++) await send(PURCHASES + i);

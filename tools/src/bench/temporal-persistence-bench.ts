@@ -23,9 +23,8 @@ import { localTemporal } from '../servers/temporal-dev';
 import { provision } from '../stack';
 import { Supervisor } from '../supervisor';
 import type { counter, timers } from '../testing/persistence-workflows';
+import { bounded } from './bench-support';
 
-const bounded = (name: string, fallback: number, max: number) =>
-  Math.max(1, Math.min(Number(process.env[name] ?? fallback), max));
 const STARTS = bounded('BENCH_STARTS', 200, 2_000);
 const UPDATES = bounded('BENCH_UPDATES', 300, 3_000);
 const TIMERS = bounded('BENCH_TIMERS', 50, 500);
