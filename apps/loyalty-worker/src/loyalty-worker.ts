@@ -6,27 +6,12 @@ import {
 } from '@invincible/workflows';
 import {
   tracingWorkerOptions,
-  type Tracing,
   workerTuningOptions,
+  type WorkerFactoryDeps,
 } from '@invincible/temporal-runtime';
-import type { PayloadCodec } from '@temporalio/common';
-import { Worker, type NativeConnection } from '@temporalio/worker';
-import type { WorkerTuning } from './config';
+import { Worker } from '@temporalio/worker';
 
-/** Where the workflow code comes from: a prebuilt bundle (production) or source (development). */
-export type WorkflowSource = { readonly bundlePath: string } | { readonly workflowsPath: string };
-
-export interface LoyaltyWorkerDeps {
-  readonly connection: NativeConnection;
-  readonly namespace: string;
-  readonly workflows: WorkflowSource;
-  readonly tuning: WorkerTuning;
-  /** Encrypts payloads (PAYLOAD_CODEC_KEYS); undefined: in clear. */
-  readonly payloadCodec?: PayloadCodec | undefined;
-  /** Where workflow and activity spans go (OTEL_*); undefined: not traced. */
-  readonly tracing?: Tracing | undefined;
-  readonly activities: LoyaltyActivities;
-}
+export type LoyaltyWorkerDeps = WorkerFactoryDeps<LoyaltyActivities>;
 
 /** Creates the worker polling the `loyalty` task queue; running and stopping it is the caller's. */
 export function createLoyaltyWorker(deps: LoyaltyWorkerDeps): Promise<Worker> {

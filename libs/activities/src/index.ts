@@ -17,14 +17,6 @@ export type { Deliver, Mailer } from './mail/mailer';
 export { toActivityFailure } from './to-activity-failure';
 export { createReconciliationActivities } from './reconciliation/create-reconciliation-activities';
 export type { ReconciliationActivityDeps } from './reconciliation/create-reconciliation-activities';
-export { startHealthServer } from './runtime/health-server';
-export type { HealthServer, HealthServerOptions } from './runtime/health-server';
-export {
-  DEFAULT_BACKOFF,
-  isConnectionError,
-  keepWorkerRunning,
-} from './runtime/keep-worker-running';
-export type { Backoff, KeepWorkerRunningOptions, RetryEvent } from './runtime/keep-worker-running';
 export {
   BUSINESS_METRIC_NAMES,
   createBillingMetrics,

@@ -48,3 +48,15 @@ export { createAppLogger, forwardSdkLogs, LOG_FORMATS } from './logging';
 export type { AppLoggerOptions, LogFormat, SdkLogEntry } from './logging';
 export { workerSettingsFromEnv } from './worker-settings';
 export type { WorkerSettingsResult } from './worker-settings';
+export { startHealthServer } from './health-server';
+export type { HealthServer, HealthServerOptions } from './health-server';
+export { DEFAULT_BACKOFF, isConnectionError, keepWorkerRunning } from './keep-worker-running';
+export type { Backoff, KeepWorkerRunningOptions, RetryEvent } from './keep-worker-running';
+export { chooseWorkflowSource, runWorker } from './run-worker';
+export type {
+  RunWorkerOptions,
+  WorkerFactoryDeps,
+  WorkerSetup,
+  WorkerSetupContext,
+  WorkflowSource,
+} from './run-worker';
