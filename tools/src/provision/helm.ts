@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { MissingToolError, ProvisionError } from '../errors';
 import type { Logger } from '../log';
 import { goInstall } from './go-install';
 import { HELM_MODULE, HELM_VERSION } from './versions';
-import { isExecutable, which } from './which';
+import { existingBinary, goOrExplain } from './which';
 
 export interface HelmOptions {
   readonly cacheDir: string;
@@ -23,26 +22,22 @@ export function cachedHelmPath(cacheDir: string): string {
  * cache, as `ensureTemporalCli` does the CLI.
  */
 export async function ensureHelm(options: HelmOptions): Promise<string> {
-  const { helmPath, env, log } = options;
-  if (helmPath) {
-    if (!isExecutable(helmPath)) {
-      throw new ProvisionError(`HELM_PATH=${helmPath} is not an executable file`);
-    }
-    return helmPath;
-  }
-  const onPath = which('helm', env['PATH']);
-  if (onPath) return onPath;
+  const { env, log } = options;
   const cached = cachedHelmPath(options.cacheDir);
-  if (isExecutable(cached)) return cached;
-  const go = which('go', env['PATH']);
-  if (!go) {
-    throw new MissingToolError(
-      'Go (1.24 or newer, to build Helm)',
-      'Install Go, or put a `helm` binary on PATH or in HELM_PATH.',
-    );
-  }
+  const found = existingBinary({
+    variable: 'HELM_PATH',
+    given: options.helmPath,
+    name: 'helm',
+    cached,
+    env,
+  });
+  if (found) return found;
   return goInstall({
-    go,
+    go: goOrExplain(
+      env,
+      'Go (1.24 or newer, to build Helm)',
+      'put a `helm` binary on PATH or in HELM_PATH.',
+    ),
     pkg: HELM_MODULE,
     version: HELM_VERSION,
     binary: 'helm',

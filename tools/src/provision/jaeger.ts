@@ -21,7 +21,7 @@ import {
   JAEGER_UI_VERSION,
   JAEGER_VERSION,
 } from './versions';
-import { isExecutable, which } from './which';
+import { existingBinary, goOrExplain, which } from './which';
 
 export interface JaegerOptions {
   readonly cacheDir: string;
@@ -42,23 +42,20 @@ export function cachedJaegerPath(cacheDir: string): string {
  * there may be v1, whose flags and config differ.
  */
 export async function ensureJaeger(options: JaegerOptions): Promise<string> {
-  const { jaegerPath, env, log } = options;
-  if (jaegerPath) {
-    if (!isExecutable(jaegerPath)) {
-      throw new ProvisionError(`JAEGER_PATH=${jaegerPath} is not an executable file`);
-    }
-    return jaegerPath;
-  }
+  const { env, log } = options;
   const cached = cachedJaegerPath(options.cacheDir);
-  if (isExecutable(cached)) return cached;
-
-  const go = which('go', env['PATH']);
-  if (!go) {
-    throw new MissingToolError(
-      'Go (1.24 or newer, to build Jaeger)',
-      'Install Go, or set JAEGER_PATH to a Jaeger v2 binary, or start without --traces.',
-    );
-  }
+  const found = existingBinary({
+    variable: 'JAEGER_PATH',
+    given: options.jaegerPath,
+    cached,
+    env,
+  });
+  if (found) return found;
+  const go = goOrExplain(
+    env,
+    'Go (1.24 or newer, to build Jaeger)',
+    'set JAEGER_PATH to a Jaeger v2 binary, or start without --traces.',
+  );
   return goBuildTool({
     go,
     pkg: `${JAEGER_MODULE}/cmd/jaeger`,

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { MissingToolError, ProvisionError } from '../errors';
 import type { Logger } from '../log';
 import { goInstall } from './go-install';
 import { TEMPORAL_CLI_MODULE, TEMPORAL_CLI_VERSION } from './versions';
-import { isExecutable, which } from './which';
+import { existingBinary, goOrExplain } from './which';
 
 export interface TemporalCliOptions {
   readonly cacheDir: string;
@@ -24,28 +23,23 @@ export function cachedTemporalCliPath(cacheDir: string): string {
  * interrupted build never leaves a half-written binary behind.
  */
 export async function ensureTemporalCli(options: TemporalCliOptions): Promise<string> {
-  const { cliPath, env, log } = options;
-  if (cliPath) {
-    if (!isExecutable(cliPath)) {
-      throw new ProvisionError(`TEMPORAL_CLI_PATH=${cliPath} is not an executable file`);
-    }
-    return cliPath;
-  }
-  const onPath = which('temporal', env['PATH']);
-  if (onPath) return onPath;
+  const { env, log } = options;
   const cached = cachedTemporalCliPath(options.cacheDir);
-  if (isExecutable(cached)) return cached;
-
-  const go = which('go', env['PATH']);
-  if (!go) {
-    throw new MissingToolError(
-      'Go (1.23 or newer, to build the Temporal CLI)',
-      'Install Go, or put a `temporal` binary on PATH or in TEMPORAL_CLI_PATH, ' +
-        'or point TEMPORAL_ADDRESS at an existing Temporal server.',
-    );
-  }
+  const found = existingBinary({
+    variable: 'TEMPORAL_CLI_PATH',
+    given: options.cliPath,
+    name: 'temporal',
+    cached,
+    env,
+  });
+  if (found) return found;
   return goInstall({
-    go,
+    go: goOrExplain(
+      env,
+      'Go (1.23 or newer, to build the Temporal CLI)',
+      'put a `temporal` binary on PATH or in TEMPORAL_CLI_PATH, ' +
+        'or point TEMPORAL_ADDRESS at an existing Temporal server.',
+    ),
     pkg: TEMPORAL_CLI_MODULE,
     version: TEMPORAL_CLI_VERSION,
     binary: 'temporal',
