@@ -477,3 +477,51 @@ function temporalPersistence(e: StackEnv): TemporalPersistence {
         : undefined,
   };
 }
+
+/** The ports of an isolated stack (`isolatedStackConfig`): free ones, chosen by the caller. */
+export interface IsolatedPorts {
+  readonly cql: number;
+  readonly storage: number;
+  /** Node N's nodetool port is `jmx + N − 1`. */
+  readonly jmx: number;
+  readonly temporal: number;
+  readonly ui: number;
+}
+
+/**
+ * A stack of its own, for a soak or a bench: every server local, on `ports`, with its state in
+ * `dataDir`. The environment still gives tool paths and heap, never an address of an existing
+ * server nor a remote Temporal keyspace (TEMPORAL_CASSANDRA_*): the run must not touch those.
+ */
+export function isolatedStackConfig(
+  env: NodeJS.ProcessEnv,
+  options: {
+    readonly dataDir: string;
+    readonly ports: IsolatedPorts;
+    /** TEMPORAL_PERSISTENCE (validated as that variable is); undefined: the dev server. */
+    readonly temporalPersistence: string | undefined;
+    /** A local cluster: its size and Temporal's shards; omitted: the single node. */
+    readonly cluster?: { readonly cassandraNodes: number; readonly historyShards: number };
+  },
+): StackConfig {
+  const { dataDir, ports, cluster } = options;
+  return loadStackConfig({
+    ...Object.fromEntries(
+      Object.entries(env).filter(([k]) => !k.startsWith('TEMPORAL_CASSANDRA_')),
+    ),
+    TEMPORAL_PERSISTENCE: options.temporalPersistence ?? 'dev',
+    ...(cluster ? { TEMPORAL_HISTORY_SHARDS: String(cluster.historyShards) } : {}),
+    CASSANDRA_NODES: String(cluster?.cassandraNodes ?? 1),
+    CASSANDRA_JMX_PORT: String(ports.jmx),
+    TEMPORAL_PORT: String(ports.temporal),
+    TEMPORAL_UI_PORT: String(ports.ui),
+    CASSANDRA_PORT: String(ports.cql),
+    CASSANDRA_STORAGE_PORT: String(ports.storage),
+    // Three JVMs share the machine with everything else: smaller heaps per node.
+    CASSANDRA_HEAP: env['CASSANDRA_HEAP'] ?? (cluster ? '768M' : '1G'),
+    INVINCIBLE_DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: '',
+    CASSANDRA_CONTACT_POINTS: '',
+    ASTRA_DB_API_ENDPOINT: '',
+  });
+}

@@ -21,11 +21,9 @@ import { createRepository } from '@invincible/astra-repo';
 import { LOYALTY_TASK_QUEUE, WORKFLOW_SOURCES } from '@invincible/workflows';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { loadStackConfig } from '../config';
+import { isolatedStackConfig } from '../config';
 import { createLogger } from '../log';
-import { clusterContactPoints, localCassandraCluster, nodeAddress } from '../servers/cassandra';
-import { localTemporalOnCassandra } from '../servers/temporal-cassandra';
-import { provision } from '../stack';
+import { endpoints, provision, serverSpecs } from '../stack';
 import { Supervisor } from '../supervisor';
 import { freePort } from '../testing/processes';
 import { bounded, recordPurchaseWithStart } from './bench-support';
@@ -48,62 +46,44 @@ const percentile = (sorted: readonly number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
 async function measure(nodes: number, log: ReturnType<typeof createLogger>): Promise<Figures> {
-  const config = loadStackConfig({ ...process.env, TEMPORAL_PERSISTENCE: 'dev' });
+  const dir = mkdtempSync(join(tmpdir(), `invincible-bench-cluster-${nodes}-`));
+  const ports = {
+    cql: await freePort(),
+    storage: await freePort(),
+    jmx: await freePort(),
+    temporal: await freePort(),
+    ui: await freePort(),
+  };
+  const config = isolatedStackConfig(process.env, {
+    dataDir: dir,
+    ports,
+    temporalPersistence: 'cassandra',
+    cluster: { cassandraNodes: nodes, historyShards: SHARDS },
+  });
   const provisioned = await provision(
     config,
-    { temporal: false, cassandra: true, testServer: false, temporalServer: { ui: false } },
+    { temporal: true, cassandra: true, testServer: false, temporalServer: { ui: false } },
     process.env,
     log,
   );
-  if (!provisioned.java || !provisioned.cassandraClasspath || !provisioned.temporalServer)
-    throw new Error('the bench runs its own Cassandra: unset CASSANDRA_CONTACT_POINTS');
-  const dir = mkdtempSync(join(tmpdir(), `invincible-bench-cluster-${nodes}-`));
-  const ports = { cql: await freePort(), storage: await freePort(), temporal: await freePort() };
-  const replicationFactor = Math.min(nodes, 3);
+  const where = endpoints(config);
+  const replicationFactor = where.cassandraReplicationFactor ?? 1;
   const supervisor = new Supervisor(log);
   const t0 = Date.now();
   try {
-    for (const spec of localCassandraCluster({
-      java: provisioned.java,
-      classpath: provisioned.cassandraClasspath,
-      dataDir: join(dir, 'cassandra'),
-      port: ports.cql,
-      storagePort: ports.storage,
-      heap: process.env['CASSANDRA_HEAP'] ?? '768M',
-      nodes,
-      jmxPort: await freePort(),
+    // The local cluster, then Temporal on it: what `npm start -- --cassandra-nodes N` runs.
+    for (const spec of serverSpecs(config, provisioned, {
+      ephemeral: true,
+      dataDir: dir,
+      env: process.env,
+      log,
     }))
       await supervisor.start(spec);
-    await supervisor.start(
-      localTemporalOnCassandra({
-        server: provisioned.temporalServer.server,
-        schemaTool: provisioned.temporalServer.schemaTool,
-        port: ports.temporal,
-        namespace: 'default',
-        historyShards: SHARDS,
-        keyspace: 'temporal',
-        createKeyspace: true,
-        replicationFactor,
-        cassandra: {
-          via: 'hosts',
-          hosts: Array.from({ length: nodes }, (_, i) => nodeAddress(i + 1)),
-          port: ports.cql,
-          username: undefined,
-          password: undefined,
-          tls: undefined,
-          datacenter: undefined,
-          disableInitialHostLookup: false,
-        },
-        dataDir: join(dir, 'temporal'),
-        env: process.env,
-        log,
-      }),
-    );
     const startupS = (Date.now() - t0) / 1000;
     const address = `127.0.0.1:${ports.temporal}`;
     const repository = createRepository({
       backend: 'cassandra',
-      contactPoints: clusterContactPoints(nodes, ports.cql),
+      contactPoints: (where.cassandraContactPoints ?? '').split(','),
       localDataCenter: 'datacenter1',
       keyspace: 'bench',
       replicationFactor,

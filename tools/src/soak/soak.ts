@@ -25,7 +25,7 @@ import {
 import { payloadCodecFromEnv } from '@invincible/temporal-runtime';
 import { Client, Connection } from '@temporalio/client';
 import { httpOk } from '../apps';
-import { loadStackConfig } from '../config';
+import { isolatedStackConfig } from '../config';
 import { loadExeca } from '../execa';
 import { createLogger, formatDuration } from '../log';
 import { REPO_ROOT } from '../paths';
@@ -113,24 +113,11 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   const env = process.env;
   const cluster = profile.cluster;
-  const config = loadStackConfig({
-    ...Object.fromEntries(
-      Object.entries(env).filter(([k]) => !k.startsWith('TEMPORAL_CASSANDRA_')),
-    ),
-    TEMPORAL_PERSISTENCE: cluster ? 'cassandra' : (env['TEMPORAL_PERSISTENCE'] ?? 'dev'),
-    ...(cluster ? { TEMPORAL_HISTORY_SHARDS: String(cluster.historyShards) } : {}),
-    CASSANDRA_NODES: String(cluster?.cassandraNodes ?? 1),
-    CASSANDRA_JMX_PORT: String(ports.jmx),
-    TEMPORAL_PORT: String(ports.temporal),
-    TEMPORAL_UI_PORT: String(ports.ui),
-    CASSANDRA_PORT: String(ports.cql),
-    CASSANDRA_STORAGE_PORT: String(ports.storage),
-    // Three JVMs share the machine with everything else: smaller heaps per node.
-    CASSANDRA_HEAP: env['CASSANDRA_HEAP'] ?? (cluster ? '768M' : '1G'),
-    INVINCIBLE_DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: '',
-    CASSANDRA_CONTACT_POINTS: '',
-    ASTRA_DB_API_ENDPOINT: '',
+  const config = isolatedStackConfig(env, {
+    dataDir,
+    ports,
+    temporalPersistence: cluster ? 'cassandra' : env['TEMPORAL_PERSISTENCE'],
+    ...(cluster ? { cluster } : {}),
   });
   const provisioned = await provision(
     config,
