@@ -61,8 +61,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.
 const APPS = ['api', 'billing-worker', 'loyalty-worker'] as const;
 const WORKERS = ['billing-worker-1', 'billing-worker-2', 'loyalty-worker-1', 'loyalty-worker-2'];
 const KEYSPACE = 'soak';
-/** Where Temporal on Cassandra keeps its state (TEMPORAL_CASSANDRA_KEYSPACE's default). */
-const TEMPORAL_KEYSPACE = 'temporal';
 const COUPON_THRESHOLD = 10_000;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -313,7 +311,13 @@ async function main(argv: readonly string[]): Promise<number> {
     const repairs: KeyspaceRepair[] = [];
     if (cluster && provisioned.java && provisioned.cassandraClasspath) {
       const runtime = { java: provisioned.java, classpath: provisioned.cassandraClasspath };
-      const keyspaces = [KEYSPACE, TEMPORAL_KEYSPACE];
+      const t = config.temporal;
+      const keyspaces = [
+        KEYSPACE,
+        ...(t.mode === 'local' && t.persistence.kind === 'cassandra'
+          ? [t.persistence.keyspace]
+          : []),
+      ];
       try {
         await waitForRing(runtime, ports.jmx, cluster.cassandraNodes);
         for (const keyspace of keyspaces) {
@@ -415,6 +419,26 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** The process a fault hits: a random worker replica, or the one its kind names. */
+function faultTarget(kind: FaultPlan['kind'], cluster: boolean, random: () => number): string {
+  switch (kind) {
+    case 'kill-worker':
+      return WORKERS[Math.floor(random() * WORKERS.length)] as string;
+    case 'kill-api':
+      return 'api';
+    case 'kill-temporal':
+      return 'temporal';
+    // Not the seed: node 2 of the cluster.
+    case 'kill-cassandra-node':
+      return 'cassandra-2';
+    case 'stop-cassandra-node':
+      return 'cassandra-3';
+    case 'kill-cassandra':
+    case 'stop-cassandra':
+      return cluster ? 'cassandra-1' : 'cassandra';
+  }
+}
+
 /** The faults of the profile, in order, each inside the load window. */
 async function runFaults(
   fleet: Fleet,
@@ -429,21 +453,7 @@ async function runFaults(
     await sleep(ctx.startedAt + fault.at * 1_000 - Date.now());
     if (Date.now() >= ctx.endsAt) break;
     const at = (Date.now() - ctx.startedAt) / 1_000;
-    const target =
-      fault.kind === 'kill-worker'
-        ? (WORKERS[Math.floor(random() * WORKERS.length)] as string)
-        : fault.kind === 'kill-api'
-          ? 'api'
-          : fault.kind === 'kill-temporal'
-            ? 'temporal'
-            : fault.kind === 'kill-cassandra-node'
-              ? // Not the seed: node 2 of the cluster.
-                'cassandra-2'
-              : fault.kind === 'stop-cassandra-node'
-                ? 'cassandra-3'
-                : cluster
-                  ? 'cassandra-1'
-                  : 'cassandra';
+    const target = faultTarget(fault.kind, cluster, random);
     log.info(`fault at ${at.toFixed(0)} s: ${fault.kind} ${target} for ${fault.downSeconds} s`);
     let recoveryMs: number | null = null;
     try {
