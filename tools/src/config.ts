@@ -4,6 +4,7 @@ import {
 } from '@invincible/temporal-runtime';
 import { z } from 'zod';
 import { defaultCacheDir, defaultDataDir } from './paths';
+import { nodeAddress } from './servers/cluster-addresses';
 
 const port = z.coerce.number().int().min(1).max(65_535);
 const optionalString = z
@@ -439,7 +440,7 @@ function temporalPersistence(e: StackEnv): TemporalPersistence {
         via: remote ? 'hosts' : 'local',
         hosts: remote
           ? (e.TEMPORAL_CASSANDRA_HOSTS ?? '').split(',').map((h) => h.trim())
-          : Array.from({ length: e.CASSANDRA_NODES }, (_, i) => `127.0.0.${i + 1}`),
+          : Array.from({ length: e.CASSANDRA_NODES }, (_, i) => nodeAddress(i + 1)),
         port: remote ? (e.TEMPORAL_CASSANDRA_PORT ?? 9042) : e.CASSANDRA_PORT,
         username: e.TEMPORAL_CASSANDRA_USERNAME,
         password: e.TEMPORAL_CASSANDRA_PASSWORD,

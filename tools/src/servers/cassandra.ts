@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Client } from 'cassandra-driver';
 import { stringify } from 'yaml';
 import { moduleAccessArgs } from './cassandra-jvm';
-import { nodetool, parseStatus } from './nodetool';
+import { nodeAddress } from './cluster-addresses';
+import { ringMembers } from './nodetool';
 import type { ProcessSpec } from './process-spec';
 
 export interface LocalCassandraOptions {
@@ -41,8 +42,8 @@ async function ringUp(
   ring: NonNullable<LocalCassandraOptions['ringReady']>,
 ): Promise<boolean> {
   for (const port of ring.jmxPorts) {
-    const status = await nodetool(options, port, ['status'], 30_000).catch(() => '');
-    if (parseStatus(status).filter((m) => m.state === 'UN').length < ring.members) return false;
+    const up = (await ringMembers(options, port)).filter((m) => m.state === 'UN');
+    if (up.length < ring.members) return false;
   }
   return true;
 }
@@ -55,14 +56,6 @@ export interface LocalCassandraClusterOptions extends Omit<
   readonly nodes: number;
   /** Node N's nodetool port is `jmxPort + N - 1`. */
   readonly jmxPort: number;
-}
-
-/** The loopback address of node `n` (1-based) of a local cluster. */
-export const nodeAddress = (n: number) => `127.0.0.${n}`;
-
-/** `host:port` of every node's CQL listener: the apps' and Temporal's contact points. */
-export function clusterContactPoints(nodes: number, port: number): string[] {
-  return Array.from({ length: nodes }, (_, i) => `${nodeAddress(i + 1)}:${port}`);
 }
 
 /** The smallest cassandra.yaml a single local node needs, everything bound to 127.0.0.1. */

@@ -57,6 +57,15 @@ export function parseStatus(output: string): RingMember[] {
     .map((m) => ({ state: m[1] ?? '', address: m[2] ?? '' }));
 }
 
+/** The ring as the node on `jmxPort` sees it; empty when it does not answer (not up yet). */
+export async function ringMembers(
+  runtime: NodetoolRuntime,
+  jmxPort: number,
+  timeoutMs = 30_000,
+): Promise<RingMember[]> {
+  return parseStatus(await nodetool(runtime, jmxPort, ['status'], timeoutMs).catch(() => ''));
+}
+
 /** What `nodetool repair --preview` found: in sync, or how much a repair would stream. */
 export interface PreviewSummary {
   readonly inSync: boolean;
@@ -92,7 +101,7 @@ export async function waitForRing(
   const deadline = Date.now() + timeoutMs;
   let last: RingMember[] = [];
   while (Date.now() < deadline) {
-    last = parseStatus(await nodetool(runtime, jmxPort, ['status']).catch(() => ''));
+    last = await ringMembers(runtime, jmxPort);
     if (last.length === nodes && last.every((m) => m.state === 'UN')) return;
     await new Promise((resolve) => setTimeout(resolve, 2_000));
   }

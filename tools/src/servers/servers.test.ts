@@ -5,10 +5,10 @@ import { parse } from 'yaml';
 import {
   cassandraJvmArgs,
   cassandraYaml,
-  clusterContactPoints,
   localCassandraCluster,
   type LocalCassandraOptions,
 } from './cassandra';
+import { clusterContactPoints } from './cluster-addresses';
 import { temporalDevArgs } from './temporal-dev';
 
 const cassandra: LocalCassandraOptions = {
