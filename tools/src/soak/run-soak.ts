@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../paths';
 import { spawnCollecting } from '../testing/processes';
@@ -27,6 +27,29 @@ export async function runSoak(profile: SoakProfile['name'], dir: string): Promis
     { cwd: REPO_ROOT, env: { ...process.env, FORCE_COLOR: '0' }, detached: false },
   );
   const code = await soak.exited;
-  if (code !== 0) throw new Error(`soak exited ${String(code)}:\n${soak.output().slice(-8_000)}`);
-  return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as SoakReport;
+  if (code !== 0) {
+    // What broke first (a CI log may keep only the head of a long message), then the output.
+    const report = readReport(dir);
+    const broken = report
+      ? [
+          `broken: ${report.invariants
+            .filter((i) => i.broken > 0)
+            .map((i) => `${i.name} ×${i.broken}`)
+            .join(', ')}`,
+          ...report.violations.slice(0, 12).map((v) => `  ${v.invariant}: ${v.entity} ${v.detail}`),
+          `durations: ${JSON.stringify(report.durations)}`,
+        ]
+      : ['no report written'];
+    throw new Error(
+      `soak exited ${String(code)}; ${broken.join('\n')}\n--- output\n${soak.output().slice(-8_000)}`,
+    );
+  }
+  const report = readReport(dir);
+  if (!report) throw new Error(`the soak exited 0 but wrote no ${join(dir, 'report.json')}`);
+  return report;
+}
+
+function readReport(dir: string): SoakReport | undefined {
+  const file = join(dir, 'report.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SoakReport) : undefined;
 }
