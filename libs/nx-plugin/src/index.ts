@@ -1,0 +1,33 @@
+/**
+ * The workspace's Nx plugin, registered in nx.json. `createNodesV2` infers the deploy targets of
+ * every app that carries the `invincible` marker in its package.json (see app-marker.ts), so the
+ * apps no longer hand-write the same four targets; the generators live in generators.json.
+ *
+ * Each app still states `test: { dependsOn: ["build"] }` in its package.json: nx.json's
+ * `targetDefaults.test` is applied on top of every plugin's inferred targets (Nx merges plugins,
+ * then target defaults, then package.json), so an inferred `dependsOn` for `test` would be
+ * replaced by the default's `^build`. For the same reason `targetDefaults.build` states no
+ * `dependsOn`: every plugin that infers a `build` already gives it the one it needs.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createNodesFromFiles, type CreateNodesV2 } from '@nx/devkit';
+import { readAppMarker } from './app-marker';
+import { deployTargets } from './deploy-targets';
+
+export const createNodesV2: CreateNodesV2 = [
+  'apps/*/package.json',
+  (files, _options, context) =>
+    createNodesFromFiles(
+      (file) => {
+        const json = JSON.parse(readFileSync(join(context.workspaceRoot, file), 'utf8')) as unknown;
+        const marker = readAppMarker(json, file);
+        if (!marker) return {};
+        const root = dirname(file);
+        return { projects: { [root]: { targets: deployTargets(root, marker) } } };
+      },
+      files,
+      _options,
+      context,
+    ),
+];
