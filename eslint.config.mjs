@@ -77,16 +77,12 @@ function boundaries(sandboxed) {
         },
         // Utilities (money, the Temporal runtime): they depend on utilities only.
         { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-        // Domains. A domain's project uses its own domain and the shared foundation, never the
-        // other domain's projects (a project holding both, like workflows, carries both tags).
-        {
-          sourceTag: 'domain:billing',
-          onlyDependOnLibsWithTags: ['domain:billing', 'domain:shared'],
-        },
-        {
-          sourceTag: 'domain:loyalty',
-          onlyDependOnLibsWithTags: ['domain:loyalty', 'domain:shared'],
-        },
+        // Domains. A domain's project uses its own domain and the shared foundation, never
+        // another domain's projects (a project holding several, like workflows, carries each tag).
+        ...DOMAINS.map((domain) => ({
+          sourceTag: `domain:${domain}`,
+          onlyDependOnLibsWithTags: [`domain:${domain}`, 'domain:shared'],
+        })),
         // The shared foundation (data, utilities) never reaches into a domain. Shared apps and
         // tools are the edges that compose the domains, through their contracts.
         {
@@ -110,7 +106,10 @@ function boundaries(sandboxed) {
   ];
 }
 
-/** The names `@invincible/activities` exports for one domain only (its root mixes both). */
+/**
+ * The names `@invincible/activities` exports for one domain only (its root mixes them all). Its
+ * keys are the domains: `nx g @invincible/nx-plugin:domain` adds one here and in DOMAIN_FILES.
+ */
 const ACTIVITIES_OF = {
   billing: [
     'createBillingActivities',
@@ -137,21 +136,34 @@ const ACTIVITIES_OF = {
   ],
 };
 
+/** Every domain: each gets its own tag's constraint and its own per-file boundary rule. */
+const DOMAINS = Object.keys(ACTIVITIES_OF);
+
 /**
- * Domain boundaries inside the projects that hold both domains, per file: code of `domain` may
- * know `other` only by its published contract (`@invincible/workflows`, whose root exports the
- * contracts, or `@invincible/workflows/<other>/contract`), never by its internals: no file under
- * a `<other>/` folder but `contract`, relative or by a package subpath, and none of `other`'s
- * activities. The base `no-restricted-imports` (type imports included), so that it adds to the
- * sandbox's `@typescript-eslint/no-restricted-imports` on workflow files instead of replacing it.
+ * Domain boundaries inside the projects that hold several domains, per file: code of `domain` may
+ * know another domain only by its published contract (`@invincible/workflows`, whose root exports
+ * the contracts, or `@invincible/workflows/<other>/contract`), never by its internals: no file
+ * under an `<other>/` folder but `contract`, relative or by a package subpath, and none of the
+ * other's activities. The base `no-restricted-imports` (type imports included), so that it adds
+ * to the sandbox's `@typescript-eslint/no-restricted-imports` on workflow files instead of
+ * replacing it.
  */
-function domainBoundaries(domain, other) {
-  const message = `${domain} code knows ${other} only by its contract (@invincible/workflows or @invincible/workflows/${other}/contract).`;
+function domainBoundaries(domain) {
+  const others = DOMAINS.filter((d) => d !== domain);
   return [
     'error',
     {
-      paths: [{ name: '@invincible/activities', importNames: ACTIVITIES_OF[other], message }],
-      patterns: [{ group: [`**/${other}/**`, `!**/${other}/contract`], message }],
+      paths: [
+        {
+          name: '@invincible/activities',
+          importNames: others.flatMap((other) => ACTIVITIES_OF[other]),
+          message: `${domain} code knows the other domains only by their contracts (@invincible/workflows or @invincible/workflows/<domain>/contract).`,
+        },
+      ],
+      patterns: others.map((other) => ({
+        group: [`**/${other}/**`, `!**/${other}/contract`],
+        message: `${domain} code knows ${other} only by its contract (@invincible/workflows or @invincible/workflows/${other}/contract).`,
+      })),
     },
   ];
 }
@@ -218,17 +230,12 @@ export function createConfig({
       rules: { '@nx/enforce-module-boundaries': boundaries(true) },
     },
     { files: TEST_FILES, rules: { '@nx/enforce-module-boundaries': boundaries(false) } },
-    // Production code of each domain; tests may run both domains' workers together.
-    {
-      files: files.billing,
+    // Production code of each domain; tests may run several domains' workers together.
+    ...DOMAINS.map((domain) => ({
+      files: files[domain],
       ignores: TEST_FILES,
-      rules: { 'no-restricted-imports': domainBoundaries('billing', 'loyalty') },
-    },
-    {
-      files: files.loyalty,
-      ignores: TEST_FILES,
-      rules: { 'no-restricted-imports': domainBoundaries('loyalty', 'billing') },
-    },
+      rules: { 'no-restricted-imports': domainBoundaries(domain) },
+    })),
     {
       files: sandboxFiles,
       ignores: TEST_FILES,

@@ -5,7 +5,28 @@ import { REPO_ROOT } from './paths';
 import type { ProcessSpec } from './servers/process-spec';
 import type { Endpoints } from './stack';
 
-export type AppName = 'api' | 'billing-worker' | 'loyalty-worker';
+/**
+ * Every worker app the local stack runs, with the task queue whose poller tells it is ready.
+ * `nx g @invincible/nx-plugin:domain` adds its worker here; the stack's app list follows.
+ */
+const WORKER_TASK_QUEUES = {
+  'billing-worker': BILLING_TASK_QUEUE,
+  'loyalty-worker': LOYALTY_TASK_QUEUE,
+} as const;
+
+export type WorkerName = keyof typeof WORKER_TASK_QUEUES;
+export type AppName = 'api' | WorkerName;
+
+/**
+ * What `npm start` runs, started in this order, each once ready: the workers first, since each
+ * registers the workflows' search attributes in the namespace before it polls, and the API is not
+ * ready without them (a namespace of `TEMPORAL_NAMESPACE` made just before has none). Stopped in
+ * reverse: the API stops taking requests before the workers go.
+ */
+export const STACK_APPS: readonly AppName[] = [
+  ...(Object.keys(WORKER_TASK_QUEUES) as WorkerName[]),
+  'api',
+];
 
 /** True once at least one worker polls `taskQueue` for workflow tasks. */
 export async function taskQueueHasPollers(
@@ -118,7 +139,7 @@ export function devApp(
       },
     };
   }
-  const taskQueue = app === 'billing-worker' ? BILLING_TASK_QUEUE : LOYALTY_TASK_QUEUE;
+  const taskQueue = WORKER_TASK_QUEUES[app];
   return {
     ...base,
     env: withEnv,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDataApiEmulator, serveDataApi } from '@invincible/astra-repo/testing';
 import pc from 'picocolors';
-import { devApp, type AppName } from './apps';
+import { devApp, STACK_APPS } from './apps';
 import { loadStackConfig, type StackConfig } from './config';
 import { startCodecGateway } from './codec-gateway';
 import { devAdminKey, devApiKey, devPayloadCodecKeys, devSigningSecret } from './dev-api-key';
@@ -39,14 +39,6 @@ import { Supervisor, type RestartPolicy } from './supervisor';
 const RESTART: RestartPolicy = { initialMs: 1_000, maxMs: 30_000, resetAfterMs: 30_000 };
 
 const log = createLogger();
-/**
- * Started in this order, each once ready: the workers first, since each registers the workflows'
- * search attributes in the namespace before it polls, and the API is not ready without them (a
- * namespace of `TEMPORAL_NAMESPACE` made just before has none). Stopped in reverse: the API stops
- * taking requests before the workers go.
- */
-const APPS: readonly AppName[] = ['billing-worker', 'loyalty-worker', 'api'];
-
 /**
  * Test servers get their own ports so `npm test` runs beside a running `npm start`; each moves
  * with a variable (TEMPORAL_TEST_PORT, TEMPORAL_CASSANDRA_TEST_PORT, CASSANDRA_TEST_PORT,
@@ -229,7 +221,8 @@ async function start(
   return runSupervised(supervisor, async () => {
     for (const spec of specs) await supervisor.start(spec);
     if (options.apps) {
-      for (const app of APPS) await supervisor.start(devApp(app, where, appsEnv, config.apiPort));
+      for (const app of STACK_APPS)
+        await supervisor.start(devApp(app, where, appsEnv, config.apiPort));
     }
     printBanner(
       where,
