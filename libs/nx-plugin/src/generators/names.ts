@@ -1,0 +1,50 @@
+import { names, type Tree } from '@nx/devkit';
+
+/** Lowercase kebab-case: a folder, a task queue, a tag and a package name all at once. */
+const KEBAB = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+
+/**
+ * Names a generator may not take: the existing domains, the shared tag, and the folders of
+ * libs/workflows that are not domains (a domain folder there would collide with them).
+ */
+export const RESERVED_NAMES = [
+  'billing',
+  'loyalty',
+  'shared',
+  'reconciliation',
+  'messages',
+  'search-attributes',
+  'tracing',
+  'testing',
+  'api',
+  'console',
+  'tools',
+];
+
+/** The spellings templates use: `shipping-label` → ShippingLabel, shippingLabel, SHIPPING_LABEL. */
+export function templateNames(name: string) {
+  const n = names(name);
+  return {
+    name: n.fileName,
+    className: n.className,
+    propertyName: n.propertyName,
+    constantName: n.constantName,
+  };
+}
+
+/**
+ * Throws, before anything is written, when `name` is not kebab-case, is reserved, or when any of
+ * `paths` (what the generator would create) exists already.
+ */
+export function assertNewName(tree: Tree, name: string, paths: readonly string[]): void {
+  if (!KEBAB.test(name)) {
+    throw new Error(`"${name}" is not a kebab-case name (e.g. shipping or partner-gateway).`);
+  }
+  if (RESERVED_NAMES.includes(name)) {
+    throw new Error(`"${name}" is reserved: ${RESERVED_NAMES.join(', ')}.`);
+  }
+  const taken = paths.filter((path) => tree.exists(path));
+  if (taken.length > 0) {
+    throw new Error(`"${name}" exists already (${taken.join(', ')}); nothing was written.`);
+  }
+}
