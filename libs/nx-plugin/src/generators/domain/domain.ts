@@ -1,10 +1,19 @@
 import { join } from 'node:path';
-import { formatFiles, generateFiles, updateJson, type Tree } from '@nx/devkit';
+import {
+  formatFiles,
+  generateFiles,
+  updateJson,
+  type GeneratorCallback,
+  type Tree,
+} from '@nx/devkit';
+import { linkWorkspacePackages } from '../install';
 import { assertNewName, templateNames } from '../names';
 import { insertBefore, replaceOnce } from '../text-edits';
 
 export interface DomainSchema {
   readonly name: string;
+  /** Leave `npm install` (which links the new worker into node_modules) to the caller. */
+  readonly skipInstall?: boolean;
 }
 
 /**
@@ -13,14 +22,18 @@ export interface DomainSchema {
  * app like apps/loyalty-worker — and wired where every domain is: the libs' tags and exports, the
  * lint rules that keep domains apart, the local stack's apps and the README's table.
  */
-export async function domainGenerator(tree: Tree, schema: DomainSchema): Promise<void> {
+export async function domainGenerator(
+  tree: Tree,
+  schema: DomainSchema,
+): Promise<GeneratorCallback> {
   const n = templateNames(schema.name);
   const worker = `apps/${n.name}-worker`;
-  assertNewName(tree, schema.name, [
-    `libs/workflows/src/${n.name}`,
-    `libs/activities/src/${n.name}`,
-    worker,
-  ]);
+  assertNewName(
+    tree,
+    schema.name,
+    [`libs/workflows/src/${n.name}`, `libs/activities/src/${n.name}`, worker],
+    [`${n.name}-worker`],
+  );
   const substitutions = { ...n, projectName: `${n.name}-worker`, tmpl: '' };
   generateFiles(tree, join(__dirname, 'files'), '.', substitutions);
   generateFiles(tree, join(__dirname, '..', 'app-files'), worker, substitutions);
@@ -30,6 +43,7 @@ export async function domainGenerator(tree: Tree, schema: DomainSchema): Promise
   wireStack(tree, n);
   wireReadme(tree, n);
   await formatFiles(tree);
+  return linkWorkspacePackages(tree, schema.skipInstall);
 }
 
 type Names = ReturnType<typeof templateNames>;
