@@ -17,16 +17,21 @@ const WORKER_TASK_QUEUES = {
 export type WorkerName = keyof typeof WORKER_TASK_QUEUES;
 export type AppName = 'api' | WorkerName;
 
+/** Every worker app, in the order the stack starts them. */
+export const STACK_WORKERS = Object.keys(WORKER_TASK_QUEUES) as readonly WorkerName[];
+
+/** The task queue `worker` polls (its readiness: a poller there). */
+export function workerTaskQueue(worker: WorkerName): string {
+  return WORKER_TASK_QUEUES[worker];
+}
+
 /**
  * What `npm start` runs, started in this order, each once ready: the workers first, since each
  * registers the workflows' search attributes in the namespace before it polls, and the API is not
  * ready without them (a namespace of `TEMPORAL_NAMESPACE` made just before has none). Stopped in
  * reverse: the API stops taking requests before the workers go.
  */
-export const STACK_APPS: readonly AppName[] = [
-  ...(Object.keys(WORKER_TASK_QUEUES) as WorkerName[]),
-  'api',
-];
+export const STACK_APPS: readonly AppName[] = [...STACK_WORKERS, 'api'];
 
 /** True once at least one worker polls `taskQueue` for workflow tasks. */
 export async function taskQueueHasPollers(

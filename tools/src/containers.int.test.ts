@@ -2,8 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BILLING_TASK_QUEUE, LOYALTY_TASK_QUEUE } from '@invincible/workflows';
-import { taskQueueHasPollers } from './apps';
+import { STACK_WORKERS, taskQueueHasPollers, workerTaskQueue } from './apps';
 import { REPO_ROOT } from './paths';
 import { freePort, spawnCollecting, waitFor } from './testing/processes';
 import { testEnv } from './testing/test-env';
@@ -15,11 +14,13 @@ import { testEnv } from './testing/test-env';
  */
 const CONTAINER_KEY = 'container-test-secret-0123456789';
 
-describe.each([
+/** The API and every worker of the stack (a generated domain's too); a worker with its queue. */
+const APPS: readonly (readonly [string, string | undefined])[] = [
   ['api', undefined],
-  ['billing-worker', BILLING_TASK_QUEUE],
-  ['loyalty-worker', LOYALTY_TASK_QUEUE],
-] as const)('the built %s, installed as its container installs it', (app, taskQueue) => {
+  ...STACK_WORKERS.map((worker) => [worker, workerTaskQueue(worker)] as const),
+];
+
+describe.each(APPS)('the built %s, installed as its container installs it', (app, taskQueue) => {
   jest.setTimeout(240_000);
   let dir: string;
 
