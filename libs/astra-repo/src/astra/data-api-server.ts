@@ -14,6 +14,8 @@ const MAX_BODY = 8 * 1024 * 1024;
  */
 export async function serveDataApi(
   emulator: DataApiEmulator,
+  /** 0 (the default): any free port; the test runs' shared emulator has a fixed one. */
+  options: { readonly port?: number } = {},
 ): Promise<{ readonly url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -47,7 +49,7 @@ export async function serveDataApi(
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
