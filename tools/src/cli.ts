@@ -3,14 +3,12 @@
  * `test` (ephemeral servers around `nx run-many`), `provision` (fill the cache only).
  * Run through npm scripts: `npm start`, `npm test`, `npm run stack -- <command>`.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDataApiEmulator, serveDataApi } from '@invincible/astra-repo/testing';
 import pc from 'picocolors';
 import { devApp, STACK_APPS } from './apps';
-import { loadStackConfig, type StackConfig } from './config';
+import { loadStackConfig, testStackConfig, type StackConfig } from './config';
 import { startCodecGateway } from './codec-gateway';
 import { devAdminKey, devApiKey, devPayloadCodecKeys, devSigningSecret } from './dev-api-key';
 import { ProvisionError, StackError, StartupError } from './errors';
@@ -19,7 +17,6 @@ import { createLogger, formatDuration } from './log';
 import { REPO_ROOT } from './paths';
 import { cachedTemporalServerPaths } from './provision/temporal-server';
 import { isExecutable, which } from './provision/which';
-import { localTemporalOnCassandra, plainCassandraAt } from './servers/temporal-cassandra';
 import {
   endpoints,
   jaegerSpec,
@@ -30,6 +27,8 @@ import {
   type ServerName,
 } from './stack';
 import { Supervisor, type RestartPolicy } from './supervisor';
+import { serveTestServer } from './test-servers/serve';
+import { TEST_SERVERS, writeProvisionedTools, type TestServerName } from './test-servers/state';
 
 /**
  * A process of the stack that dies on its own is reported and restarted (1 s, 2 s, 4 s … 30 s;
@@ -39,17 +38,6 @@ import { Supervisor, type RestartPolicy } from './supervisor';
 const RESTART: RestartPolicy = { initialMs: 1_000, maxMs: 30_000, resetAfterMs: 30_000 };
 
 const log = createLogger();
-/**
- * Test servers get their own ports so `npm test` runs beside a running `npm start`; each moves
- * with a variable (TEMPORAL_TEST_PORT, TEMPORAL_CASSANDRA_TEST_PORT, CASSANDRA_TEST_PORT,
- * CASSANDRA_TEST_STORAGE_PORT) so two test runs fit on one machine.
- */
-export const TEST_PORTS = {
-  temporal: 17233,
-  temporalOnCassandra: 17333,
-  cassandra: 19042,
-  cassandraStorage: 17000,
-} as const;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
@@ -59,8 +47,18 @@ async function main(argv: readonly string[]): Promise<number> {
   // screenshot in test-artifacts/console/): `npm test` runs its main path only.
   if (command === 'test-console') {
     process.env['INVINCIBLE_CONSOLE_E2E'] = 'full';
-    return test(['-t', 'test', '-p', 'api-e2e', '--', '--testPathPatterns', 'console', ...rest]);
+    return test(['-t', 'e2e', '-p', 'api-e2e', '--', '--testPathPatterns', 'console', ...rest]);
   }
+  // One test server in the foreground (the Nx continuous tasks tools:cassandra, tools:temporal…).
+  if (command === 'serve-test') {
+    const [server] = rest;
+    if (!TEST_SERVERS.includes(server as TestServerName)) {
+      throw new StackErrorUsage(`serve-test takes one of ${TEST_SERVERS.join(', ')}`);
+    }
+    return serveTestServer(server as TestServerName, process.env);
+  }
+  // What every test run needs from the cache (the Nx task tools:provision).
+  if (command === 'provision-test') return provisionTest();
   const { values } = parseArgs({
     args: rest,
     strict: true,
@@ -110,7 +108,9 @@ async function main(argv: readonly string[]): Promise<number> {
           'usage: npm run stack -- <command>',
           '  start [--only temporal,cassandra] [--traces]  servers, then api and both workers; Ctrl-C stops all',
           '  up    [--only temporal,cassandra] [--traces]  servers only',
-          '  test  [nx run-many args…]                     ephemeral servers around lint, typecheck, build, test',
+          '  test  [nx run-many args…]                     lint, typecheck, build, test, int-test, e2e (servers as Nx tasks)',
+          '  provision-test                                what the tests need (tools:provision)',
+          '  serve-test <server>                           one test server: cassandra, temporal, temporal-cassandra, data-api',
           '  test-console                                  the console in a browser, in full (npm run test:console)',
           '  provision [--traces]                          build/resolve Temporal CLI and server, Cassandra, test server, schemathesis, Helm (and Jaeger)',
           '',
@@ -366,31 +366,17 @@ async function testTracesViewer(): Promise<number> {
   return jest.exitCode ?? 1;
 }
 
-async function test(nxArgs: readonly string[]): Promise<number> {
+/**
+ * `tools:provision`: everything the test servers and suites need, built or found in the cache,
+ * and the paths recorded for the suites (test-servers/state.ts) — so a test run started by Nx
+ * alone, or by Jest from an editor, finds the tools without variables.
+ */
+async function provisionTest(): Promise<number> {
   const t0 = Date.now();
   const env = process.env;
-  const config = loadStackConfig({
-    // Tests own their servers: what the environment says about Temporal's persistence or an
-    // address is for `npm start`, not for tests.
-    ...Object.fromEntries(
-      Object.entries(env).filter(([k]) => !k.startsWith('TEMPORAL_CASSANDRA_')),
-    ),
-    TEMPORAL_PERSISTENCE: 'dev',
-    TEMPORAL_PORT: env['TEMPORAL_TEST_PORT'] ?? String(TEST_PORTS.temporal),
-    CASSANDRA_PORT: env['CASSANDRA_TEST_PORT'] ?? String(TEST_PORTS.cassandra),
-    CASSANDRA_STORAGE_PORT:
-      env['CASSANDRA_TEST_STORAGE_PORT'] ?? String(TEST_PORTS.cassandraStorage),
-    // One node: the multi-node suite (`npm run test:cluster`) starts its own cluster.
-    CASSANDRA_NODES: '1',
-    TEMPORAL_ADDRESS: env['TEST_TEMPORAL_ADDRESS'] ?? '',
-    CASSANDRA_CONTACT_POINTS: env['TEST_CASSANDRA_CONTACT_POINTS'] ?? '',
-    ASTRA_DB_API_ENDPOINT: '',
-  });
-  const onCassandraPort = Number(
-    env['TEMPORAL_CASSANDRA_TEST_PORT'] ?? TEST_PORTS.temporalOnCassandra,
-  );
+  const config = testStackConfig(env);
   // The suites that run on Temporal-on-Cassandra too need its server, built with Go; without Go
-  // (and nothing cached) they fail, naming INVINCIBLE_TEST_TEMPORAL_CASSANDRA_ADDRESS.
+  // (and nothing cached) tools:temporal-cassandra fails, and so do the suites that need it.
   const canBuildServer =
     which('go', env['PATH']) !== undefined ||
     isExecutable(cachedTemporalServerPaths(config.cacheDir).server);
@@ -415,101 +401,65 @@ async function test(nxArgs: readonly string[]): Promise<number> {
     env,
     log,
   );
+  writeProvisionedTools({
+    ...(provisioned.testServer ? { TEMPORAL_TEST_SERVER_PATH: provisioned.testServer } : {}),
+    ...(provisioned.schemathesis
+      ? { INVINCIBLE_TEST_SCHEMATHESIS_PYTHON: provisioned.schemathesis }
+      : {}),
+    ...(provisioned.temporalCli ? { TEMPORAL_CLI_PATH: provisioned.temporalCli } : {}),
+    ...(provisioned.helm ? { HELM_PATH: provisioned.helm } : {}),
+  });
   log.info(`provisioned in ${formatDuration(Date.now() - t0)}`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'invincible-test-'));
-  const summaryDir = join(dataDir, 'jest-summary');
-  const cleanUp = () => rmSync(dataDir, { recursive: true, force: true });
-  const supervisor = new Supervisor(log, process.stderr, { restart: RESTART });
-  let exitCode = 1;
-  const code = await runSupervised(
-    supervisor,
-    async () => {
-      // Both at once: Cassandra's 13 s start-up dominates; Temporal is ready in under a second.
-      await Promise.all(
-        serverSpecs(config, provisioned, { ephemeral: true, dataDir, env, log }).map((s) =>
-          supervisor.start(s),
-        ),
-      );
-      const where = endpoints(config);
-      // Then Temporal on that Cassandra, in a keyspace of its own, for the suites that run on both.
-      let onCassandraAddress: string | undefined;
-      if (provisioned.temporalServer && where.cassandraContactPoints) {
-        await supervisor.start(
-          localTemporalOnCassandra({
-            name: 'temporal-cassandra',
-            server: provisioned.temporalServer.server,
-            schemaTool: provisioned.temporalServer.schemaTool,
-            port: onCassandraPort,
-            namespace: 'default',
-            historyShards: 4,
-            keyspace: 'temporal_test',
-            createKeyspace: true,
-            replicationFactor: 1,
-            cassandra: plainCassandraAt(where.cassandraContactPoints),
-            dataDir: join(dataDir, 'temporal-cassandra'),
-            env,
-            log,
-          }),
-        );
-        onCassandraAddress = `127.0.0.1:${onCassandraPort}`;
-      }
-      // A self-managed Data API for the suites that run the stack on one: the emulator, with the
-      // stock limit of 5 collections, on 127.0.0.1 in this process (nothing to provision).
-      const dataApi = await serveDataApi(createDataApiEmulator({ maxCollections: 5 }));
-      log.info(`servers ready in ${formatDuration(Date.now() - t0)}; running nx`);
-      const testEnv: NodeJS.ProcessEnv = {
-        ...env,
-        INVINCIBLE_TEST_TEMPORAL_ADDRESS: where.temporalAddress,
-        ...(onCassandraAddress
-          ? { INVINCIBLE_TEST_TEMPORAL_CASSANDRA_ADDRESS: onCassandraAddress }
-          : {}),
-        INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS: where.cassandraContactPoints,
-        INVINCIBLE_TEST_CASSANDRA_LOCAL_DATA_CENTER: where.cassandraLocalDataCenter,
-        INVINCIBLE_TEST_DATA_API_ENDPOINT: dataApi.url,
-        ...(provisioned.testServer ? { TEMPORAL_TEST_SERVER_PATH: provisioned.testServer } : {}),
-        ...(provisioned.schemathesis
-          ? { INVINCIBLE_TEST_SCHEMATHESIS_PYTHON: provisioned.schemathesis }
-          : {}),
-        ...(provisioned.temporalCli ? { TEMPORAL_CLI_PATH: provisioned.temporalCli } : {}),
-        ...(provisioned.helm ? { HELM_PATH: provisioned.helm } : {}),
-        FORCE_COLOR: env['FORCE_COLOR'] ?? (process.stdout.isTTY ? '1' : '0'),
-        INVINCIBLE_TEST_SUMMARY_DIR: summaryDir,
-      };
-      const args = nxArgs.length > 0 ? [...nxArgs] : ['-t', 'lint', 'typecheck', 'build', 'test'];
-      // Nx keeps its cache per workspace in the home directory, shared by every clone: CI must
-      // really lint, build and test the commit in front of it.
-      if (env['CI'] && !args.includes('--skip-nx-cache')) args.push('--skip-nx-cache');
-      const { execa } = await loadExeca();
-      const nx = await execa(join(REPO_ROOT, 'node_modules', '.bin', 'nx'), ['run-many', ...args], {
-        cwd: REPO_ROOT,
-        env: testEnv,
-        stdio: 'inherit',
-        reject: false,
-      });
-      exitCode = nx.exitCode ?? 1;
-      const totals = summarize(summaryDir);
-      await dataApi.close();
-      await supervisor.stopAll();
-      cleanUp();
-      log.info(
-        `tests ${exitCode === 0 ? 'passed' : 'FAILED'} in ${formatDuration(Date.now() - t0)}`,
-      );
-      // One plain closing line over every project (what CI reads), after the servers stopped.
-      process.stdout.write(
-        `tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`,
-      );
-    },
-    cleanUp,
+  return 0;
+}
+
+/** Where every Jest run's counts land (tools/jest/summary-reporter.cjs): Nx caches them. */
+const TEST_RESULTS_DIR = join(REPO_ROOT, 'dist', 'test-results');
+
+/**
+ * `npm test`: one `nx run-many` over every target, the test servers included — they are Nx
+ * continuous tasks of the tools project (tools:cassandra, tools:temporal,
+ * tools:temporal-cassandra, tools:data-api) that the int-test and e2e targets depend on, so Nx
+ * starts each once for the run, after tools:provision, and stops them when it ends. Closes with
+ * one line over every Jest run, cached ones included (their counts are restored as outputs).
+ */
+async function test(nxArgs: readonly string[]): Promise<number> {
+  const t0 = Date.now();
+  const env = process.env;
+  // Only this run's counts: Nx restores the cached runs' files, the others are written anew.
+  rmSync(TEST_RESULTS_DIR, { recursive: true, force: true });
+  const args =
+    nxArgs.length > 0
+      ? [...nxArgs]
+      : ['-t', 'lint', 'typecheck', 'build', 'test', 'int-test', 'e2e'];
+  // Nx keeps its cache per workspace in the home directory, shared by every clone: CI must
+  // really lint, build and test the commit in front of it.
+  if (env['CI'] && !args.includes('--skip-nx-cache')) args.push('--skip-nx-cache');
+  const { execa } = await loadExeca();
+  const nx = await execa(join(REPO_ROOT, 'node_modules', '.bin', 'nx'), ['run-many', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...env, FORCE_COLOR: env['FORCE_COLOR'] ?? (process.stdout.isTTY ? '1' : '0') },
+    stdio: 'inherit',
+    reject: false,
+  });
+  const exitCode = nx.exitCode ?? 1;
+  const totals = summarize(TEST_RESULTS_DIR);
+  log.info(`tests ${exitCode === 0 ? 'passed' : 'FAILED'} in ${formatDuration(Date.now() - t0)}`);
+  // One plain closing line over every project (what CI reads), after the servers stopped.
+  process.stdout.write(
+    `tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`,
   );
-  return code === 0 ? exitCode : code;
+  return exitCode;
 }
 
 /** Sums the counts the Jest summary reporter (tools/jest) wrote for each project's run. */
 function summarize(dir: string): { passed: number; failed: number; skipped: number } {
   const totals = { passed: 0, failed: 0, skipped: 0 };
   if (!existsSync(dir)) return totals;
-  for (const file of readdirSync(dir)) {
-    const run = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+  for (const entry of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const file = join(dir, entry);
+    if (!entry.endsWith('.json') || !statSync(file).isFile()) continue;
+    const run = JSON.parse(readFileSync(file, 'utf8')) as {
       passed: number;
       failed: number;
       skipped: number;

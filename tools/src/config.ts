@@ -526,3 +526,62 @@ export function isolatedStackConfig(
     ASTRA_DB_API_ENDPOINT: '',
   });
 }
+
+/**
+ * The test servers' ports (`npm test`, and the `tools:cassandra`, `tools:temporal`,
+ * `tools:temporal-cassandra` and `tools:data-api` tasks): their own, so tests run beside a running
+ * `npm start`. Each moves with a variable (TEMPORAL_TEST_PORT, TEMPORAL_CASSANDRA_TEST_PORT,
+ * CASSANDRA_TEST_PORT, CASSANDRA_TEST_STORAGE_PORT, DATA_API_TEST_PORT), so two test runs fit on
+ * one machine.
+ */
+export const TEST_PORTS = {
+  temporal: 17233,
+  temporalOnCassandra: 17333,
+  cassandra: 19042,
+  cassandraStorage: 17000,
+  dataApi: 18181,
+} as const;
+
+export type TestPorts = { readonly [K in keyof typeof TEST_PORTS]: number };
+
+/** TEST_PORTS, each moved by its variable when set. */
+export function testPorts(env: NodeJS.ProcessEnv): TestPorts {
+  const read = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const parsed = port.safeParse(raw);
+    if (!parsed.success) throw new ConfigError([`${name}: a port number, not ${raw}`]);
+    return parsed.data;
+  };
+  return {
+    temporal: read('TEMPORAL_TEST_PORT', TEST_PORTS.temporal),
+    temporalOnCassandra: read('TEMPORAL_CASSANDRA_TEST_PORT', TEST_PORTS.temporalOnCassandra),
+    cassandra: read('CASSANDRA_TEST_PORT', TEST_PORTS.cassandra),
+    cassandraStorage: read('CASSANDRA_TEST_STORAGE_PORT', TEST_PORTS.cassandraStorage),
+    dataApi: read('DATA_API_TEST_PORT', TEST_PORTS.dataApi),
+  };
+}
+
+/**
+ * The stack the tests run on: one local Cassandra node and the dev server on the test ports.
+ * Tests own their servers: what the environment says about Temporal's persistence or an address
+ * is for `npm start`, not for tests (TEST_TEMPORAL_ADDRESS and TEST_CASSANDRA_CONTACT_POINTS
+ * point the tests at existing servers instead).
+ */
+export function testStackConfig(env: NodeJS.ProcessEnv): StackConfig {
+  const ports = testPorts(env);
+  return loadStackConfig({
+    ...Object.fromEntries(
+      Object.entries(env).filter(([k]) => !k.startsWith('TEMPORAL_CASSANDRA_')),
+    ),
+    TEMPORAL_PERSISTENCE: 'dev',
+    TEMPORAL_PORT: String(ports.temporal),
+    CASSANDRA_PORT: String(ports.cassandra),
+    CASSANDRA_STORAGE_PORT: String(ports.cassandraStorage),
+    // One node: the multi-node suite (`npm run test:cluster`) starts its own cluster.
+    CASSANDRA_NODES: '1',
+    TEMPORAL_ADDRESS: env['TEST_TEMPORAL_ADDRESS'] ?? '',
+    CASSANDRA_CONTACT_POINTS: env['TEST_CASSANDRA_CONTACT_POINTS'] ?? '',
+    ASTRA_DB_API_ENDPOINT: '',
+  });
+}
