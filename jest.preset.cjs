@@ -1,5 +1,6 @@
 /**
- * Shared Jest settings. `@invincible/source` resolves workspace libs to their TypeScript source,
+ * Shared Jest settings of the `test` target: unit tests, no server (`*.int.test.ts` and
+ * `*.e2e.test.ts` are the `int-test` and `e2e` targets', jest.int-preset.cjs). `@invincible/source` resolves workspace libs to their TypeScript source,
  * so tests never depend on a stale build; @swc/jest strips types (type checking is `typecheck`).
  * @type {import('jest').Config}
  */
@@ -20,12 +21,16 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/src/**/*.test.ts'],
-  // Integration suites talk to real servers; one file at a time per project keeps a 2-core
-  // machine responsive while Cassandra and Temporal run beside the tests.
+  testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$'],
+  // One file at a time per project: Nx runs two projects at once, beside Cassandra and Temporal
+  // on a 2-core machine.
   maxWorkers: 1,
   reporters: [
     'default',
-    require('node:path').join(__dirname, 'tools', 'jest', 'summary-reporter.cjs'),
+    [
+      require('node:path').join(__dirname, 'tools', 'jest', 'summary-reporter.cjs'),
+      { target: 'test' },
+    ],
   ],
   testTimeout: 30_000,
 };

@@ -1,0 +1,9 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  ...require('../jest.int-preset.cjs')({
+    target: 'int-test',
+    testServers: ['cassandra', 'temporal', 'data-api'],
+  }),
+  displayName: 'tools',
+  rootDir: __dirname,
+};
