@@ -351,6 +351,9 @@ async function testTracesViewer(): Promise<number> {
       join(REPO_ROOT, 'tools', 'jest.config.cjs'),
       '--testMatch',
       '<rootDir>/src/jaeger.viewer-test.ts',
+      // Not the summary reporter: its file is the unit tests' cached result.
+      '--reporters',
+      'default',
     ],
     {
       cwd: REPO_ROOT,

@@ -17,7 +17,7 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   const path = process.env['TEMPORAL_TEST_SERVER_PATH'];
   if (!path) {
     throw new Error(
-      'TEMPORAL_TEST_SERVER_PATH is not set: run workflow suites through `npm test`.',
+      'TEMPORAL_TEST_SERVER_PATH is not set: run workflow suites through their int-test target (`npx nx run <project>:int-test`) or `npm test`.',
     );
   }
   const env = await TestWorkflowEnvironment.createTimeSkipping({
@@ -74,12 +74,16 @@ export async function registerSearchAttributes(
 }
 
 /**
- * Reads a variable that `npm test` sets after starting the shared test servers; a suite run
+ * Reads a variable the int-test global setup sets once the shared test servers answer; a suite run
  * without them fails with this message instead of being skipped.
  */
 export function requireTestEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this suite through \`npm test\`.`);
+  if (!value) {
+    throw new Error(
+      `${name} is not set: run this suite through its int-test target (\`npx nx run <project>:int-test\`) or \`npm test\`.`,
+    );
+  }
   return value;
 }
 

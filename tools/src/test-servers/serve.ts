@@ -2,14 +2,13 @@
  * One test server as a long-running process: what the Nx continuous tasks `tools:cassandra`,
  * `tools:temporal`, `tools:temporal-cassandra` and `tools:data-api` run
  * (`cli.ts serve-test <name>`). Each starts its server on its fixed test port (config.ts
- * `testPorts`), with data in a fresh temporary directory, under the stack's supervisor (a server
- * that dies is restarted, as `npm test` always did); writes its ready file once the server
- * answers; and on SIGTERM/SIGINT (Nx stops continuous tasks when their dependents are done) stops
- * it, removes the ready file and the data. A server given by address (TEST_TEMPORAL_ADDRESS,
- * TEST_CASSANDRA_CONTACT_POINTS) is only announced.
+ * `testPorts`), with fresh data in tmp/test-servers/<name>.data, under the stack's supervisor
+ * (a server that dies is restarted, as `npm test` always did); writes its ready file once the
+ * server answers; and on SIGTERM/SIGINT (Nx stops continuous tasks when their dependents are
+ * done) stops it and removes the ready file and the data. A server given by address
+ * (TEST_TEMPORAL_ADDRESS, TEST_CASSANDRA_CONTACT_POINTS) is only announced.
  */
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createDataApiEmulator, serveDataApi } from '@invincible/astra-repo/testing';
@@ -65,7 +64,12 @@ export async function serveTestServer(
 ): Promise<number> {
   const out = tee(testServerLog(name));
   const log = createLogger(name, out);
-  const dataDir = mkdtempSync(join(tmpdir(), `invincible-test-${name}-`));
+  // Fresh at every start, and in a fixed place rather than a new temp directory: when a JVM is slow
+  // to stop, Nx's graceful kill ends with SIGKILL before this process can clean up, and the next
+  // start is then what removes it.
+  const dataDir = join(TEST_STATE_DIR, `${name}.data`);
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
   const supervisor = new Supervisor(log, out, { restart: RESTART });
   let closeDataApi: (() => Promise<void>) | undefined;
   let stopping = false;

@@ -10,7 +10,9 @@ import { MIGRATIONS } from './schema';
 export function testCassandraConfig(keyspace: string): CassandraRepositoryConfig {
   const contactPoint = process.env['INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS'];
   if (!contactPoint)
-    throw new Error('INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS is not set: run through `npm test`.');
+    throw new Error(
+      'INVINCIBLE_TEST_CASSANDRA_CONTACT_POINTS is not set: run through `npx nx run astra-repo:int-test` or `npm test`.',
+    );
   return {
     backend: 'cassandra',
     contactPoints: contactPoint.split(','),
