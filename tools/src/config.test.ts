@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadStackConfig } from './config';
+import { ConfigError, loadStackConfig, TEST_PORTS, testPorts, testStackConfig } from './config';
 
 describe('loadStackConfig', () => {
   it('defaults to a local Temporal dev server and a local Cassandra on the usual ports', () => {
@@ -336,5 +336,37 @@ describe('loadStackConfig: the local trace viewer', () => {
     expect(message({ JAEGER_UI_PORT: '4319' })).toMatch(
       /JAEGER_UI_PORT − 1 \(query gRPC\) and JAEGER_OTLP_HTTP_PORT: both are 4318/,
     );
+  });
+});
+
+describe('testPorts / testStackConfig', () => {
+  it('puts the test servers on ports of their own, each moved by its *_TEST_PORT variable', () => {
+    expect(testPorts({})).toEqual(TEST_PORTS);
+    expect(
+      testPorts({ CASSANDRA_TEST_PORT: '29042', TEMPORAL_CASSANDRA_TEST_PORT: '27333' }),
+    ).toMatchObject({ cassandra: 29042, temporalOnCassandra: 27333, temporal: 17233 });
+    expect(() => testPorts({ DATA_API_TEST_PORT: 'eighty' })).toThrow(/DATA_API_TEST_PORT/);
+  });
+
+  it('runs one local node and the dev server on those ports, whatever the environment says for npm start', () => {
+    const config = testStackConfig({
+      HOME: '/home/dev',
+      TEMPORAL_PERSISTENCE: 'cassandra',
+      TEMPORAL_CASSANDRA_HOSTS: 'db1',
+      CASSANDRA_PORT: '9999',
+      CASSANDRA_NODES: '3',
+      TEMPORAL_TEST_PORT: '27233',
+    });
+    expect(config.temporal).toMatchObject({
+      mode: 'local',
+      port: 27233,
+      persistence: { kind: 'dev' },
+    });
+    expect(config.database).toMatchObject({
+      mode: 'local',
+      port: 19042,
+      storagePort: 17000,
+      nodes: 1,
+    });
   });
 });

@@ -85,10 +85,11 @@ export async function serveTestServer(
   // Nx stops a continuous task by signalling its whole process tree, so the server may see the
   // SIGTERM before this process does: a server ending that way is being stopped, not crashed.
   supervisor.on('exit', (e) => {
-    if (e.signal === 'SIGTERM' || e.exitCode === 143 || e.exitCode === 0) void stop(143);
+    if (e.signal === 'SIGTERM' || e.exitCode === 143 || e.exitCode === 0) void stop(0);
   });
-  process.on('SIGINT', () => void stop(130));
-  process.on('SIGTERM', () => void stop(143));
+  // Being stopped is how a continuous task ends: not a failure.
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
   try {
     const ready = await start(name, env, { log, supervisor, dataDir });
     closeDataApi = ready.close;

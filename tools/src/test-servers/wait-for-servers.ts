@@ -65,11 +65,16 @@ function answers(address: string): Promise<boolean> {
 /** The ready file of `name` once its task is alive and its address answers. */
 export async function waitForServer(
   name: TestServerName,
-  timeoutMs = DEFAULT_WAIT_MS,
+  options: {
+    readonly timeoutMs?: number;
+    /** Where ready files come from (tests give their own). */
+    readonly read?: (name: TestServerName) => ReadyFile | undefined;
+  } = {},
 ): Promise<ReadyFile> {
+  const { timeoutMs = DEFAULT_WAIT_MS, read = readReadyFile } = options;
   const t0 = Date.now();
   for (;;) {
-    const ready = readReadyFile(name);
+    const ready = read(name);
     if (ready && isAlive(ready.pid) && (await answers(ready.address))) return ready;
     if (Date.now() - t0 > timeoutMs) throw new TestServerNotReadyError(name, Date.now() - t0);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -87,7 +92,7 @@ export async function testRunEnv(
 ): Promise<Record<string, string>> {
   const added: Record<string, string> = {};
   const waited = await Promise.all(
-    servers.filter((s) => !env[GIVEN_BY[s]]).map((s) => waitForServer(s, timeoutMs)),
+    servers.filter((s) => !env[GIVEN_BY[s]]).map((s) => waitForServer(s, { timeoutMs })),
   );
   for (const ready of waited) Object.assign(added, ready.env);
   for (const [name, value] of Object.entries(readProvisionedTools() ?? {})) {
