@@ -3,11 +3,11 @@
  * every app that carries the `invincible` marker in its package.json (see app-marker.ts), so the
  * apps no longer hand-write the same four targets; the generators live in generators.json.
  *
- * Each app still states `test: { dependsOn: ["build"] }` in its package.json: nx.json's
- * `targetDefaults.test` is applied on top of every plugin's inferred targets (Nx merges plugins,
- * then target defaults, then package.json), so an inferred `dependsOn` for `test` would be
- * replaced by the default's `^build`. For the same reason `targetDefaults.build` states no
- * `dependsOn`: every plugin that infers a `build` already gives it the one it needs.
+ * `targetDefaults.build` states no `dependsOn`: Nx applies target defaults on top of every
+ * plugin's inferred targets (plugins, then target defaults, then package.json), so a default
+ * `dependsOn` would replace the aggregation below; every plugin that infers a `build` already
+ * gives it the one it needs. What an app's `int-test` needs (its build, the server tasks) stays
+ * in its package.json for the same reason.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -226,9 +226,21 @@ describe('the generators, in a copy of the workspace', () => {
         '--output-style=static',
       );
       expectOk('nx run-many -t lint typecheck test build', checks);
-      // The generated suites ran, the worker's on the time-skipping server among them.
-      for (const suite of ['shipping.int.test.ts', 'replay.test.ts', 'app.test.ts']) {
-        expect(checks.output).toMatch(new RegExp(`PASS .*src/${suite.replace(/\./g, '\\.')}`));
+      // The worker's time-skipping suite is its int-test (Temporal's Java test server).
+      const intTest = await nx(
+        'run',
+        'shipping-worker:int-test',
+        '--skip-sync',
+        '--output-style=static',
+      );
+      expectOk('nx run shipping-worker:int-test', intTest);
+      // The generated suites ran: the unit ones in `test`, the time-skipping one in `int-test`.
+      for (const [suite, run] of [
+        ['shipping.int.test.ts', intTest],
+        ['replay.test.ts', checks],
+        ['app.test.ts', checks],
+      ] as const) {
+        expect(run.output).toMatch(new RegExp(`PASS .*src/${suite.replace(/\./g, '\\.')}`));
       }
       console.log(`the whole check took ${Math.round((Date.now() - started) / 1000)} s`);
       keep = false;

@@ -19,6 +19,7 @@ describe('the domain generator', () => {
         'libs/activities/src/shipping/create-shipping-activities.ts',
         'apps/shipping-worker/src/main.ts',
         'apps/shipping-worker/jest.config.cjs',
+        'apps/shipping-worker/jest.int.config.cjs',
         'apps/shipping-worker/test/histories/closed-case.json',
         'eslint.config.mjs',
         'tools/src/apps.ts',
