@@ -36,6 +36,11 @@ describe('the domain generator', () => {
       invincible: unknown;
     };
     expect(pkg.invincible).toEqual({ app: 'worker', workflows: 'shipping' });
+    // Part of the TypeScript solution at once, as `nx sync` would make it.
+    const solution = JSON.parse(tree.read('tsconfig.json', 'utf-8') ?? '{}') as {
+      references: { path: string }[];
+    };
+    expect(solution.references).toContainEqual({ path: './apps/shipping-worker' });
   });
 
   it.each([

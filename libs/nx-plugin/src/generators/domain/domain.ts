@@ -8,6 +8,7 @@ import {
 } from '@nx/devkit';
 import { linkWorkspacePackages } from '../install';
 import { assertNewName, templateNames } from '../names';
+import { addToSolution } from '../solution';
 import { insertBefore, replaceOnce } from '../text-edits';
 
 export interface DomainSchema {
@@ -37,6 +38,7 @@ export async function domainGenerator(
   const substitutions = { ...n, projectName: `${n.name}-worker`, tmpl: '' };
   generateFiles(tree, join(__dirname, 'files'), '.', substitutions);
   generateFiles(tree, join(__dirname, '..', 'app-files'), worker, substitutions);
+  addToSolution(tree, worker);
   wireWorkflows(tree, n);
   wireActivities(tree, n);
   wireLint(tree, n);

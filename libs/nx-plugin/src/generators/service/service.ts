@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { formatFiles, generateFiles, names, type GeneratorCallback, type Tree } from '@nx/devkit';
 import { linkWorkspacePackages } from '../install';
 import { assertNewName, templateNames } from '../names';
+import { addToSolution } from '../solution';
 import { insertBefore, replaceOnce } from '../text-edits';
 
 export interface ServiceSchema {
@@ -61,6 +62,7 @@ export async function serviceGenerator(
   const substitutions = { ...n, ...binding, domain, projectName: n.name, tmpl: '' };
   generateFiles(tree, join(__dirname, 'files'), '.', substitutions);
   generateFiles(tree, join(__dirname, '..', 'app-files'), root, substitutions);
+  addToSolution(tree, root);
   if (domain !== 'shared') wireDomainFiles(tree, domain, root);
   insertBefore(
     tree,
