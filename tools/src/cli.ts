@@ -29,6 +29,7 @@ import {
 import { Supervisor, type RestartPolicy } from './supervisor';
 import { serveTestServer } from './test-servers/serve';
 import { TEST_SERVERS, writeProvisionedTools, type TestServerName } from './test-servers/state';
+import { waitForServerTasksToStop } from './test-servers/wait-for-servers';
 
 /**
  * A process of the stack that dies on its own is reported and restarted (1 s, 2 s, 4 s … 30 s;
@@ -459,6 +460,12 @@ async function test(nxArgs: readonly string[]): Promise<number> {
     reject: false,
   });
   const exitCode = nx.exitCode ?? 1;
+  // Nx has signalled the server tasks, not waited for them: report once they are gone, so that
+  // the next run (or CI's next step) never meets a JVM still stopping on the test ports.
+  const stillRunning = await waitForServerTasksToStop();
+  if (stillRunning.length > 0) {
+    log.warn(`still stopping after 60 s: ${stillRunning.join(', ')} (tmp/test-servers/*.pid)`);
+  }
   const totals = summarize(TEST_RESULTS_DIR);
   log.info(`tests ${exitCode === 0 ? 'passed' : 'FAILED'} in ${formatDuration(Date.now() - t0)}`);
   // One plain closing line over every project (what CI reads), after the servers stopped.

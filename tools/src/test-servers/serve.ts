@@ -20,9 +20,11 @@ import { endpoints, provision, serverSpecs, type ProvisionRequest } from '../sta
 import { Supervisor, type RestartPolicy } from '../supervisor';
 import {
   removeReadyFile,
+  removeTaskPid,
   TEST_STATE_DIR,
   testServerLog,
   writeReadyFile,
+  writeTaskPid,
   type TestServerName,
 } from './state';
 import { waitForServer } from './wait-for-servers';
@@ -71,6 +73,7 @@ export async function serveTestServer(
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const supervisor = new Supervisor(log, out, { restart: RESTART });
+  writeTaskPid(name, process.pid);
   let closeDataApi: (() => Promise<void>) | undefined;
   let stopping = false;
   const stop = async (code: number) => {
@@ -80,6 +83,7 @@ export async function serveTestServer(
     await supervisor.stopAll();
     await closeDataApi?.();
     rmSync(dataDir, { recursive: true, force: true });
+    removeTaskPid(name, process.pid);
     process.exit(code);
   };
   // Nx stops a continuous task by signalling its whole process tree, so the server may see the

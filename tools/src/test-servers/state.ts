@@ -57,6 +57,34 @@ export function removeReadyFile(name: TestServerName, pid: number): void {
   if (current?.pid === pid) rmSync(readyPath(name), { force: true });
 }
 
+function pidPath(name: TestServerName): string {
+  return join(TEST_STATE_DIR, `${name}.pid`);
+}
+
+/**
+ * The task's pid, from its start until it has stopped its server (the ready file goes when
+ * stopping begins): Nx exits once it has signalled its continuous tasks, not once they are gone,
+ * so `npm test` waits on these before it reports, and a next run never meets a JVM still stopping.
+ */
+export function writeTaskPid(name: TestServerName, pid: number): void {
+  mkdirSync(TEST_STATE_DIR, { recursive: true });
+  writeFileSync(pidPath(name), String(pid));
+}
+
+/** Removes the pid file only if `pid` wrote it (a newer task may have replaced it). */
+export function removeTaskPid(name: TestServerName, pid: number): void {
+  if (readTaskPid(name) === pid) rmSync(pidPath(name), { force: true });
+}
+
+export function readTaskPid(name: TestServerName): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidPath(name), 'utf8'));
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function readReadyFile(name: TestServerName): ReadyFile | undefined {
   try {
     return JSON.parse(readFileSync(readyPath(name), 'utf8')) as ReadyFile;

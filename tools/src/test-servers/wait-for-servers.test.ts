@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { testRunEnv, waitForServer } from './wait-for-servers';
+import { spawn } from 'node:child_process';
+import { testRunEnv, waitForServer, waitForServerTasksToStop } from './wait-for-servers';
 import type { ReadyFile } from './state';
 
 describe('waitForServer', () => {
@@ -69,5 +70,31 @@ describe('testRunEnv', () => {
       INVINCIBLE_TEST_SCHEMATHESIS_PYTHON: '/x',
     });
     expect(env).toEqual({});
+  });
+});
+
+describe('waitForServerTasksToStop', () => {
+  it('waits until a stopping task has exited', async () => {
+    // A task that takes a moment to stop its server, as a JVM does after Nx's SIGTERM.
+    const task = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 400)']);
+    const exited = new Promise<void>((resolve) => task.once('exit', () => resolve()));
+    let taskGone = false;
+    void exited.then(() => (taskGone = true));
+    const running = await waitForServerTasksToStop({
+      timeoutMs: 10_000,
+      pollMs: 20,
+      readPid: (name) => (name === 'cassandra' ? task.pid : undefined),
+    });
+    expect(running).toEqual([]);
+    expect(taskGone).toBe(true);
+  });
+
+  it('gives up after its timeout, naming the tasks still running', async () => {
+    const running = await waitForServerTasksToStop({
+      timeoutMs: 100,
+      pollMs: 20,
+      readPid: (name) => (name === 'temporal' ? process.pid : undefined),
+    });
+    expect(running).toEqual(['temporal']);
   });
 });

@@ -8,6 +8,8 @@ import { connect } from 'node:net';
 import {
   readProvisionedTools,
   readReadyFile,
+  readTaskPid,
+  TEST_SERVERS,
   testServerLog,
   type ReadyFile,
   type TestServerName,
@@ -99,4 +101,28 @@ export async function testRunEnv(
     if (!env[name]) added[name] = value;
   }
   return added;
+}
+
+/**
+ * Resolves once no test-server task is still stopping (its pid file gone or its process dead), or
+ * after `timeoutMs`, naming those still running: `npm test` calls it after Nx exits.
+ */
+export async function waitForServerTasksToStop(
+  options: {
+    readonly timeoutMs?: number;
+    readonly pollMs?: number;
+    /** Where task pids come from (tests give their own). */
+    readonly readPid?: (name: TestServerName) => number | undefined;
+  } = {},
+): Promise<TestServerName[]> {
+  const { timeoutMs = 60_000, pollMs = 250, readPid = readTaskPid } = options;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const running = TEST_SERVERS.filter((name) => {
+      const pid = readPid(name);
+      return pid !== undefined && isAlive(pid);
+    });
+    if (running.length === 0 || Date.now() > deadline) return running;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
 }
