@@ -5,6 +5,7 @@
  * answers, and fails with one error naming the server, its task and its log otherwise.
  */
 import { connect } from 'node:net';
+import { isAlive } from '../pid';
 import {
   readProvisionedTools,
   readReadyFile,
@@ -38,15 +39,6 @@ export class TestServerNotReadyError extends Error {
         `if that log is missing, add { "projects": ["tools"], "target": "${server}" } to this ` +
         `target's dependsOn (or run it: npx nx run tools:${server}).`,
     );
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

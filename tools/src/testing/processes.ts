@@ -50,15 +50,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** True while a process with this pid exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isAlive } from '../pid';
 
 /** The environment of a developer's shell, minus anything that would point at other servers. */
 export function cleanStackEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
