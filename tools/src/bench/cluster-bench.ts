@@ -25,7 +25,7 @@ import { isolatedStackConfig } from '../config';
 import { createLogger } from '../log';
 import { endpoints, provision, serverSpecs } from '../stack';
 import { Supervisor } from '../supervisor';
-import { freePort } from '../testing/processes';
+import { freeIsolatedPorts } from '../testing/processes';
 import { bounded, recordPurchaseWithStart } from './bench-support';
 
 const PURCHASES = bounded('BENCH_PURCHASES', 400, 4_000);
@@ -47,13 +47,7 @@ const percentile = (sorted: readonly number[], p: number) =>
 
 async function measure(nodes: number, log: ReturnType<typeof createLogger>): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), `invincible-bench-cluster-${nodes}-`));
-  const ports = {
-    cql: await freePort(),
-    storage: await freePort(),
-    jmx: await freePort(),
-    temporal: await freePort(),
-    ui: await freePort(),
-  };
+  const ports = await freeIsolatedPorts();
   const config = isolatedStackConfig(process.env, {
     dataDir: dir,
     ports,

@@ -32,7 +32,7 @@ import { REPO_ROOT } from '../paths';
 import { repairKeyspace, waitForRing, type KeyspaceRepair } from '../servers/nodetool';
 import type { ProcessSpec } from '../servers/process-spec';
 import { endpoints, provision, serverSpecs } from '../stack';
-import { freePort } from '../testing/processes';
+import { freeIsolatedPorts, freePort } from '../testing/processes';
 import { checkStatuses, type Violation } from './checks';
 import { SoakClient, type Attempt } from './client';
 import { Fleet } from './fleet';
@@ -100,15 +100,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const dataDir = mkdtempSync(join(tmpdir(), 'invincible-soak-'));
-  const ports = {
-    cql: await freePort(),
-    storage: await freePort(),
-    // Node N's is jmx + N − 1 (each is checked free before its node starts).
-    jmx: await freePort(),
-    temporal: await freePort(),
-    ui: await freePort(),
-    api: await freePort(),
-  };
+  const ports = { ...(await freeIsolatedPorts()), api: await freePort() };
   const env = process.env;
   const cluster = profile.cluster;
   const config = isolatedStackConfig(env, {

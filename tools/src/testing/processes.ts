@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { IsolatedPorts } from '../config';
 import { REPO_ROOT } from '../paths';
 import { temporalServerPorts } from '../servers/temporal-cassandra';
 
@@ -51,6 +52,18 @@ export async function freePort(): Promise<number> {
 }
 
 export { isAlive } from '../pid';
+
+/** Free ports for every server of an isolated stack (`isolatedStackConfig`): a soak's, a bench's. */
+export async function freeIsolatedPorts(): Promise<IsolatedPorts> {
+  return {
+    cql: await freePort(),
+    storage: await freePort(),
+    // Node N's is jmx + N − 1 (each is checked free before its node starts).
+    jmx: await freePort(),
+    temporal: await freePort(),
+    ui: await freePort(),
+  };
+}
 
 /** The environment of a developer's shell, minus anything that would point at other servers. */
 export function cleanStackEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
